@@ -1,0 +1,1 @@
+"""Analysis and plotting of model outputs (never imported by the model)."""

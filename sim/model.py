@@ -1,0 +1,915 @@
+"""The cross-sector interaction model of one region in monthly steps."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import agents as ag
+from sim.families import Families, step_states, step_wellbeing
+from sim.ledger import CHANNELS, Ledger
+from sim.params import DOMAINS, FAMILY_STATES, Config
+from sim.partnerships import FORMS, GOV, NGOS, BIZ, PAIRS, Partnerships, ces_output
+from sim.rng import Streams
+from sim.trust import TRUST_SECTOR_NAMES, TrustNetwork
+
+N_DOMAINS = len(DOMAINS)
+
+# External accounts (after organisation and endowment accounts).
+EXTERNAL_ACCOUNTS: tuple[str, ...] = (
+    "federal_budget",
+    "regional_treasury",
+    "municipal_treasury",
+    "business_market",
+    "citizens",
+    "financial_market",
+    "operating_costs",
+    "state_institutions",
+    "liquidation",
+)
+
+
+def _metric_names() -> list[str]:
+    names = [
+        "step",
+        "year",
+        "month",
+        "wellbeing_mean",
+        *(f"share_{s}" for s in FAMILY_STATES),
+        "families_served",
+        "reached_in_difficulty",
+        "aware_share",
+        "ngos_alive",
+        "ngo_births",
+        "ngo_deaths",
+        "ngos_registered",
+        "ngos_experienced",
+        "ngo_capacity_mean",
+        "ngo_cash_total",
+        *(f"partnerships_{f}" for f in FORMS),
+        "partnerships_formed",
+        "partnerships_dissolved",
+        "partnership_services",
+        *(f"trust_{a}_{b}" for a in TRUST_SECTOR_NAMES for b in TRUST_SECTOR_NAMES),
+        "ties_active",
+        "ties_lost_turnover",
+        "grant_applications",
+        "grants_awarded",
+        "grant_effort_cost",
+        "requests",
+        "requests_fulfilled",
+        "budget_unspent",
+        "endowments_formed",
+        "endowment_capital",
+        "endowment_market_value",
+        *(f"flow_{c}" for c in CHANNELS),
+        "ledger_imbalance",
+    ]
+    return names
+
+
+METRICS: tuple[str, ...] = tuple(_metric_names())
+
+
+class CrossSectorModel(mesa.Model):
+    """Government, business, NGOs and families in one region.
+
+    Organisations are Mesa agents (:mod:`sim.agents`) whose state lives in
+    arrays; families live in a :class:`~sim.families.Families` population;
+    trust ties in a :class:`~sim.trust.TrustNetwork`; money in a
+    :class:`~sim.ledger.Ledger`. Every random draw comes from a named stream
+    of :class:`~sim.rng.Streams` derived from ``cfg.seed``.
+
+    Args:
+        cfg: Validated configuration (see :func:`sim.params.build_config`).
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.streams = Streams(cfg.seed)
+        rp, op, fp = cfg.region, cfg.org, cfg.finance
+        init = self.streams["init"]
+
+        m, b = rp.municipalities, rp.businesses
+        self.n_muni = m
+        self.n_ngo_slots = int(math.ceil(rp.ngos * rp.ngo_slots_factor))
+        # organisation index layout
+        self.region = 0
+        self.muni0 = 1
+        self.biz0 = 1 + m
+        self.manager = 1 + m + b
+        self.ngo0 = self.manager + 1
+        self.n_orgs = self.ngo0 + self.n_ngo_slots
+        s = self.n_ngo_slots
+        # account layout: orgs, endowment capital per NGO slot, endowment reserve per slot, externals
+        self.cap0 = self.n_orgs
+        self.res0 = self.cap0 + s
+        self.ext0 = self.res0 + s
+        self.ext = {name: self.ext0 + k for k, name in enumerate(EXTERNAL_ACCOUNTS)}
+        self.ledger = Ledger(self.ext0 + len(EXTERNAL_ACCOUNTS), {v: k for k, v in self.ext.items()})
+
+        sector = np.full(self.n_orgs, ag.SEC_NGO, np.int8)
+        sector[self.region] = ag.SEC_REGION
+        sector[self.muni0 : self.biz0] = ag.SEC_MUNICIPAL
+        sector[self.biz0 : self.manager] = ag.SEC_BUSINESS
+        sector[self.manager] = ag.SEC_MANAGER
+        self.sector = sector
+        self.trust_sector = np.array([0, 0, 1, 2, 1], np.int64)[sector]
+        self.org_municipality = np.full(self.n_orgs, -1, np.int32)
+        self.org_municipality[self.muni0 : self.biz0] = np.arange(m)
+        self.org_municipality[self.biz0 : self.manager] = init.integers(0, m, b)
+        self.alive = np.zeros(self.n_orgs, bool)
+        self.alive[: self.ngo0 + rp.ngos] = True
+
+        # municipalities: plans (domains the authority prioritises)
+        self.plans = np.zeros((m, N_DOMAINS), bool)
+        for k in range(m):
+            self.plans[k, init.choice(N_DOMAINS, size=cfg.partnership.plan_domains, replace=False)] = True
+
+        # businesses
+        self.biz_size = init.choice(3, size=b, p=op.business_size_shares).astype(np.int8)
+        self.biz_motivation = init.uniform(0.3, 1.0, b)
+
+        # NGOs (slots; only the first rp.ngos alive at start)
+        self.ngo_domain = np.zeros(s, np.int8)
+        self.ngo_capacity = np.zeros(s, np.float64)
+        self.ngo_experienced = np.zeros(s, bool)
+        self.ngo_staff = np.zeros(s, np.int32)
+        self.ngo_volunteers = np.zeros(s, np.float64)
+        self.ngo_neg_months = np.zeros(s, np.int32)
+        self.ngo_registered = np.zeros(s, bool)
+        self.ngo_endow_intent = np.zeros(s, bool)
+        self.ngo_endow_state = np.zeros(s, np.int8)  # 0 none, 1 forming, 2 formed
+        self.ngo_endow_first = np.full(s, -1, np.int32)
+        self.ngo_endow_spend = np.zeros(s, np.float64)
+        self.ngo_born = np.full(s, -1, np.int32)
+        self.ngo_died = np.full(s, -1, np.int32)
+        self.ngo_requests = np.zeros(s, np.int32)
+        self.ngo_requests_fulfilled = np.zeros(s, np.int32)
+        self.ngo_grants = np.zeros(s, np.int32)
+        self.ngo_applications = np.zeros(s, np.int32)
+        self.ngo_income_month = np.zeros(s, np.float64)
+        self.muni_requests = np.zeros(m, np.int32)
+        self.muni_requests_fulfilled = np.zeros(m, np.int32)
+        self._init_ngos(np.arange(rp.ngos), init, born=0)
+        self.ngo_endow_intent[: rp.ngos] = init.random(rp.ngos) < fp.endowment_share
+        self.ngo_staff[: rp.ngos] = init.poisson(op.ngo_staff_mean, rp.ngos)
+        self.ngo_experienced[: rp.ngos] = init.random(rp.ngos) < op.ngo_project_experience_share
+        self.ngo_registered[: rp.ngos] = self.ngo_experienced[: rp.ngos] & (
+            self.ngo_capacity[: rp.ngos] >= op.register_capacity_threshold
+        )
+
+        # Mesa agents (views on the arrays)
+        self.org_agent: dict[int, ag.Organisation] = {}
+        self._make_agent(ag.RegionalGovernment, self.region)
+        for k in range(m):
+            self._make_agent(ag.MunicipalGovernment, self.muni0 + k)
+        for k in range(b):
+            self._make_agent(ag.Business, self.biz0 + k)
+        self._make_agent(ag.ManagementCompany, self.manager)
+        for k in range(rp.ngos):
+            self._make_agent(ag.NGO, self.ngo0 + k)
+
+        # families
+        self.families = Families(rp.families, m, cfg.families, self.streams["families_init"])
+        self.families_per_muni = np.bincount(self.families.municipality, minlength=m)
+
+        # trust network
+        self.trust = TrustNetwork(self.n_orgs, self.trust_sector, cfg.trust, capacity=max(1024, int(rp.mean_degree * self.n_orgs * 1.5)))
+        live = np.flatnonzero(self.alive)
+        self.trust.build_initial(live, self.org_municipality[live], rp.mean_degree, rp.cross_municipality_tie_share, self.streams["network_init"])
+
+        self.partnerships = Partnerships(capacity=256)
+
+        # opening balances (from outside the region)
+        ngo_cost = self._ngo_monthly_cost(np.arange(rp.ngos))
+        self.ledger.transfer("opening_balance", self.ext["citizens"], self.ngo0 + np.arange(rp.ngos), ngo_cost * op.initial_cash_months + 10_000.0)
+
+        # per-step bookkeeping
+        self.t = -1  # month index of the step being run (0-based)
+        self.records = np.full((cfg.steps + 1, len(METRICS)), np.nan)
+        self.n_records = 0
+        self._step_counts: dict[str, float] = {}
+        self.running = True
+        self._record()
+
+    # ------------------------------------------------------------------ setup
+    def _make_agent(self, cls: type[ag.Organisation], org: int) -> None:
+        self.org_agent[org] = cls(self, org)
+
+    def _init_ngos(self, slots: np.ndarray, rng: np.random.Generator, born: int) -> None:
+        op = self.cfg.org
+        n = len(slots)
+        self.ngo_domain[slots] = rng.choice(N_DOMAINS, size=n, p=op.ngo_domain_shares)
+        a, bb = op.ngo_capacity_beta
+        self.ngo_capacity[slots] = rng.beta(a, bb, n)
+        self.ngo_volunteers[slots] = rng.poisson(op.ngo_volunteers_mean, n) + 1.0
+        self.ngo_born[slots] = born
+        self.org_municipality[self.ngo0 + slots] = rng.integers(0, self.n_muni, n)
+
+    def _ngo_monthly_cost(self, slots: np.ndarray) -> np.ndarray:
+        op = self.cfg.org
+        return self.ngo_staff[slots] * op.staff_cost + op.overhead_cost
+
+    # ------------------------------------------------------------ properties
+    @property
+    def ngo_alive(self) -> np.ndarray:
+        """Alive mask over NGO slots."""
+        return self.alive[self.ngo0 :]
+
+    def ngo_agents(self) -> list[ag.NGO]:
+        """Alive NGO agents."""
+        return [a for a in self.agents_by_type.get(ag.NGO, [])]  # type: ignore[misc]
+
+    # ------------------------------------------------------------------ step
+    def step(self) -> None:
+        """Advance the region by one month.
+
+        Step order (each mechanism draws from its own named stream):
+
+        1. Budgets: in January the regional and municipal budgets arrive and
+           last year's unspent balances return to the treasuries; every
+           month businesses receive their CSR budget.
+        2. Turnover: key persons of municipalities and NGOs leave with a
+           monthly hazard; the ties they carried are removed.
+        3. Giving: businesses donate to NGOs they trust (part to
+           endowments of NGOs forming one); citizens donate by reputation.
+        4. Grants: in ``grant_month`` the federal and regional competitions
+           score applications (quality + noise + tie bias) and fund the best
+           within budget; each award starts a competitive gov-NGO project.
+        5. Requests: NGOs ask their municipality for support; fulfilled
+           requests become subsidies.
+        6. Partnership formation: proposals are accepted or refused by each
+           invited member (trust, capacity, plan fit, personal tie).
+        7. Partnership delivery: members deliver or fail; money moves;
+           output is produced (CES); kept and broken obligations feed trust.
+        8. Services: families learn of support, apply and are served up to
+           the capacity of NGOs, partnerships and state institutions in their
+           municipality and need domain; social orders pay registered NGOs.
+        9. Families: vulnerability transitions and wellbeing.
+        10. Trust: forgetting, institutional trust update.
+        11. Endowments: market return; formation deadline; December payout.
+        12. NGO life: costs, volunteers, capacity, register, insolvency and
+            volunteer-loss deaths, births.
+        13. Partnership dissolution: end of term, low trust, dead member.
+        14. Record metrics and check that the ledger balances.
+        """
+        self.t = self.steps - 1
+        self._step_counts = dict.fromkeys(
+            (
+                "ngo_births", "ngo_deaths", "partnerships_formed", "partnerships_dissolved", "ties_lost_turnover",
+                "grant_applications", "grants_awarded", "grant_effort_cost", "requests", "requests_fulfilled",
+                "budget_unspent", "families_served", "partnership_services",
+            ),
+            0.0,
+        )
+        self.ngo_income_month[:] = 0.0
+        self._budgets()
+        self._turnover()
+        self._giving()
+        if self.t % 12 == self.cfg.finance.grant_month - 1:
+            self._grant_competitions()
+        self._requests()
+        self._form_partnerships()
+        self._deliver_partnerships()
+        self._services()
+        self._families_step()
+        self.trust.monthly_update()
+        if self.cfg.scenario.endowments:
+            self._endowments()
+        self._ngo_life()
+        self._dissolve_partnerships()
+        self._record()
+        if self.steps >= self.cfg.steps:
+            self.running = False
+
+    # ---------------------------------------------------------- 1. budgets
+    def _budgets(self) -> None:
+        rp, sc, led = self.cfg.region, self.cfg.scenario, self.ledger
+        munis = np.arange(self.muni0, self.biz0)
+        if self.t % 12 == 0:
+            # unspent money of last year goes back to the treasuries
+            if self.t > 0:
+                left = max(led.balance[self.region], 0.0)
+                led.transfer("budget_regional", self.region, self.ext["regional_treasury"], left)
+                left_m = np.maximum(led.balance[munis], 0.0)
+                led.transfer("budget_municipal", munis, self.ext["municipal_treasury"], left_m)
+                self._step_counts["budget_unspent"] = left + float(left_m.sum())
+            reg = (rp.regional_grant_budget * sc.grant_budget_scale) + rp.social_order_budget * sc.social_order_scale
+            led.transfer("budget_regional", self.ext["regional_treasury"], self.region, reg)
+            state_inst = rp.state_institution_capacity * self.families_per_muni / 1000.0 * self.cfg.finance.unit_price * 12
+            led.transfer("budget_municipal", self.ext["municipal_treasury"], munis, rp.municipal_support_budget + state_inst)
+            self._social_order_left = rp.social_order_budget * sc.social_order_scale
+        op = self.cfg.org
+        csr = np.asarray(op.business_profit)[self.biz_size] * np.asarray(op.csr_share)[self.biz_size] * self.biz_motivation
+        self.csr_month = csr
+        led.transfer("business_profit", self.ext["business_market"], np.arange(self.biz0, self.manager), csr)
+
+    # --------------------------------------------------------- 2. turnover
+    def _turnover(self) -> None:
+        op = self.cfg.org
+        rng = self.streams["turnover"]
+        u = rng.random(self.n_orgs)
+        hazard = np.zeros(self.n_orgs)
+        hazard[self.muni0 : self.biz0] = op.turnover_municipal
+        hazard[self.ngo0 :] = op.turnover_ngo
+        leave = np.flatnonzero((u < hazard) & self.alive)
+        if leave.size:
+            self._step_counts["ties_lost_turnover"] += self.trust.replace_person(leave)
+
+    # ----------------------------------------------------------- 3. giving
+    def _giving(self) -> None:
+        op, fp, led, tr = self.cfg.org, self.cfg.finance, self.ledger, self.trust
+        n = tr.n
+        src, dst = tr.src[:n], tr.dst[:n]
+        sel = np.flatnonzero(
+            tr.active[:n] & (self.sector[src] == ag.SEC_BUSINESS) & (self.sector[dst] == ag.SEC_NGO) & self.alive[dst]
+        )
+        if sel.size:
+            w = tr.trust(sel) ** 2
+            bi = src[sel] - self.biz0
+            wsum = np.bincount(bi, weights=w, minlength=self.biz_size.size)
+            budget = np.maximum(led.balance[self.biz0 : self.manager], 0.0)
+            # a business keeps the share it will put into partnerships this month
+            give = budget * (1.0 - self.cfg.partnership.business_money_share)
+            amount = give[bi] * w / wsum[bi]
+            slot = dst[sel] - self.ngo0
+            to_endow = self.cfg.scenario.endowments & self.ngo_endow_intent[slot] & (self.ngo_endow_state[slot] < 2)
+            e_amt = amount * to_endow * fp.endowment_donation_share
+            cash_amt = amount - e_amt
+            led.transfer("donation_business", src[sel], dst[sel], cash_amt)
+            np.add.at(self.ngo_income_month, slot, cash_amt)
+            if e_amt.any():
+                led.transfer("endowment_donation", src[sel], self.cap0 + slot, e_amt)
+                starting = to_endow & (e_amt > 0) & (self.ngo_endow_first[slot] < 0)
+                self.ngo_endow_first[slot[starting]] = self.t
+                self.ngo_endow_state[slot[starting]] = 1
+        # citizens give by reputation (mean incoming trust)
+        alive_slots = np.flatnonzero(self.ngo_alive)
+        rep = self.reputation()[self.ngo0 + alive_slots]
+        amt = op.citizen_donation_mean * rep
+        led.transfer("donation_citizens", self.ext["citizens"], self.ngo0 + alive_slots, amt)
+        self.ngo_income_month[alive_slots] += amt
+
+    def reputation(self) -> np.ndarray:
+        """Mean personal trust others place in each organisation (institutional where none)."""
+        tr = self.trust
+        n = tr.n
+        act = tr.active[:n]
+        t = tr.trust()
+        sums = np.bincount(tr.dst[:n], weights=t * act, minlength=self.n_orgs)
+        cnt = np.bincount(tr.dst[:n], weights=act.astype(np.float64), minlength=self.n_orgs)
+        base = tr.institutional[:, :].mean(axis=0)[self.trust_sector]
+        rep = np.where(cnt > 0, sums / np.maximum(cnt, 1e-12), base)
+        return rep
+
+    # ----------------------------------------------------------- 4. grants
+    def _grant_competitions(self) -> None:
+        rp, sc = self.cfg.region, self.cfg.scenario
+        self._competition("grant_federal", self.ext["federal_budget"], rp.federal_grant_budget * sc.grant_budget_scale, bias=False)
+        self._competition("grant_regional", self.region, rp.regional_grant_budget * sc.grant_budget_scale, bias=True)
+
+    def _competition(self, channel: str, payer: int, budget: float, bias: bool) -> None:
+        fp, led = self.cfg.finance, self.ledger
+        rng = self.streams[f"competition_{channel}"]
+        slots = np.flatnonzero(self.ngo_alive)
+        p_apply = np.where(self.ngo_experienced[slots], fp.apply_prob_experienced, fp.apply_prob_novice)
+        u = rng.random(slots.size)
+        noise = rng.normal(0.0, fp.score_noise, slots.size)
+        apps = slots[u < p_apply]
+        noise = noise[u < p_apply]
+        self._step_counts["grant_applications"] += apps.size
+        self._step_counts["grant_effort_cost"] += apps.size * fp.effort_cost
+        self.ngo_applications[apps] += 1
+        if apps.size == 0 or budget <= 0 or fp.grant_size <= 0:
+            return
+        if payer == self.region:
+            budget = min(budget, max(led.balance[self.region] - self._social_order_left, 0.0))
+        score = fp.score_capacity * self.ngo_capacity[apps] + fp.score_experience * self.ngo_experienced[apps] + noise
+        if bias and fp.score_bias_tie > 0:
+            score += fp.score_bias_tie * self.trust.pair_trust(np.full(apps.size, self.region), self.ngo0 + apps)
+        order = apps[np.argsort(-score, kind="stable")]
+        n_awards = int(budget // fp.grant_size)
+        winners = order[:n_awards]
+        if winners.size == 0:
+            return
+        led.transfer(channel, payer, self.ngo0 + winners, fp.grant_size)
+        self.ngo_income_month[winners] += fp.grant_size
+        self.ngo_grants[winners] += 1
+        self._step_counts["grants_awarded"] += winners.size
+        for slot in winners.tolist():
+            org = self.ngo0 + slot
+            members = (self.region, -1, org)
+            self._create_partnership(members, int(self.org_municipality[org]), int(self.ngo_domain[slot]),
+                                     fp.grant_duration, mechanism=1, money_equiv=fp.grant_size / fp.grant_duration)
+
+    # --------------------------------------------------------- 5. requests
+    def _requests(self) -> None:
+        fp, led = self.cfg.finance, self.ledger
+        rng = self.streams["requests"]
+        slots = np.flatnonzero(self.ngo_alive)
+        u = rng.random(slots.size)
+        v = rng.random(slots.size)
+        req = slots[u < fp.request_prob]
+        v = v[u < fp.request_prob]
+        if req.size == 0:
+            return
+        orgs = self.ngo0 + req
+        munis = self.muni0 + self.org_municipality[orgs]
+        t = self.trust.pair_trust(munis, orgs)
+        p = np.clip(fp.request_fulfil_base + fp.request_fulfil_trust * t, 0.0, 1.0)
+        ok = v < p
+        # budget-limited: fulfil in order while the municipality has money
+        ok_idx = np.flatnonzero(ok)
+        for k in ok_idx.tolist():
+            if led.balance[munis[k]] - self._reserved_state_inst(munis[k]) < fp.subsidy_size:
+                ok[k] = False
+        self.ngo_requests[req] += 1
+        np.add.at(self.muni_requests, munis - self.muni0, 1)
+        self._step_counts["requests"] += req.size
+        if ok.any():
+            led.transfer("subsidy", munis[ok], orgs[ok], fp.subsidy_size)
+            self.ngo_income_month[req[ok]] += fp.subsidy_size
+            self.ngo_requests_fulfilled[req[ok]] += 1
+            np.add.at(self.muni_requests_fulfilled, munis[ok] - self.muni0, 1)
+            self._step_counts["requests_fulfilled"] += int(ok.sum())
+            edges = self.trust.ensure_edges(orgs[ok], munis[ok], self.t)
+            self.trust.record(edges, np.ones(edges.size, bool), self.t)
+
+    def _reserved_state_inst(self, muni_org: int) -> float:
+        """Municipal money still reserved for state-institution services this year."""
+        m = muni_org - self.muni0
+        months_left = 12 - (self.t % 12)
+        return self.cfg.region.state_institution_capacity * self.families_per_muni[m] / 1000.0 * self.cfg.finance.unit_price * months_left
+
+    # ---------------------------------------------- 6. partnership formation
+    def _form_partnerships(self) -> None:
+        pp = self.cfg.partnership
+        rng = self.streams["partnership_formation"]
+        k = rng.poisson(pp.proposal_rate * self.n_muni)
+        if k == 0:
+            return
+        weights = np.asarray(pp.form_weights, dtype=np.float64)
+        if weights.sum() <= 0:
+            return
+        forms = rng.choice(4, size=k, p=weights / weights.sum())
+        munis = rng.integers(0, self.n_muni, size=k)
+        picks = rng.random((k, 4))
+        biz_muni = self.org_municipality[self.biz0 : self.manager]
+        ngo_slots = np.flatnonzero(self.ngo_alive)
+        ngo_muni = self.org_municipality[self.ngo0 + ngo_slots]
+        for f, m, pk in zip(forms.tolist(), munis.tolist(), picks, strict=True):
+            has_gov = f in (0, 2, 3)
+            has_biz = f in (0, 1, 3)
+            has_ngo = f in (1, 2, 3)
+            gov = self.muni0 + m if has_gov else -1
+            biz = ngo = -1
+            if has_biz:
+                cands = np.flatnonzero(biz_muni == m)
+                if cands.size == 0:
+                    continue
+                biz = self.biz0 + int(cands[int(pk[0] * cands.size)])
+            if has_ngo:
+                cands = ngo_slots[ngo_muni == m]
+                if cands.size == 0:
+                    continue
+                ngo = self.ngo0 + int(cands[int(pk[1] * cands.size)])
+            if self._accepts(gov, biz, ngo, pk[2]):
+                dom = int(self.ngo_domain[ngo - self.ngo0]) if ngo >= 0 else int(np.flatnonzero(self.plans[m])[0]) if self.plans[m].any() else 0
+                lo, hi = pp.duration_months
+                dur = lo + int(pk[3] * (hi - lo + 1))
+                if f == 3:
+                    dur = int(round(dur * pp.trilateral_duration_factor))
+                self._create_partnership((gov, biz, ngo), m, dom, dur, mechanism=0)
+
+    def acceptance_probability(self, gov: int, biz: int, ngo: int) -> float:
+        """Probability that every invited member accepts a proposal.
+
+        The NGO (or, without one, the business) proposes; each other member
+        accepts with ``logistic(b0 + b_trust*trust(member->proposer) +
+        b_cap*capacity + b_fit*plan_fit + b_tie*has_tie)``.
+        """
+        pp = self.cfg.partnership
+        proposer = ngo if ngo >= 0 else biz
+        invited = [x for x in (gov, biz, ngo) if x >= 0 and x != proposer]
+        cap = self.ngo_capacity[ngo - self.ngo0] if ngo >= 0 else 0.5
+        p_all = 1.0
+        for mem in invited:
+            t = float(self.trust.pair_trust(np.array([mem]), np.array([proposer]))[0])
+            tie = self.trust.edge(mem, proposer) >= 0
+            fit = 0.0
+            if self.sector[mem] == ag.SEC_MUNICIPAL and ngo >= 0:
+                fit = float(self.plans[self.org_municipality[mem], self.ngo_domain[ngo - self.ngo0]])
+            z = pp.accept_intercept + pp.accept_trust * t + pp.accept_capacity * cap + pp.accept_plan_fit * fit + pp.accept_personal_tie * tie
+            p_all *= 1.0 / (1.0 + math.exp(-z))
+        return p_all
+
+    def _accepts(self, gov: int, biz: int, ngo: int, u: float) -> bool:
+        return u < self.acceptance_probability(gov, biz, ngo)
+
+    def _create_partnership(self, members: tuple[int, int, int], muni: int, domain: int, duration: int, mechanism: int, money_equiv: float = 0.0) -> int:
+        src, dst, slots = [], [], []
+        for k, (a, b) in enumerate(PAIRS):
+            if members[a] >= 0 and members[b] >= 0:
+                src.append(members[a])
+                dst.append(members[b])
+                slots.append(k)
+        edges = np.full(len(PAIRS), -1, np.int64)
+        edges[slots] = self.trust.ensure_edges(np.array(src), np.array(dst), self.t)
+        self._step_counts["partnerships_formed"] += 1
+        return self.partnerships.add(members, muni, domain, self.t, max(1, duration), mechanism, edges, money_equiv)
+
+    # ----------------------------------------------- 7. partnership delivery
+    def _deliver_partnerships(self) -> None:
+        pp, led, ps = self.cfg.partnership, self.ledger, self.partnerships
+        ids = ps.active_ids()
+        self.partnership_capacity = np.zeros((self.n_muni, N_DOMAINS))
+        if ids.size == 0:
+            return
+        rng = self.streams["partnership_delivery"]
+        mem = ps.members[ids]
+        present = mem >= 0
+        ngo_slot = np.where(present[:, NGOS], mem[:, NGOS] - self.ngo0, 0)
+        commit = np.empty((ids.size, 3))
+        commit[:, GOV] = pp.commitment_gov
+        commit[:, BIZ] = pp.commitment_business
+        commit[:, NGOS] = pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * self.ngo_capacity[ngo_slot]
+        deliver = (rng.random((ids.size, 3)) < commit) & present
+        # government money: municipal members pay monthly; the region's grant was paid up front
+        gov = mem[:, GOV]
+        gov_pays = deliver[:, GOV] & (gov != self.region) & present[:, GOV]
+        biz_pays = deliver[:, BIZ]
+        # recipient of money: the NGO if any, else the municipality (gov-business)
+        recipient = np.where(present[:, NGOS], mem[:, NGOS], gov)
+        gov_amt = np.zeros(ids.size)
+        if gov_pays.any():
+            gi = np.flatnonzero(gov_pays)
+            avail = led.balance[gov[gi]]
+            can = avail - np.array([self._reserved_state_inst(int(g)) for g in gov[gi]]) >= pp.gov_money
+            deliver[gi[~can], GOV] = False  # no money: the promise is broken
+            gov_amt[gi[can]] = pp.gov_money
+            payer_ok = gi[can]
+            led.transfer("partnership_gov", gov[payer_ok], recipient[payer_ok], pp.gov_money)
+        biz_amt = np.zeros(ids.size)
+        if biz_pays.any():
+            bi = np.flatnonzero(biz_pays)
+            budget = np.maximum(led.balance[mem[bi, BIZ]], 0.0)
+            biz_amt[bi] = np.minimum(budget, self.csr_month[mem[bi, BIZ] - self.biz0] * pp.business_money_share)
+            led.transfer("partnership_business", mem[bi, BIZ], recipient[bi], biz_amt[bi])
+        ngo_recv = present[:, NGOS]
+        np.add.at(self.ngo_income_month, ngo_slot[ngo_recv], (gov_amt + biz_amt)[ngo_recv])
+        # resources -> output
+        scale = np.asarray(pp.resource_scale)
+        x = np.zeros((ids.size, 4))
+        x[:, 0] = (gov_amt + biz_amt + ps.money_equiv[ids] * deliver[:, NGOS]) / scale[0]
+        ngo_ok = deliver[:, NGOS]
+        x[:, 1] = ngo_ok * self.ngo_capacity[ngo_slot] * np.maximum(self.ngo_staff[ngo_slot], 1) / scale[1]
+        x[:, 2] = ngo_ok * self.ngo_volunteers[ngo_slot] / scale[2]
+        x[:, 3] = (deliver[:, GOV] & (gov != self.region)) * pp.premises_units / scale[3]
+        y = ces_output(x, pp.ces_rho, pp.productivity)
+        ps.output[ids] = y
+        ps.services[ids] += y
+        ps.money[ids] += gov_amt + biz_amt
+        np.add.at(self.partnership_capacity, (ps.muni[ids], ps.domain[ids]), y)
+        self._step_counts["partnership_services"] += float(y.sum())
+        # obligations -> trust along member pairs (truster a observes trustee b)
+        pe = ps.edges[ids]
+        stale = (pe >= 0) & ~self.trust.active[np.maximum(pe, 0)]
+        if stale.any():
+            for r, c in zip(*np.nonzero(stale), strict=True):
+                a, b = PAIRS[c]
+                pe[r, c] = self.trust.ensure_edges(np.array([mem[r, a]]), np.array([mem[r, b]]), self.t)[0]
+            ps.edges[ids] = pe
+        e_list, k_list = [], []
+        for c, (_a, b) in enumerate(PAIRS):
+            ok = pe[:, c] >= 0
+            e_list.append(pe[ok, c])
+            k_list.append(deliver[ok, b])
+        edges = np.concatenate(e_list)
+        kept = np.concatenate(k_list)
+        self.trust.record(edges, kept, self.t)
+        ps.kept[ids] += (deliver & present).sum(axis=1)
+        ps.broken[ids] += (~deliver & present).sum(axis=1)
+        # NGOs in projects learn
+        op = self.cfg.org
+        learn = ngo_slot[ngo_ok]
+        self.ngo_capacity[learn] += op.capacity_learning * (1 - self.ngo_capacity[learn])
+        self._active_ngo = np.zeros(self.n_ngo_slots, bool)
+        self._active_ngo[ngo_slot[present[:, NGOS]]] = True
+
+    # ---------------------------------------------------------- 8. services
+    def _services(self) -> None:
+        fam, fpar, op, fp, led = self.families, self.cfg.families, self.cfg.org, self.cfg.finance, self.ledger
+        m = self.n_muni
+        slots = np.flatnonzero(self.ngo_alive)
+        ngo_cap_each = self.ngo_staff[slots] * op.services_per_staff * self.ngo_capacity[slots] + self.ngo_volunteers[slots] * op.services_per_volunteer
+        ngo_cell = self.org_municipality[self.ngo0 + slots].astype(np.int64) * N_DOMAINS + self.ngo_domain[slots]
+        ngo_cap = np.bincount(ngo_cell, weights=ngo_cap_each, minlength=m * N_DOMAINS)
+        state_cap = np.repeat(self.cfg.region.state_institution_capacity * self.families_per_muni / 1000.0 / N_DOMAINS, N_DOMAINS)
+        part_cap = getattr(self, "partnership_capacity", np.zeros((m, N_DOMAINS))).reshape(-1)
+        cap = ngo_cap + state_cap + part_cap
+        # awareness: eligible unaware families learn of support
+        elig = fam.state >= 1
+        unaware = np.flatnonzero(elig & ~fam.aware)
+        providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(self.families_per_muni / 1000.0, 1e-9)
+        p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers
+        u = self.streams["awareness"].random(unaware.size)
+        fam.aware[unaware[u < p_aware[fam.municipality[unaware]]]] = True
+        # applications and rationing by (municipality, domain) cell
+        cand = np.flatnonzero(elig & fam.aware)
+        u = self.streams["service"].random(cand.size)
+        applied = u < fpar.apply_prob
+        app = cand[applied]
+        ua = u[applied] / max(fpar.apply_prob, 1e-12)
+        cell = fam.municipality[app].astype(np.int64) * N_DOMAINS + fam.domain[app]
+        demand = np.bincount(cell, minlength=m * N_DOMAINS)
+        frac = np.minimum(1.0, cap / np.maximum(demand, 1))
+        served_idx = app[ua < frac[cell]]
+        fam.served[:] = False
+        fam.served[served_idx] = True
+        fam.last_served[served_idx] = self.t
+        fam.times_served[served_idx] += 1
+        self._step_counts["families_served"] = float(served_idx.size)
+        # attribute services: providers share the served count of a cell by capacity
+        served_cell = np.bincount(cell[ua < frac[cell]], minlength=m * N_DOMAINS).astype(np.float64)
+        share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
+        share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
+        ngo_services = served_cell[ngo_cell] * share_ngo[ngo_cell] * np.divide(ngo_cap_each, ngo_cap[ngo_cell], out=np.zeros_like(ngo_cap_each), where=ngo_cap[ngo_cell] > 0)
+        self.ngo_services_month = np.zeros(self.n_ngo_slots)
+        self.ngo_services_month[slots] = ngo_services
+        # state institutions: paid by the municipality
+        state_services = (served_cell * share_state).reshape(m, N_DOMAINS).sum(axis=1)
+        munis = np.arange(self.muni0, self.biz0)
+        pay = np.minimum(state_services * fp.unit_price, np.maximum(led.balance[munis], 0.0))
+        led.transfer("state_institutions", munis, self.ext["state_institutions"], pay)
+        # social order: registered NGOs paid per service, within the annual budget
+        reg = self.ngo_registered[slots]
+        bill = ngo_services * reg * fp.unit_price
+        total = float(bill.sum())
+        if total > 0 and self._social_order_left > 0:
+            factor = min(1.0, self._social_order_left / total, max(led.balance[self.region], 0.0) / total)
+            paid = bill * factor
+            led.transfer("social_order", self.region, self.ngo0 + slots, paid)
+            led.transfer("reporting_cost", self.ngo0 + slots, self.ext["operating_costs"], paid * fp.reporting_burden)
+            self._social_order_left -= float(paid.sum())
+            self.ngo_income_month[slots] += paid
+
+    # ---------------------------------------------------------- 9. families
+    def _families_step(self) -> None:
+        fam, fpar = self.families, self.cfg.families
+        u = self.streams["family_transitions"].random(fam.n, dtype=np.float32)
+        step_states(fam.state, fam.served, u, fam.down, fam.up_from)
+        step_wellbeing(fam.wellbeing, fam.state, fam.served, fam.target, fpar.wellbeing_rate, fpar.service_boost)
+
+    # -------------------------------------------------------- 11. endowments
+    def _endowments(self) -> None:
+        fp, led = self.cfg.finance, self.ledger
+        forming = np.flatnonzero((self.ngo_endow_state == 1) & self.ngo_alive)
+        if forming.size:
+            cap = led.balance[self.cap0 + forming]
+            done = cap >= fp.endowment_min_capital
+            self.ngo_endow_state[forming[done]] = 2
+            late = ~done & (self.t - self.ngo_endow_first[forming] >= fp.endowment_formation_months)
+            if late.any():
+                fl = forming[late]
+                led.transfer("endowment_refund", self.cap0 + fl, self.ngo0 + fl, led.balance[self.cap0 + fl])
+                self.ngo_endow_state[fl] = 0
+                self.ngo_endow_first[fl] = -1
+        formed = np.flatnonzero(self.ngo_endow_state == 2)
+        r = self.streams["endowment_market"].normal(fp.endowment_return_mean / 12.0, fp.endowment_return_sd / math.sqrt(12.0))
+        if formed.size == 0:
+            return
+        mv = led.balance[self.cap0 + formed] + led.balance[self.res0 + formed]
+        ret = mv * r
+        gain = np.maximum(ret, 0.0)
+        loss = np.maximum(-ret, 0.0)
+        led.transfer("endowment_return", self.ext["financial_market"], self.res0 + formed, gain)
+        led.transfer("endowment_return", self.res0 + formed, self.ext["financial_market"], loss)
+        if self.t % 12 == 11:
+            reserve = led.balance[self.res0 + formed]
+            positive = np.maximum(reserve, 0.0)
+            fee = fp.manager_fee_share * positive
+            led.transfer("endowment_fee", self.res0 + formed, self.manager, fee)
+            positive -= fee
+            mv = led.balance[self.cap0 + formed] + led.balance[self.res0 + formed]
+            target = fp.endowment_spending_rate * mv
+            prev = self.ngo_endow_spend[formed]
+            spend = np.where(prev > 0, fp.endowment_smoothing * prev + (1 - fp.endowment_smoothing) * target, target)
+            spend = np.clip(spend, 0.0, positive)  # only income, never principal
+            admin = spend * min(fp.admin_share, fp.admin_cap_share)
+            led.transfer("endowment_admin", self.res0 + formed, self.ext["operating_costs"], admin)
+            led.transfer("endowment_payout", self.res0 + formed, self.ngo0 + formed, spend - admin)
+            self.ngo_income_month[formed] += spend - admin
+            self.ngo_endow_spend[formed] = spend
+
+    # --------------------------------------------------------- 12. NGO life
+    def _ngo_life(self) -> None:
+        op, led = self.cfg.org, self.ledger
+        rng = self.streams["ngo_life"]
+        slots = np.flatnonzero(self.ngo_alive)
+        orgs = self.ngo0 + slots
+        # overhead is always due; wages are paid only from cash at hand (arrears cut staff)
+        wages = self.ngo_staff[slots] * op.staff_cost
+        paid = np.minimum(wages, np.maximum(led.balance[orgs] - op.overhead_cost, 0.0))
+        led.transfer("ngo_costs", orgs, self.ext["operating_costs"], paid + op.overhead_cost)
+        arrears = paid < wages
+        self.ngo_neg_months[slots] = np.where(arrears | (led.balance[orgs] < 0), self.ngo_neg_months[slots] + 1, 0)
+        cut = slots[(self.ngo_neg_months[slots] >= op.staff_cut_months) & (self.ngo_staff[slots] > 0)]
+        self.ngo_staff[cut] -= 1
+        cost = self._ngo_monthly_cost(slots)
+        rich = slots[led.balance[orgs] > op.hire_cash_months * (cost + op.staff_cost)]
+        self.ngo_staff[rich] += 1
+        active = getattr(self, "_active_ngo", np.zeros(self.n_ngo_slots, bool))[slots]
+        rep = self.reputation()[orgs]
+        v = self.ngo_volunteers[slots]
+        v = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active + rng.poisson(op.volunteer_recruit * rep)
+        self.ngo_volunteers[slots] = v
+        # register entry
+        elig = ~self.ngo_registered[slots] & self.ngo_experienced[slots] & (self.ngo_capacity[slots] >= op.register_capacity_threshold)
+        join = elig & (rng.random(slots.size) < op.register_join_prob)
+        self.ngo_registered[slots[join]] = True
+        # deaths: insolvency or no people left
+        dies = ((self.ngo_neg_months[slots] >= op.insolvency_months) & (led.balance[orgs] < 0)) | ((self.ngo_volunteers[slots] < 1.0) & (self.ngo_staff[slots] == 0))
+        for slot in slots[dies].tolist():
+            self._kill_ngo(slot)
+        # births
+        births = rng.poisson(op.ngo_birth_rate * self.n_muni)
+        free = np.flatnonzero(~self.ngo_alive & (self.ngo_born < 0))
+        births = min(births, free.size)
+        if births:
+            new = free[:births]
+            self._init_ngos(new, rng, born=self.t)
+            self.alive[self.ngo0 + new] = True
+            led.transfer("founder_contribution", self.ext["citizens"], self.ngo0 + new, op.founder_cash)
+            for slot in new.tolist():
+                self._make_agent(ag.NGO, self.ngo0 + slot)
+            self._step_counts["ngo_births"] += births
+
+    def _kill_ngo(self, slot: int) -> None:
+        led = self.ledger
+        org = self.ngo0 + slot
+        bal = led.balance[org]
+        if bal > 0:
+            led.transfer("liquidation", org, self.ext["liquidation"], bal)
+        elif bal < 0:
+            led.transfer("liquidation", self.ext["liquidation"], org, -bal)  # creditors write off the debt
+        for acc in (self.cap0 + slot, self.res0 + slot):
+            b = led.balance[acc]
+            if b > 0:
+                led.transfer("liquidation", acc, self.ext["liquidation"], b)
+            elif b < 0:
+                led.transfer("liquidation", self.ext["liquidation"], acc, -b)
+        self.alive[org] = False
+        self.ngo_died[slot] = self.t
+        self.ngo_endow_state[slot] = 0
+        self.trust.remove_org(org)
+        agent = self.org_agent.pop(org, None)
+        if agent is not None:
+            agent.remove()
+        self._step_counts["ngo_deaths"] += 1
+
+    # ---------------------------------------------- 13. partnership dissolution
+    def _dissolve_partnerships(self) -> None:
+        ps, pp = self.partnerships, self.cfg.partnership
+        ids = ps.active_ids()
+        if ids.size == 0:
+            return
+        mem = ps.members[ids]
+        dead = ((mem >= 0) & ~self.alive[np.maximum(mem, 0)]).any(axis=1)
+        ended = ps.end[ids] <= self.t + 1
+        pe = ps.edges[ids]
+        has = pe >= 0
+        tvals = np.zeros(pe.shape)
+        if has.any():
+            tvals[has] = self.trust.trust(pe[has])
+        mean_t = np.divide(tvals.sum(axis=1), has.sum(axis=1), out=np.ones(ids.size), where=has.sum(axis=1) > 0)
+        low = mean_t < pp.dissolve_trust
+        # grant projects that ran their term give the NGO project experience
+        done_ok = ended & ~dead & (ps.kept[ids] > ps.broken[ids]) & (mem[:, NGOS] >= 0)
+        self.ngo_experienced[mem[done_ok, NGOS] - self.ngo0] = True
+        for mask, reason in ((dead, "member_died"), (ended & ~dead, "completed"), (low & ~ended & ~dead, "low_trust")):
+            if mask.any():
+                ps.close(ids[mask], self.t, reason)
+                self._step_counts["partnerships_dissolved"] += int(mask.sum())
+
+    # ------------------------------------------------------------- 14. record
+    def _record(self) -> None:
+        fam = self.families
+        row = self.records[self.n_records]
+        c = self._step_counts
+        t = self.t + 1  # months completed
+        vals: dict[str, float] = {"step": t, "year": t // 12, "month": t % 12}
+        vals["wellbeing_mean"] = float(fam.wellbeing.mean())
+        counts = fam.count_by_state() / fam.n
+        for k, s in enumerate(FAMILY_STATES):
+            vals[f"share_{s}"] = float(counts[k])
+        difficult = fam.state >= 2
+        nd = int(difficult.sum())
+        window = self.cfg.families.reach_window
+        reached = difficult & (fam.last_served > self.t - window)
+        vals["reached_in_difficulty"] = float(reached.sum() / nd) if nd else 0.0
+        vals["aware_share"] = float(fam.aware.mean())
+        alive = self.ngo_alive
+        vals["ngos_alive"] = float(alive.sum())
+        vals["ngos_registered"] = float((self.ngo_registered & alive).sum())
+        vals["ngos_experienced"] = float((self.ngo_experienced & alive).sum())
+        vals["ngo_capacity_mean"] = float(self.ngo_capacity[alive].mean()) if alive.any() else 0.0
+        vals["ngo_cash_total"] = float(self.ledger.balance[self.ngo0 : self.ngo0 + self.n_ngo_slots][alive].sum())
+        for k, f in enumerate(self.partnerships.count_active_by_form()):
+            vals[f"partnerships_{FORMS[k]}"] = float(f)
+        pt = self.trust.sector_pair_trust()
+        for i, a in enumerate(TRUST_SECTOR_NAMES):
+            for j, b in enumerate(TRUST_SECTOR_NAMES):
+                vals[f"trust_{a}_{b}"] = float(pt[i, j])
+        vals["ties_active"] = float(self.trust.active_count())
+        formed = self.ngo_endow_state == 2
+        vals["endowments_formed"] = float(formed.sum())
+        cap = self.ledger.balance[self.cap0 : self.cap0 + self.n_ngo_slots]
+        res = self.ledger.balance[self.res0 : self.res0 + self.n_ngo_slots]
+        vals["endowment_capital"] = float(cap[formed].sum())
+        vals["endowment_market_value"] = float((cap + res)[formed].sum())
+        for k, ch in enumerate(CHANNELS):
+            vals[f"flow_{ch}"] = float(self.ledger.step_by_channel[k])
+        for key in ("ngo_births", "ngo_deaths", "partnerships_formed", "partnerships_dissolved", "ties_lost_turnover",
+                    "grant_applications", "grants_awarded", "grant_effort_cost", "requests", "requests_fulfilled",
+                    "budget_unspent", "families_served", "partnership_services"):
+            vals[key] = float(c.get(key, 0.0))
+        vals["ledger_imbalance"] = self.ledger.check() if self.cfg.output.check_conservation else float("nan")
+        for k, name in enumerate(METRICS):
+            row[k] = vals[name]
+        self.ledger.close_step(t)
+        self.n_records += 1
+
+    # ------------------------------------------------------------- outputs
+    def timeseries(self) -> pd.DataFrame:
+        """Model-level metrics, one row per month (row 0 is the initial state)."""
+        df = pd.DataFrame(self.records[: self.n_records], columns=list(METRICS))
+        for col in ("step", "year", "month"):
+            df[col] = df[col].astype(np.int32)
+        return df
+
+    def flows(self) -> pd.DataFrame:
+        """The flow ledger with channel and account labels."""
+        df = self.ledger.flows()
+        df["channel"] = pd.Categorical.from_codes(df["channel"].to_numpy(), categories=list(CHANNELS))
+        return df
+
+    def account_table(self) -> pd.DataFrame:
+        """Label, sector and municipality of every ledger account."""
+        n = self.ledger.balance.size
+        label = np.empty(n, dtype=object)
+        kind = np.empty(n, dtype=object)
+        for i in range(self.n_orgs):
+            label[i] = f"{ag.SECTORS[self.sector[i]]}_{i}"
+            kind[i] = ag.SECTORS[self.sector[i]]
+        for k in range(self.n_ngo_slots):
+            label[self.cap0 + k] = f"endowment_capital_{self.ngo0 + k}"
+            kind[self.cap0 + k] = "endowment_capital"
+            label[self.res0 + k] = f"endowment_reserve_{self.ngo0 + k}"
+            kind[self.res0 + k] = "endowment_reserve"
+        for name, i in self.ext.items():
+            label[i] = name
+            kind[i] = "external"
+        muni = np.full(n, -1, np.int32)
+        muni[: self.n_orgs] = self.org_municipality
+        return pd.DataFrame({"account": np.arange(n, dtype=np.int32), "label": label, "kind": kind,
+                             "municipality": muni, "balance": self.ledger.balance.copy()})
+
+    def partnership_log(self) -> pd.DataFrame:
+        """All partnerships of the run (finished and still active)."""
+        rows = [e.__dict__ for e in self.partnerships.full_log(self.t)]
+        cols = ["pid", "form", "mechanism", "municipality", "domain", "gov", "business", "ngo", "start", "end",
+                "planned_end", "reason", "kept", "broken", "services", "money"]
+        df = pd.DataFrame(rows, columns=cols)
+        return df.sort_values("pid", kind="stable").reset_index(drop=True)
+
+    def summary(self) -> dict[str, Any]:
+        """Final-state summary used by the regression baseline."""
+        ts = self.timeseries()
+        last = ts.iloc[-1]
+        return {
+            "wellbeing_mean": float(last["wellbeing_mean"]),
+            "share_crisis": float(last["share_crisis"]),
+            "reached_in_difficulty": float(last["reached_in_difficulty"]),
+            "ngos_alive": float(last["ngos_alive"]),
+            "ties_active": float(last["ties_active"]),
+            "partnerships_total": int(self.partnerships.n),
+            "grants_total": float(ts["grants_awarded"].sum()),
+            "families_served_total": float(ts["families_served"].sum()),
+            "ngo_cash_total": float(last["ngo_cash_total"]),
+            "trust_ngo_gov": float(last["trust_ngo_gov"]),
+        }
+
+
+def run_model(cfg: Config) -> CrossSectorModel:
+    """Build a model and run it for ``cfg.steps`` months."""
+    model = CrossSectorModel(cfg)
+    for _ in range(cfg.steps):
+        model.step()
+    return model
+

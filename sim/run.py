@@ -1,0 +1,110 @@
+"""Run one configured scenario and write its outputs (the ``run(cfg)`` of the CLI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.model import CrossSectorModel
+from sim.params import Config, config_to_dict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COMPLETED = "COMPLETED"
+"""Marker file written last; a run directory without it is incomplete."""
+
+TABLES = ("timeseries", "flows", "accounts", "partnerships")
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("mesa", "numpy", "pandas", "pyarrow", "networkx", "hydra-core", "matplotlib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:  # pragma: no cover - all are dependencies
+            out[pkg] = "missing"
+    return out
+
+
+def git_commit() -> str:
+    """Current git commit of the project (with ``-dirty`` if modified), or ``unknown``."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write a table atomically (temporary file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """Write JSON atomically."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+    os.replace(tmp, path)
+
+
+def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> CrossSectorModel:
+    """Run the model for ``cfg.steps`` months and write all outputs to ``outdir``.
+
+    Writes ``timeseries.parquet``, ``flows.parquet`` (the flow ledger),
+    ``accounts.parquet`` (account labels and final balances),
+    ``partnerships.parquet`` (partnership log), ``manifest.json`` (config,
+    seed, versions, git commit) and, if ``cfg.output.plots``, PNG plots in
+    ``plots/``. ``COMPLETED`` is written last.
+
+    Args:
+        cfg: Validated configuration.
+        outdir: Output directory (created if missing).
+        overrides: Command-line overrides, recorded in the manifest.
+
+    Returns:
+        The finished model.
+    """
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / COMPLETED).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    model = CrossSectorModel(cfg)
+    for _ in range(cfg.steps):
+        model.step()
+    wall = time.perf_counter() - t0
+    write_parquet(model.timeseries(), out / "timeseries.parquet")
+    write_parquet(model.flows(), out / "flows.parquet")
+    write_parquet(model.account_table(), out / "accounts.parquet")
+    write_parquet(model.partnership_log(), out / "partnerships.parquet")
+    manifest = {
+        "config": config_to_dict(cfg),
+        "seed": cfg.seed,
+        "overrides": list(overrides or []),
+        "versions": _versions(),
+        "git_commit": git_commit(),
+        "random_streams": model.streams.names(),
+        "steps": cfg.steps,
+        "wall_seconds": round(wall, 3),
+        "summary": model.summary(),
+    }
+    write_json(manifest, out / "manifest.json")
+    if cfg.output.plots:
+        from analysis.plots import plot_run  # plotting stays outside the model
+
+        plot_run(out)
+    (out / COMPLETED).write_text("ok\n")
+    return model

@@ -41,7 +41,10 @@ def plot_run(outdir: str | Path) -> list[Path]:
     ax[0].set(title="Family wellbeing (mean)", xlabel="month", ylabel="index 0..1")
     ax[1].stackplot(
         ts["step"],
-        ts["share_ordinary"], ts["share_at_risk"], ts["share_difficult"], ts["share_crisis"],
+        ts["share_ordinary"],
+        ts["share_at_risk"],
+        ts["share_difficult"],
+        ts["share_crisis"],
         labels=["ordinary", "at risk", "difficult situation", "crisis"],
         colors=["#c7e9c0", "#fdd0a2", "#fc8d59", "#d7301f"],
     )
@@ -73,8 +76,13 @@ def plot_run(outdir: str | Path) -> list[Path]:
     for a in ("gov", "business", "ngo"):
         for b in ("gov", "business", "ngo"):
             if a != b:
-                ax[1].plot(ts["step"], ts[f"trust_{a}_{b}"], label=f"{a}->{b}",
-                           color=SECTOR_COLOURS[a], ls="-" if b == "ngo" or (a == "ngo" and b == "gov") else "--")
+                ax[1].plot(
+                    ts["step"],
+                    ts[f"trust_{a}_{b}"],
+                    label=f"{a}->{b}",
+                    color=SECTOR_COLOURS[a],
+                    ls="-" if b == "ngo" or (a == "ngo" and b == "gov") else "--",
+                )
     ax[1].set(title="Mean personal trust by sector pair", xlabel="month", ylabel="trust 0..1", ylim=(0, 1))
     ax[1].legend(fontsize=7, ncol=2)
     p = pdir / "partnerships_trust.png"

@@ -101,7 +101,11 @@ def prevalidate(argv: list[str]) -> None:
 
     overrides = [a for a in argv if not a.startswith("-") and "=" in a]
     flags_with_value = {"-cn", "--config-name", "-cp", "--config-path", "-cd", "--config-dir", "--info", "-i"}
-    plain = [a for i, a in enumerate(argv) if not a.startswith("-") and "=" not in a and (i == 0 or argv[i - 1] not in flags_with_value)]
+    plain = [
+        a
+        for i, a in enumerate(argv)
+        if not a.startswith("-") and "=" not in a and (i == 0 or argv[i - 1] not in flags_with_value)
+    ]
     if plain:
         raise ConfigError(f"argument '{plain[0]}' is not an override: use key=value (e.g. region=large seed=3)")
     groups = config_groups()
@@ -141,7 +145,11 @@ def hydra_entry(dcfg: DictConfig) -> None:
     model = run(cfg, outdir, overrides)
     logging.getLogger("sim").info(
         "finished %d months, seed %d: wellbeing %.3f, NGOs alive %d -> %s",
-        cfg.steps, cfg.seed, model.summary()["wellbeing_mean"], model.summary()["ngos_alive"], outdir,
+        cfg.steps,
+        cfg.seed,
+        model.summary()["wellbeing_mean"],
+        model.summary()["ngos_alive"],
+        outdir,
     )
 
 

@@ -31,6 +31,7 @@ CHANNELS: tuple[str, ...] = (
     "donation_citizens",
     "founder_contribution",
     "endowment_donation",
+    "endowment_match",
     "endowment_return",
     "endowment_refund",
     "endowment_fee",

@@ -13,7 +13,7 @@ from sim import agents as ag
 from sim.families import Families, step_states, step_wellbeing
 from sim.ledger import CHANNELS, Ledger
 from sim.params import DOMAINS, FAMILY_STATES, Config
-from sim.partnerships import FORMS, GOV, NGOS, BIZ, PAIRS, Partnerships, ces_output
+from sim.partnerships import BIZ, FORMS, GOV, NGOS, PAIRS, Partnerships, ces_output
 from sim.rng import Streams
 from sim.trust import TRUST_SECTOR_NAMES, TrustNetwork
 
@@ -73,6 +73,23 @@ def _metric_names() -> list[str]:
 
 
 METRICS: tuple[str, ...] = tuple(_metric_names())
+
+COUNTERS: tuple[str, ...] = (
+    "ngo_births",
+    "ngo_deaths",
+    "partnerships_formed",
+    "partnerships_dissolved",
+    "ties_lost_turnover",
+    "grant_applications",
+    "grants_awarded",
+    "grant_effort_cost",
+    "requests",
+    "requests_fulfilled",
+    "budget_unspent",
+    "families_served",
+    "partnership_services",
+)
+"""Per-step event counters, reset at the start of every step and recorded as metrics."""
 
 
 class CrossSectorModel(mesa.Model):
@@ -180,21 +197,37 @@ class CrossSectorModel(mesa.Model):
         self.families_per_muni = np.bincount(self.families.municipality, minlength=m)
 
         # trust network
-        self.trust = TrustNetwork(self.n_orgs, self.trust_sector, cfg.trust, capacity=max(1024, int(rp.mean_degree * self.n_orgs * 1.5)))
+        self.trust = TrustNetwork(
+            self.n_orgs, self.trust_sector, cfg.trust, capacity=max(1024, int(rp.mean_degree * self.n_orgs * 1.5))
+        )
         live = np.flatnonzero(self.alive)
-        self.trust.build_initial(live, self.org_municipality[live], rp.mean_degree, rp.cross_municipality_tie_share, self.streams["network_init"])
+        self.trust.build_initial(
+            live, self.org_municipality[live], rp.mean_degree, rp.cross_municipality_tie_share, self.streams["network_init"]
+        )
 
         self.partnerships = Partnerships(capacity=256)
 
         # opening balances (from outside the region)
         ngo_cost = self._ngo_monthly_cost(np.arange(rp.ngos))
-        self.ledger.transfer("opening_balance", self.ext["citizens"], self.ngo0 + np.arange(rp.ngos), ngo_cost * op.initial_cash_months + 10_000.0)
+        self.ledger.transfer(
+            "opening_balance", self.ext["citizens"], self.ngo0 + np.arange(rp.ngos), ngo_cost * op.initial_cash_months + 10_000.0
+        )
+
+        # endowments already formed at start (opening balance of their principal)
+        if cfg.scenario.endowments:
+            intent = np.flatnonzero(self.ngo_endow_intent)
+            has = intent[init.random(intent.size) < fp.endowment_initial_share]
+            lo, hi = fp.endowment_initial_capital
+            self.ledger.transfer("opening_balance", self.ext["citizens"], self.cap0 + has, init.uniform(lo, hi, has.size))
+            self.ngo_endow_state[has] = 2
 
         # per-step bookkeeping
         self.t = -1  # month index of the step being run (0-based)
         self.records = np.full((cfg.steps + 1, len(METRICS)), np.nan)
         self.n_records = 0
-        self._step_counts: dict[str, float] = {}
+        self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
+        self._social_order_left = 0.0
+        self.csr_month = np.zeros(b)
         self.running = True
         self._record()
 
@@ -260,14 +293,7 @@ class CrossSectorModel(mesa.Model):
         14. Record metrics and check that the ledger balances.
         """
         self.t = self.steps - 1
-        self._step_counts = dict.fromkeys(
-            (
-                "ngo_births", "ngo_deaths", "partnerships_formed", "partnerships_dissolved", "ties_lost_turnover",
-                "grant_applications", "grants_awarded", "grant_effort_cost", "requests", "requests_fulfilled",
-                "budget_unspent", "families_served", "partnership_services",
-            ),
-            0.0,
-        )
+        self._step_counts = dict.fromkeys(COUNTERS, 0.0)
         self.ngo_income_month[:] = 0.0
         self._budgets()
         self._turnover()
@@ -346,6 +372,13 @@ class CrossSectorModel(mesa.Model):
             np.add.at(self.ngo_income_month, slot, cash_amt)
             if e_amt.any():
                 led.transfer("endowment_donation", src[sel], self.cap0 + slot, e_amt)
+                forming = e_amt * (self.ngo_endow_state[slot] < 2)
+                match = np.bincount(slot, weights=forming, minlength=self.n_ngo_slots) * fp.endowment_match
+                room = max(led.balance[self.region] - self._social_order_left, 0.0)
+                if match.sum() > room:
+                    match *= room / match.sum()
+                ms = np.flatnonzero(match > 0)
+                led.transfer("endowment_match", self.region, self.cap0 + ms, match[ms])
                 starting = to_endow & (e_amt > 0) & (self.ngo_endow_first[slot] < 0)
                 self.ngo_endow_first[slot[starting]] = self.t
                 self.ngo_endow_state[slot[starting]] = 1
@@ -371,7 +404,9 @@ class CrossSectorModel(mesa.Model):
     # ----------------------------------------------------------- 4. grants
     def _grant_competitions(self) -> None:
         rp, sc = self.cfg.region, self.cfg.scenario
-        self._competition("grant_federal", self.ext["federal_budget"], rp.federal_grant_budget * sc.grant_budget_scale, bias=False)
+        self._competition(
+            "grant_federal", self.ext["federal_budget"], rp.federal_grant_budget * sc.grant_budget_scale, bias=False
+        )
         self._competition("grant_regional", self.region, rp.regional_grant_budget * sc.grant_budget_scale, bias=True)
 
     def _competition(self, channel: str, payer: int, budget: float, bias: bool) -> None:
@@ -405,8 +440,14 @@ class CrossSectorModel(mesa.Model):
         for slot in winners.tolist():
             org = self.ngo0 + slot
             members = (self.region, -1, org)
-            self._create_partnership(members, int(self.org_municipality[org]), int(self.ngo_domain[slot]),
-                                     fp.grant_duration, mechanism=1, money_equiv=fp.grant_size / fp.grant_duration)
+            self._create_partnership(
+                members,
+                int(self.org_municipality[org]),
+                int(self.ngo_domain[slot]),
+                fp.grant_duration,
+                mechanism=1,
+                money_equiv=fp.grant_size / fp.grant_duration,
+            )
 
     # --------------------------------------------------------- 5. requests
     def _requests(self) -> None:
@@ -445,7 +486,13 @@ class CrossSectorModel(mesa.Model):
         """Municipal money still reserved for state-institution services this year."""
         m = muni_org - self.muni0
         months_left = 12 - (self.t % 12)
-        return self.cfg.region.state_institution_capacity * self.families_per_muni[m] / 1000.0 * self.cfg.finance.unit_price * months_left
+        return (
+            self.cfg.region.state_institution_capacity
+            * self.families_per_muni[m]
+            / 1000.0
+            * self.cfg.finance.unit_price
+            * months_left
+        )
 
     # ---------------------------------------------- 6. partnership formation
     def _form_partnerships(self) -> None:
@@ -480,7 +527,13 @@ class CrossSectorModel(mesa.Model):
                     continue
                 ngo = self.ngo0 + int(cands[int(pk[1] * cands.size)])
             if self._accepts(gov, biz, ngo, pk[2]):
-                dom = int(self.ngo_domain[ngo - self.ngo0]) if ngo >= 0 else int(np.flatnonzero(self.plans[m])[0]) if self.plans[m].any() else 0
+                dom = (
+                    int(self.ngo_domain[ngo - self.ngo0])
+                    if ngo >= 0
+                    else int(np.flatnonzero(self.plans[m])[0])
+                    if self.plans[m].any()
+                    else 0
+                )
                 lo, hi = pp.duration_months
                 dur = lo + int(pk[3] * (hi - lo + 1))
                 if f == 3:
@@ -505,14 +558,22 @@ class CrossSectorModel(mesa.Model):
             fit = 0.0
             if self.sector[mem] == ag.SEC_MUNICIPAL and ngo >= 0:
                 fit = float(self.plans[self.org_municipality[mem], self.ngo_domain[ngo - self.ngo0]])
-            z = pp.accept_intercept + pp.accept_trust * t + pp.accept_capacity * cap + pp.accept_plan_fit * fit + pp.accept_personal_tie * tie
+            z = (
+                pp.accept_intercept
+                + pp.accept_trust * t
+                + pp.accept_capacity * cap
+                + pp.accept_plan_fit * fit
+                + pp.accept_personal_tie * tie
+            )
             p_all *= 1.0 / (1.0 + math.exp(-z))
         return p_all
 
     def _accepts(self, gov: int, biz: int, ngo: int, u: float) -> bool:
         return u < self.acceptance_probability(gov, biz, ngo)
 
-    def _create_partnership(self, members: tuple[int, int, int], muni: int, domain: int, duration: int, mechanism: int, money_equiv: float = 0.0) -> int:
+    def _create_partnership(
+        self, members: tuple[int, int, int], muni: int, domain: int, duration: int, mechanism: int, money_equiv: float = 0.0
+    ) -> int:
         src, dst, slots = [], [], []
         for k, (a, b) in enumerate(PAIRS):
             if members[a] >= 0 and members[b] >= 0:
@@ -570,7 +631,9 @@ class CrossSectorModel(mesa.Model):
         ngo_ok = deliver[:, NGOS]
         x[:, 1] = ngo_ok * self.ngo_capacity[ngo_slot] * np.maximum(self.ngo_staff[ngo_slot], 1) / scale[1]
         x[:, 2] = ngo_ok * self.ngo_volunteers[ngo_slot] / scale[2]
-        x[:, 3] = (deliver[:, GOV] & (gov != self.region)) * pp.premises_units / scale[3]
+        x[:, 3] = (
+            (deliver[:, GOV] & (gov != self.region)) * pp.premises_units + deliver[:, BIZ] * pp.business_inkind_units
+        ) / scale[3]
         y = ces_output(x, pp.ces_rho, pp.productivity)
         ps.output[ids] = y
         ps.services[ids] += y
@@ -607,7 +670,10 @@ class CrossSectorModel(mesa.Model):
         fam, fpar, op, fp, led = self.families, self.cfg.families, self.cfg.org, self.cfg.finance, self.ledger
         m = self.n_muni
         slots = np.flatnonzero(self.ngo_alive)
-        ngo_cap_each = self.ngo_staff[slots] * op.services_per_staff * self.ngo_capacity[slots] + self.ngo_volunteers[slots] * op.services_per_volunteer
+        ngo_cap_each = (
+            self.ngo_staff[slots] * op.services_per_staff * self.ngo_capacity[slots]
+            + self.ngo_volunteers[slots] * op.services_per_volunteer
+        )
         ngo_cell = self.org_municipality[self.ngo0 + slots].astype(np.int64) * N_DOMAINS + self.ngo_domain[slots]
         ngo_cap = np.bincount(ngo_cell, weights=ngo_cap_each, minlength=m * N_DOMAINS)
         state_cap = np.repeat(self.cfg.region.state_institution_capacity * self.families_per_muni / 1000.0 / N_DOMAINS, N_DOMAINS)
@@ -616,7 +682,9 @@ class CrossSectorModel(mesa.Model):
         # awareness: eligible unaware families learn of support
         elig = fam.state >= 1
         unaware = np.flatnonzero(elig & ~fam.aware)
-        providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(self.families_per_muni / 1000.0, 1e-9)
+        providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(
+            self.families_per_muni / 1000.0, 1e-9
+        )
         p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers
         u = self.streams["awareness"].random(unaware.size)
         fam.aware[unaware[u < p_aware[fam.municipality[unaware]]]] = True
@@ -639,7 +707,11 @@ class CrossSectorModel(mesa.Model):
         served_cell = np.bincount(cell[ua < frac[cell]], minlength=m * N_DOMAINS).astype(np.float64)
         share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
         share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
-        ngo_services = served_cell[ngo_cell] * share_ngo[ngo_cell] * np.divide(ngo_cap_each, ngo_cap[ngo_cell], out=np.zeros_like(ngo_cap_each), where=ngo_cap[ngo_cell] > 0)
+        ngo_services = (
+            served_cell[ngo_cell]
+            * share_ngo[ngo_cell]
+            * np.divide(ngo_cap_each, ngo_cap[ngo_cell], out=np.zeros_like(ngo_cap_each), where=ngo_cap[ngo_cell] > 0)
+        )
         self.ngo_services_month = np.zeros(self.n_ngo_slots)
         self.ngo_services_month[slots] = ngo_services
         # state institutions: paid by the municipality
@@ -730,11 +802,17 @@ class CrossSectorModel(mesa.Model):
         v = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active + rng.poisson(op.volunteer_recruit * rep)
         self.ngo_volunteers[slots] = v
         # register entry
-        elig = ~self.ngo_registered[slots] & self.ngo_experienced[slots] & (self.ngo_capacity[slots] >= op.register_capacity_threshold)
+        elig = (
+            ~self.ngo_registered[slots]
+            & self.ngo_experienced[slots]
+            & (self.ngo_capacity[slots] >= op.register_capacity_threshold)
+        )
         join = elig & (rng.random(slots.size) < op.register_join_prob)
         self.ngo_registered[slots[join]] = True
         # deaths: insolvency or no people left
-        dies = ((self.ngo_neg_months[slots] >= op.insolvency_months) & (led.balance[orgs] < 0)) | ((self.ngo_volunteers[slots] < 1.0) & (self.ngo_staff[slots] == 0))
+        dies = ((self.ngo_neg_months[slots] >= op.insolvency_months) & (led.balance[orgs] < 0)) | (
+            (self.ngo_volunteers[slots] < 1.0) & (self.ngo_staff[slots] == 0)
+        )
         for slot in slots[dies].tolist():
             self._kill_ngo(slot)
         # births
@@ -835,10 +913,8 @@ class CrossSectorModel(mesa.Model):
         vals["endowment_market_value"] = float((cap + res)[formed].sum())
         for k, ch in enumerate(CHANNELS):
             vals[f"flow_{ch}"] = float(self.ledger.step_by_channel[k])
-        for key in ("ngo_births", "ngo_deaths", "partnerships_formed", "partnerships_dissolved", "ties_lost_turnover",
-                    "grant_applications", "grants_awarded", "grant_effort_cost", "requests", "requests_fulfilled",
-                    "budget_unspent", "families_served", "partnership_services"):
-            vals[key] = float(c.get(key, 0.0))
+        for key in COUNTERS:
+            vals[key] = float(c[key])
         vals["ledger_imbalance"] = self.ledger.check() if self.cfg.output.check_conservation else float("nan")
         for k, name in enumerate(METRICS):
             row[k] = vals[name]
@@ -877,14 +953,37 @@ class CrossSectorModel(mesa.Model):
             kind[i] = "external"
         muni = np.full(n, -1, np.int32)
         muni[: self.n_orgs] = self.org_municipality
-        return pd.DataFrame({"account": np.arange(n, dtype=np.int32), "label": label, "kind": kind,
-                             "municipality": muni, "balance": self.ledger.balance.copy()})
+        return pd.DataFrame(
+            {
+                "account": np.arange(n, dtype=np.int32),
+                "label": label,
+                "kind": kind,
+                "municipality": muni,
+                "balance": self.ledger.balance.copy(),
+            }
+        )
 
     def partnership_log(self) -> pd.DataFrame:
         """All partnerships of the run (finished and still active)."""
         rows = [e.__dict__ for e in self.partnerships.full_log(self.t)]
-        cols = ["pid", "form", "mechanism", "municipality", "domain", "gov", "business", "ngo", "start", "end",
-                "planned_end", "reason", "kept", "broken", "services", "money"]
+        cols = [
+            "pid",
+            "form",
+            "mechanism",
+            "municipality",
+            "domain",
+            "gov",
+            "business",
+            "ngo",
+            "start",
+            "end",
+            "planned_end",
+            "reason",
+            "kept",
+            "broken",
+            "services",
+            "money",
+        ]
         df = pd.DataFrame(rows, columns=cols)
         return df.sort_values("pid", kind="stable").reset_index(drop=True)
 
@@ -912,4 +1011,3 @@ def run_model(cfg: Config) -> CrossSectorModel:
     for _ in range(cfg.steps):
         model.step()
     return model
-

@@ -85,26 +85,18 @@ class RegionParams:
     name: str = par("small", "-", "preset name")
     municipalities: int = par(4, "count", "assumption: a few districts for a quick run", lo=1, hi=500)
     ngos: int = par(60, "count", "assumption: ~15 SO NGOs per district", lo=1, hi=100_000)
-    ngo_slots_factor: float = par(
-        1.6, "x initial NGOs", "assumption: room for births over a run", lo=1.0, hi=10.0
-    )
+    ngo_slots_factor: float = par(1.6, "x initial NGOs", "assumption: room for births over a run", lo=1.0, hi=10.0)
     businesses: int = par(12, "count", "assumption", lo=0, hi=100_000)
     families: int = par(5000, "households", "assumption", lo=10, hi=5_000_000)
     mean_degree: float = par(
         8.0, "directed ties per organisation", "assumption: personal ties inside a district", lo=0.0, hi=200.0
     )
-    cross_municipality_tie_share: float = par(
-        0.1, "share of ties", "assumption: most ties are local", lo=0.0, hi=1.0
-    )
+    cross_municipality_tie_share: float = par(0.1, "share of ties", "assumption: most ties are local", lo=0.0, hi=1.0)
     regional_grant_budget: float = par(
         6.0e6, "roubles/year", "assumption: order of a regional NGO grant programme per 60 NGOs", lo=0.0
     )
-    federal_grant_budget: float = par(
-        3.0e6, "roubles/year", "assumption: presidential grants reaching the region's NGOs", lo=0.0
-    )
-    social_order_budget: float = par(
-        4.0e6, "roubles/year", "assumption: social order line for NGO providers", lo=0.0
-    )
+    federal_grant_budget: float = par(3.0e6, "roubles/year", "assumption: presidential grants reaching the region's NGOs", lo=0.0)
+    social_order_budget: float = par(4.0e6, "roubles/year", "assumption: social order line for NGO providers", lo=0.0)
     municipal_support_budget: float = par(
         0.6e6, "roubles/year per municipality", "assumption: small municipal budgets (BRIEF s.2)", lo=0.0
     )
@@ -154,9 +146,7 @@ class FamilyParams:
     served_improve_factor: float = par(
         4.0, "x p_improve when served", "assumption: services help families recover", lo=1.0, hi=20.0
     )
-    served_worsen_factor: float = par(
-        0.3, "x p_worsen when served", "assumption", lo=0.0, hi=1.0
-    )
+    served_worsen_factor: float = par(0.3, "x p_worsen when served", "assumption", lo=0.0, hi=1.0)
     initial_awareness: float = par(
         0.25, "share aware of support", "BRIEF s.2: application-based support, low awareness", lo=0.0, hi=1.0
     )
@@ -176,15 +166,9 @@ class FamilyParams:
     wellbeing_target: tuple[float, ...] = par(
         (0.8, 0.6, 0.4, 0.2), "wellbeing index 0..1 by state", "assumption", lo=0.0, hi=1.0, length=4
     )
-    wellbeing_rate: float = par(
-        0.1, "fraction/month of gap to target closed", "assumption", lo=0.0, hi=1.0
-    )
-    service_boost: float = par(
-        0.03, "wellbeing points per month served", "assumption", lo=0.0, hi=0.5
-    )
-    reach_window: int = par(
-        12, "months", "assumption: a family counts as reached if served within this window", lo=1, hi=120
-    )
+    wellbeing_rate: float = par(0.1, "fraction/month of gap to target closed", "assumption", lo=0.0, hi=1.0)
+    service_boost: float = par(0.03, "wellbeing points per month served", "assumption", lo=0.0, hi=0.5)
+    reach_window: int = par(12, "months", "assumption: a family counts as reached if served within this window", lo=1, hi=120)
 
 
 @dataclass(frozen=True)
@@ -207,52 +191,36 @@ class OrgParams:
         0.312, "share of NGOs", "Volgograd 2021: 68.8% of rural NGOs have no project experience", lo=0.0, hi=1.0
     )
     ngo_staff_mean: float = par(1.5, "paid staff per NGO", "assumption: Kaluga centre 5 staff/99 orgs", lo=0.0, hi=100.0)
-    ngo_volunteers_mean: float = par(
-        8.0, "volunteers per NGO", "assumption: Kaluga centre 100 volunteers", lo=0.0, hi=1000.0
-    )
+    ngo_volunteers_mean: float = par(8.0, "volunteers per NGO", "assumption: Kaluga centre 100 volunteers", lo=0.0, hi=1000.0)
     staff_cost: float = par(35_000.0, "roubles/month per paid staff", "assumption: regional wage", lo=0.0)
     overhead_cost: float = par(2_000.0, "roubles/month per NGO", "assumption", lo=0.0)
     initial_cash_months: float = par(6.0, "months of costs", "assumption", lo=0.0, hi=120.0)
     services_per_staff: float = par(4.0, "families served/month per staff at capacity 1", "assumption", lo=0.0)
     services_per_volunteer: float = par(0.5, "families served/month per volunteer", "assumption", lo=0.0)
-    staff_cut_months: int = par(
-        2, "months of negative cash before staff is cut", "assumption", lo=1, hi=60
-    )
+    staff_cut_months: int = par(2, "months of negative cash before staff is cut", "assumption", lo=1, hi=60)
     hire_cash_months: float = par(
         6.0, "months of costs in cash above which an NGO hires one more staff member", "assumption", lo=0.0, hi=120.0
     )
-    insolvency_months: int = par(
-        12, "months of negative cash before an NGO dies", "assumption", lo=1, hi=120
-    )
+    insolvency_months: int = par(12, "months of negative cash before an NGO dies", "assumption", lo=1, hi=120)
     volunteer_loss: float = par(0.03, "share/month of volunteers leaving", "assumption", lo=0.0, hi=1.0)
-    volunteer_recruit: float = par(
-        0.3, "new volunteers/month at reputation 1 (Poisson mean)", "assumption", lo=0.0, hi=100.0
-    )
+    volunteer_recruit: float = par(0.3, "new volunteers/month at reputation 1 (Poisson mean)", "assumption", lo=0.0, hi=100.0)
     volunteer_gain: float = par(
         0.04, "share/month gained when active in a partnership or grant project", "assumption", lo=0.0, hi=1.0
     )
-    ngo_birth_rate: float = par(
-        0.04, "new NGOs/month per municipality", "assumption", lo=0.0, hi=10.0
-    )
+    ngo_birth_rate: float = par(0.04, "new NGOs/month per municipality", "assumption", lo=0.0, hi=10.0)
     founder_cash: float = par(50_000.0, "roubles", "assumption: founders' contribution", lo=0.0)
-    citizen_donation_mean: float = par(
-        5_000.0, "roubles/month per NGO at reputation 1", "assumption", lo=0.0
-    )
+    citizen_donation_mean: float = par(5_000.0, "roubles/month per NGO at reputation 1", "assumption", lo=0.0)
     register_capacity_threshold: float = par(
         0.35, "capacity 0..1 needed to join the providers' register", "assumption", lo=0.0, hi=1.0
     )
     register_join_prob: float = par(
         0.02, "probability/month an eligible NGO joins the register", "assumption: reporting barrier", lo=0.0, hi=1.0
     )
-    capacity_learning: float = par(
-        0.01, "capacity gain/month while running a project", "assumption", lo=0.0, hi=0.5
-    )
+    capacity_learning: float = par(0.01, "capacity gain/month while running a project", "assumption", lo=0.0, hi=0.5)
     turnover_municipal: float = par(
         1.0 / 36.0, "probability/month the key municipal official leaves", "assumption", lo=0.0, hi=1.0
     )
-    turnover_ngo: float = par(
-        1.0 / 72.0, "probability/month an NGO leader leaves", "assumption", lo=0.0, hi=1.0
-    )
+    turnover_ngo: float = par(1.0 / 72.0, "probability/month an NGO leader leaves", "assumption", lo=0.0, hi=1.0)
     business_size_shares: tuple[float, ...] = par(
         (0.70, 0.25, 0.05), "share small/medium/large", "assumption", lo=0.0, hi=1.0, length=3, sums_to_one=True
     )
@@ -271,22 +239,20 @@ class OrgParams:
 class TrustParams:
     """Personal (edge) and institutional (agent-to-sector) trust (configs/trust/)."""
 
-    prior_weight: float = par(
-        2.0, "pseudo-observations", "Jøsang & Ismail 2002 beta reputation uses 2", lo=0.1, hi=100.0
-    )
+    prior_weight: float = par(2.0, "pseudo-observations", "Jøsang & Ismail 2002 beta reputation uses 2", lo=0.1, hi=100.0)
     kept_weight: float = par(1.0, "evidence per kept obligation", "Jøsang & Ismail 2002", lo=0.0, hi=100.0)
     broken_weight: float = par(
         3.0, "evidence per broken obligation", "BRIEF s.3.2: trust falls sharply after a broken obligation", lo=0.0, hi=100.0
     )
-    forgetting: float = par(
-        0.97, "monthly retention of evidence", "Jøsang & Ismail 2002 forgetting factor", lo=0.0, hi=1.0
-    )
+    forgetting: float = par(0.97, "monthly retention of evidence", "Jøsang & Ismail 2002 forgetting factor", lo=0.0, hi=1.0)
     gossip: float = par(
-        0.15, "share of a kept/broken event heard by the target's other partners", "assumption: reputation spreads", lo=0.0, hi=1.0
+        0.15,
+        "share of a kept/broken event heard by the target's other partners",
+        "assumption: reputation spreads",
+        lo=0.0,
+        hi=1.0,
     )
-    institutional_rate: float = par(
-        0.05, "EMA weight/month toward observed edge trust", "assumption", lo=0.0, hi=1.0
-    )
+    institutional_rate: float = par(0.05, "EMA weight/month toward observed edge trust", "assumption", lo=0.0, hi=1.0)
     initial_institutional: tuple[float, ...] = par(
         (0.55, 0.45, 0.50, 0.40, 0.50, 0.40, 0.30, 0.40, 0.55),
         "3x3 row-major trust of gov/business/ngo toward gov/business/ngo",
@@ -295,18 +261,14 @@ class TrustParams:
         hi=1.0,
         length=9,
     )
-    initial_evidence: float = par(
-        2.0, "kept obligations behind an initial personal tie", "assumption", lo=0.0, hi=100.0
-    )
+    initial_evidence: float = par(2.0, "kept obligations behind an initial personal tie", "assumption", lo=0.0, hi=100.0)
 
 
 @dataclass(frozen=True)
 class PartnershipParams:
     """Partnership formation, delivery and production (configs/partnership/)."""
 
-    proposal_rate: float = par(
-        0.4, "proposals/month per municipality", "assumption", lo=0.0, hi=100.0
-    )
+    proposal_rate: float = par(0.4, "proposals/month per municipality", "assumption", lo=0.0, hi=100.0)
     form_weights: tuple[float, ...] = par(
         (0.2, 0.3, 0.35, 0.15),
         "relative frequency of proposed forms gov-business/business-NGO/gov-NGO/trilateral",
@@ -318,7 +280,11 @@ class PartnershipParams:
     accept_trust: float = par(4.0, "logit per trust unit", "assumption", lo=-20.0, hi=20.0)
     accept_capacity: float = par(1.5, "logit per capacity unit", "assumption", lo=-20.0, hi=20.0)
     accept_plan_fit: float = par(
-        1.5, "logit if NGO domain is in the authority's plans", "Volgograd 2021: 68.7% of officials choose by plan fit", lo=-20.0, hi=20.0
+        1.5,
+        "logit if NGO domain is in the authority's plans",
+        "Volgograd 2021: 68.7% of officials choose by plan fit",
+        lo=-20.0,
+        hi=20.0,
     )
     accept_personal_tie: float = par(
         1.0, "logit if a personal tie exists", "BRIEF s.3.2: personal connections weigh heavily", lo=-20.0, hi=20.0
@@ -332,30 +298,28 @@ class PartnershipParams:
     )
     commitment_gov: float = par(0.85, "probability/month of delivering", "assumption", lo=0.0, hi=1.0)
     commitment_business: float = par(0.85, "probability/month of delivering", "assumption", lo=0.0, hi=1.0)
-    commitment_ngo_base: float = par(
-        0.6, "probability/month of delivering at capacity 0", "assumption", lo=0.0, hi=1.0
-    )
-    dissolve_trust: float = par(
-        0.25, "mean member trust below which a partnership dissolves", "assumption", lo=0.0, hi=1.0
-    )
+    commitment_ngo_base: float = par(0.6, "probability/month of delivering at capacity 0", "assumption", lo=0.0, hi=1.0)
+    dissolve_trust: float = par(0.25, "mean member trust below which a partnership dissolves", "assumption", lo=0.0, hi=1.0)
     gov_money: float = par(40_000.0, "roubles/month from a government member", "assumption", lo=0.0)
-    business_money_share: float = par(
-        0.3, "share of the member's monthly CSR budget", "assumption", lo=0.0, hi=1.0
-    )
-    productivity: float = par(
-        1.0, "services/month per unit of CES resource index", "assumption", lo=0.0
-    )
+    business_money_share: float = par(0.3, "share of the member's monthly CSR budget", "assumption", lo=0.0, hi=1.0)
+    productivity: float = par(1.0, "services/month per unit of CES resource index", "assumption", lo=0.0)
     ces_rho: float = par(
         0.3, "CES exponent (<1: resource kinds are complements)", "assumption: synergy (BRIEF s.3.1)", lo=-5.0, hi=1.0
     )
     resource_scale: tuple[float, ...] = par(
         (20_000.0, 0.05, 1.0, 1.0),
-        "money roubles, competence, volunteers, premises per resource unit",
+        "money roubles, competence, volunteers, premises/in-kind per resource unit",
         "assumption",
         lo=1e-9,
         length=4,
     )
     premises_units: float = par(5.0, "resource units of premises from a government member", "assumption", lo=0.0)
+    business_inkind_units: float = par(
+        3.0,
+        "resource units of in-kind help (equipment, venues, pro bono work) from a business member",
+        "BRIEF s.2: sponsorship and in-kind help",
+        lo=0.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -367,7 +331,11 @@ class FinanceParams:
     grant_duration: int = par(12, "months a funded project runs", "BRIEF s.3.3: usually annual", lo=1, hi=60)
     apply_prob_experienced: float = par(0.6, "probability of applying", "assumption", lo=0.0, hi=1.0)
     apply_prob_novice: float = par(
-        0.1, "probability of applying without project experience", "Volgograd 2021: 18.2% of NGOs took part in competitions", lo=0.0, hi=1.0
+        0.1,
+        "probability of applying without project experience",
+        "Volgograd 2021: 18.2% of NGOs took part in competitions",
+        lo=0.0,
+        hi=1.0,
     )
     score_capacity: float = par(1.0, "score per capacity unit", "assumption", lo=0.0, hi=100.0)
     score_experience: float = par(0.3, "score if experienced", "assumption", lo=0.0, hi=100.0)
@@ -375,14 +343,14 @@ class FinanceParams:
         0.25, "s.d. of expert scoring noise", "BRIEF s.3.3: 44.1% of NGOs complain of subjective choice", lo=0.0, hi=10.0
     )
     score_bias_tie: float = par(
-        0.2, "score per unit of personal trust with the grant-maker", "BRIEF s.3.3: personal ties; 42.4% complain of corruption", lo=0.0, hi=10.0
+        0.2,
+        "score per unit of personal trust with the grant-maker",
+        "BRIEF s.3.3: personal ties; 42.4% complain of corruption",
+        lo=0.0,
+        hi=10.0,
     )
-    effort_cost: float = par(
-        40_000.0, "rouble-equivalent staff time per application", "Gross & Bergstrom 2019", lo=0.0
-    )
-    project_services_per_grant: float = par(
-        0.04, "services/month per 1000 roubles of an award", "assumption", lo=0.0
-    )
+    effort_cost: float = par(40_000.0, "rouble-equivalent staff time per application", "Gross & Bergstrom 2019", lo=0.0)
+    project_services_per_grant: float = par(0.04, "services/month per 1000 roubles of an award", "assumption", lo=0.0)
     unit_price: float = par(2_500.0, "roubles per service under a social order", "assumption", lo=0.0)
     reporting_burden: float = par(
         0.15, "share of social-order revenue spent on reporting", "BRIEF s.3.3: heavy reporting", lo=0.0, hi=1.0
@@ -398,10 +366,25 @@ class FinanceParams:
     endowment_share: float = par(
         0.03, "share of NGOs pursuing an endowment", "assumption: costly to form (BRIEF s.3.3)", lo=0.0, hi=1.0
     )
-    endowment_min_capital: float = par(3.0e6, "roubles", "275-FZ: minimum target capital", lo=0.0)
-    endowment_formation_months: int = par(
-        12, "months from first donation to reach the minimum", "275-FZ", lo=1, hi=60
+    endowment_initial_share: float = par(
+        0.5, "share of endowment-pursuing NGOs that already hold a formed endowment at start", "assumption", lo=0.0, hi=1.0
     )
+    endowment_initial_capital: tuple[float, ...] = par(
+        (3.0e6, 9.0e6),
+        "uniform range of an initial endowment's principal, roubles",
+        "assumption: near the 275-FZ minimum",
+        lo=0.0,
+        length=2,
+    )
+    endowment_match: float = par(
+        1.0,
+        "roubles the region adds per rouble donated to a forming endowment",
+        "policy lever: matching programme (assumption)",
+        lo=0.0,
+        hi=10.0,
+    )
+    endowment_min_capital: float = par(3.0e6, "roubles", "275-FZ: minimum target capital", lo=0.0)
+    endowment_formation_months: int = par(12, "months from first donation to reach the minimum", "275-FZ", lo=1, hi=60)
     endowment_donation_share: float = par(
         0.5, "share of a business's CSR budget given to an endowment it favours", "assumption", lo=0.0, hi=1.0
     )
@@ -588,4 +571,3 @@ def replace(cfg: Config, **changes: Any) -> Config:
             node = node[p]
         node[leaf] = list(value) if isinstance(value, tuple) else value
     return build_config(data)
-

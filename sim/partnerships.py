@@ -131,8 +131,21 @@ class Partnerships:
         if "form" in old:
             n = old["n"]
             for name in (
-                "form", "mechanism", "muni", "domain", "start", "end", "active", "members", "edges",
-                "money_equiv", "kept", "broken", "services", "money", "output",
+                "form",
+                "mechanism",
+                "muni",
+                "domain",
+                "start",
+                "end",
+                "active",
+                "members",
+                "edges",
+                "money_equiv",
+                "kept",
+                "broken",
+                "services",
+                "money",
+                "output",
             ):
                 getattr(self, name)[:n] = old[name][:n]
 

@@ -199,9 +199,7 @@ class TrustNetwork:
         self._next_person += orgs.size
         n = self.n
         a = self.active[:n]
-        lost = a & (
-            (self.carrier_src[:n] != self.person[self.src[:n]]) | (self.carrier_dst[:n] != self.person[self.dst[:n]])
-        )
+        lost = a & ((self.carrier_src[:n] != self.person[self.src[:n]]) | (self.carrier_dst[:n] != self.person[self.dst[:n]]))
         self.active[:n] &= ~lost
         self.r[:n][lost] = 0.0
         self.s[:n][lost] = 0.0

@@ -10,6 +10,7 @@ all times, which :meth:`Ledger.check` verifies every step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,24 +84,31 @@ class Ledger:
             ValueError: On negative or non-finite amounts or unknown channel.
         """
         ch = CH[channel]
-        amount, src_a, dst_a = np.broadcast_arrays(
-            np.atleast_1d(np.asarray(amount, dtype=np.float64)),
-            np.atleast_1d(np.asarray(src, dtype=np.int64)),
-            np.atleast_1d(np.asarray(dst, dtype=np.int64)),
-        )
-        if amount.size == 0:
+        amount = np.asarray(amount, dtype=np.float64)
+        src_a = np.asarray(src, dtype=np.int64)
+        dst_a = np.asarray(dst, dtype=np.int64)
+        sizes = [a.size for a in (amount, src_a, dst_a) if a.ndim > 0]
+        if 0 in sizes:
             return
-        if not np.all(np.isfinite(amount)) or np.any(amount < 0):
-            raise ValueError(f"ledger: bad amount in channel {channel}")
-        keep = amount > 0
-        if not keep.all():
-            amount, src_a, dst_a = amount[keep], src_a[keep], dst_a[keep]
-            if amount.size == 0:
-                return
-        nb = self.balance.size
-        self.balance -= np.bincount(src_a, weights=amount, minlength=nb)
-        self.balance += np.bincount(dst_a, weights=amount, minlength=nb)
+        n = max(sizes) if sizes else 1
+        if amount.ndim == 0 or amount.size == 1 < n:
+            amount = np.full(n, float(amount.reshape(-1)[0]) if amount.size else 0.0)
+        if src_a.ndim == 0 or src_a.size == 1 < n:
+            src_a = np.full(n, int(src_a.reshape(-1)[0]), dtype=np.int64)
+        if dst_a.ndim == 0 or dst_a.size == 1 < n:
+            dst_a = np.full(n, int(dst_a.reshape(-1)[0]), dtype=np.int64)
+        if not amount.size == src_a.size == dst_a.size:
+            raise ValueError(f"ledger: mismatched transfer sizes in channel {channel}")
         total = float(amount.sum())
+        if not math.isfinite(total) or float(amount.min()) < 0:
+            raise ValueError(f"ledger: bad amount in channel {channel}")
+        if total == 0.0:
+            return
+        if float(amount.min()) == 0.0:  # record only real movements
+            keep = amount > 0
+            amount, src_a, dst_a = amount[keep], src_a[keep], dst_a[keep]
+        np.subtract.at(self.balance, src_a, amount)
+        np.add.at(self.balance, dst_a, amount)
         self.turnover += total
         self.step_by_channel[ch] += total
         self._pending.append(_Batch(ch, src_a.copy(), dst_a.copy(), amount.copy()))

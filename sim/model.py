@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim import agents as ag
-from sim.families import Families, step_states, step_wellbeing
+from sim.families import Families
 from sim.ledger import CHANNELS, Ledger
 from sim.params import DOMAINS, FAMILY_STATES, Config
 from sim.partnerships import BIZ, FORMS, GOV, NGOS, PAIRS, Partnerships, ces_output
@@ -18,6 +18,7 @@ from sim.rng import Streams
 from sim.trust import TRUST_SECTOR_NAMES, TrustNetwork
 
 N_DOMAINS = len(DOMAINS)
+BUSINESS_TO_NGO = 1 * 3 + 2  # trust pair cell: business sector -> ngo sector
 
 # External accounts (after organisation and endowment accounts).
 EXTERNAL_ACCOUNTS: tuple[str, ...] = (
@@ -227,6 +228,7 @@ class CrossSectorModel(mesa.Model):
         self.n_records = 0
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
+        self._served_idx = np.zeros(0, np.int64)
         self.csr_month = np.zeros(b)
         self.running = True
         self._record()
@@ -353,9 +355,8 @@ class CrossSectorModel(mesa.Model):
         op, fp, led, tr = self.cfg.org, self.cfg.finance, self.ledger, self.trust
         n = tr.n
         src, dst = tr.src[:n], tr.dst[:n]
-        sel = np.flatnonzero(
-            tr.active[:n] & (self.sector[src] == ag.SEC_BUSINESS) & (self.sector[dst] == ag.SEC_NGO) & self.alive[dst]
-        )
+        sel = np.flatnonzero(tr.active[:n] & (tr.pair_cell[:n] == BUSINESS_TO_NGO))
+        sel = sel[self.alive[dst[sel]] & (self.sector[src[sel]] == ag.SEC_BUSINESS)]  # not the management company
         if sel.size:
             w = tr.trust(sel) ** 2
             bi = src[sel] - self.biz0
@@ -384,22 +385,14 @@ class CrossSectorModel(mesa.Model):
                 self.ngo_endow_state[slot[starting]] = 1
         # citizens give by reputation (mean incoming trust)
         alive_slots = np.flatnonzero(self.ngo_alive)
-        rep = self.reputation()[self.ngo0 + alive_slots]
+        rep = self.trust.reputation[self.ngo0 + alive_slots]
         amt = op.citizen_donation_mean * rep
         led.transfer("donation_citizens", self.ext["citizens"], self.ngo0 + alive_slots, amt)
         self.ngo_income_month[alive_slots] += amt
 
     def reputation(self) -> np.ndarray:
-        """Mean personal trust others place in each organisation (institutional where none)."""
-        tr = self.trust
-        n = tr.n
-        act = tr.active[:n]
-        t = tr.trust()
-        sums = np.bincount(tr.dst[:n], weights=t * act, minlength=self.n_orgs)
-        cnt = np.bincount(tr.dst[:n], weights=act.astype(np.float64), minlength=self.n_orgs)
-        base = tr.institutional[:, :].mean(axis=0)[self.trust_sector]
-        rep = np.where(cnt > 0, sums / np.maximum(cnt, 1e-12), base)
-        return rep
+        """Mean personal trust others place in each organisation, as of the last month end."""
+        return self.trust.reputation
 
     # ----------------------------------------------------------- 4. grants
     def _grant_competitions(self) -> None:
@@ -437,17 +430,16 @@ class CrossSectorModel(mesa.Model):
         self.ngo_income_month[winners] += fp.grant_size
         self.ngo_grants[winners] += 1
         self._step_counts["grants_awarded"] += winners.size
-        for slot in winners.tolist():
-            org = self.ngo0 + slot
-            members = (self.region, -1, org)
-            self._create_partnership(
-                members,
-                int(self.org_municipality[org]),
-                int(self.ngo_domain[slot]),
-                fp.grant_duration,
-                mechanism=1,
-                money_equiv=fp.grant_size / fp.grant_duration,
-            )
+        orgs = self.ngo0 + winners
+        members = np.stack([np.full(winners.size, self.region), np.full(winners.size, -1), orgs], axis=1)
+        self._create_partnerships(
+            members,
+            self.org_municipality[orgs],
+            self.ngo_domain[winners],
+            np.full(winners.size, fp.grant_duration),
+            1,
+            np.full(winners.size, fp.grant_size / fp.grant_duration),
+        )
 
     # --------------------------------------------------------- 5. requests
     def _requests(self) -> None:
@@ -465,11 +457,18 @@ class CrossSectorModel(mesa.Model):
         t = self.trust.pair_trust(munis, orgs)
         p = np.clip(fp.request_fulfil_base + fp.request_fulfil_trust * t, 0.0, 1.0)
         ok = v < p
-        # budget-limited: fulfil in order while the municipality has money
-        ok_idx = np.flatnonzero(ok)
-        for k in ok_idx.tolist():
-            if led.balance[munis[k]] - self._reserved_state_inst(munis[k]) < fp.subsidy_size:
-                ok[k] = False
+        # budget-limited: each municipality fulfils, in order, as many as its free money allows
+        free = np.maximum(led.balance[self.muni0 : self.biz0] - self._reserved_state_inst(), 0.0)
+        can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(self.n_muni, np.inf)
+        mi = munis - self.muni0
+        okm = mi[ok]
+        order = np.argsort(okm, kind="stable")
+        sorted_m = okm[order]
+        within = np.empty(okm.size, np.int64)
+        within[order] = np.arange(okm.size) - np.searchsorted(sorted_m, sorted_m, side="left")
+        rank = np.zeros(req.size, np.int64)
+        rank[ok] = within
+        ok &= rank < can[mi]
         self.ngo_requests[req] += 1
         np.add.at(self.muni_requests, munis - self.muni0, 1)
         self._step_counts["requests"] += req.size
@@ -482,108 +481,121 @@ class CrossSectorModel(mesa.Model):
             edges = self.trust.ensure_edges(orgs[ok], munis[ok], self.t)
             self.trust.record(edges, np.ones(edges.size, bool), self.t)
 
-    def _reserved_state_inst(self, muni_org: int) -> float:
-        """Municipal money still reserved for state-institution services this year."""
-        m = muni_org - self.muni0
+    def _reserved_state_inst(self) -> np.ndarray:
+        """Municipal money still reserved for state-institution services this year, per municipality."""
         months_left = 12 - (self.t % 12)
-        return (
-            self.cfg.region.state_institution_capacity
-            * self.families_per_muni[m]
-            / 1000.0
-            * self.cfg.finance.unit_price
-            * months_left
-        )
+        rp = self.cfg.region
+        return rp.state_institution_capacity * self.families_per_muni / 1000.0 * self.cfg.finance.unit_price * months_left
 
     # ---------------------------------------------- 6. partnership formation
     def _form_partnerships(self) -> None:
         pp = self.cfg.partnership
         rng = self.streams["partnership_formation"]
         k = rng.poisson(pp.proposal_rate * self.n_muni)
-        if k == 0:
-            return
         weights = np.asarray(pp.form_weights, dtype=np.float64)
-        if weights.sum() <= 0:
+        if k == 0 or weights.sum() <= 0:
             return
         forms = rng.choice(4, size=k, p=weights / weights.sum())
         munis = rng.integers(0, self.n_muni, size=k)
         picks = rng.random((k, 4))
-        biz_muni = self.org_municipality[self.biz0 : self.manager]
-        ngo_slots = np.flatnonzero(self.ngo_alive)
-        ngo_muni = self.org_municipality[self.ngo0 + ngo_slots]
-        for f, m, pk in zip(forms.tolist(), munis.tolist(), picks, strict=True):
-            has_gov = f in (0, 2, 3)
-            has_biz = f in (0, 1, 3)
-            has_ngo = f in (1, 2, 3)
-            gov = self.muni0 + m if has_gov else -1
-            biz = ngo = -1
-            if has_biz:
-                cands = np.flatnonzero(biz_muni == m)
-                if cands.size == 0:
-                    continue
-                biz = self.biz0 + int(cands[int(pk[0] * cands.size)])
-            if has_ngo:
-                cands = ngo_slots[ngo_muni == m]
-                if cands.size == 0:
-                    continue
-                ngo = self.ngo0 + int(cands[int(pk[1] * cands.size)])
-            if self._accepts(gov, biz, ngo, pk[2]):
-                dom = (
-                    int(self.ngo_domain[ngo - self.ngo0])
-                    if ngo >= 0
-                    else int(np.flatnonzero(self.plans[m])[0])
-                    if self.plans[m].any()
-                    else 0
-                )
-                lo, hi = pp.duration_months
-                dur = lo + int(pk[3] * (hi - lo + 1))
-                if f == 3:
-                    dur = int(round(dur * pp.trilateral_duration_factor))
-                self._create_partnership((gov, biz, ngo), m, dom, dur, mechanism=0)
+        has_gov = np.isin(forms, (0, 2, 3))
+        has_biz = np.isin(forms, (0, 1, 3))
+        has_ngo = np.isin(forms, (1, 2, 3))
+        biz, ok_b = self._pick_in_municipality(np.arange(self.biz0, self.manager), munis, picks[:, 0])
+        ngo_orgs = self.ngo0 + np.flatnonzero(self.ngo_alive)
+        ngo, ok_n = self._pick_in_municipality(ngo_orgs, munis, picks[:, 1])
+        feasible = (ok_b | ~has_biz) & (ok_n | ~has_ngo)
+        gov = np.where(has_gov, self.muni0 + munis, -1)
+        biz = np.where(has_biz, biz, -1)
+        ngo = np.where(has_ngo, ngo, -1)
+        accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo))
+        if not accept.any():
+            return
+        gov, biz, ngo, munis, forms, pk = gov[accept], biz[accept], ngo[accept], munis[accept], forms[accept], picks[accept]
+        first_plan = np.where(self.plans.any(axis=1), self.plans.argmax(axis=1), 0)
+        dom = np.where(ngo >= 0, self.ngo_domain[np.maximum(ngo - self.ngo0, 0)], first_plan[munis])
+        lo, hi = pp.duration_months
+        dur = lo + (pk[:, 3] * (hi - lo + 1)).astype(np.int64)
+        dur = np.where(forms == 3, np.round(dur * pp.trilateral_duration_factor).astype(np.int64), dur)
+        members = np.stack([gov, biz, ngo], axis=1)
+        self._create_partnerships(members, munis, dom, dur, 0, np.zeros(len(members)))
 
-    def acceptance_probability(self, gov: int, biz: int, ngo: int) -> float:
-        """Probability that every invited member accepts a proposal.
+    def _pick_in_municipality(self, orgs: np.ndarray, munis: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pick one of ``orgs`` uniformly in each requested municipality (with ``u`` in [0, 1))."""
+        om = self.org_municipality[orgs]
+        order = np.argsort(om, kind="stable")
+        sorted_orgs, sorted_m = orgs[order], om[order]
+        start = np.searchsorted(sorted_m, munis, side="left")
+        count = np.searchsorted(sorted_m, munis, side="right") - start
+        ok = count > 0
+        idx = np.minimum(start + (u * count).astype(np.int64), max(len(orgs) - 1, 0))
+        picked = sorted_orgs[idx] if len(orgs) else np.full(len(munis), -1)
+        return np.where(ok, picked, -1), ok
+
+    def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
+        """Probability that every invited member accepts each proposal (vectorised).
 
         The NGO (or, without one, the business) proposes; each other member
         accepts with ``logistic(b0 + b_trust*trust(member->proposer) +
-        b_cap*capacity + b_fit*plan_fit + b_tie*has_tie)``.
+        b_cap*capacity + b_fit*plan_fit + b_tie*has_tie)``, where capacity is
+        the NGO's (0.5 without an NGO) and plan fit applies to a municipal
+        member judging an NGO in a domain of its plans.
         """
         pp = self.cfg.partnership
-        proposer = ngo if ngo >= 0 else biz
-        invited = [x for x in (gov, biz, ngo) if x >= 0 and x != proposer]
-        cap = self.ngo_capacity[ngo - self.ngo0] if ngo >= 0 else 0.5
-        p_all = 1.0
-        for mem in invited:
-            t = float(self.trust.pair_trust(np.array([mem]), np.array([proposer]))[0])
-            tie = self.trust.edge(mem, proposer) >= 0
-            fit = 0.0
-            if self.sector[mem] == ag.SEC_MUNICIPAL and ngo >= 0:
-                fit = float(self.plans[self.org_municipality[mem], self.ngo_domain[ngo - self.ngo0]])
+        gov, biz, ngo = (np.asarray(x, dtype=np.int64) for x in (gov, biz, ngo))
+        proposer = np.where(ngo >= 0, ngo, biz)
+        slot = np.maximum(ngo - self.ngo0, 0)
+        cap = np.where(ngo >= 0, self.ngo_capacity[slot], 0.5)
+        p_all = np.ones(len(gov))
+        for mem in (gov, biz):
+            inv = (mem >= 0) & (mem != proposer)
+            if not inv.any():
+                continue
+            i, j = mem[inv], proposer[inv]
+            t = self.trust.pair_trust(i, j)
+            tie = self.trust.lookup(i, j) >= 0
+            muni_member = self.sector[i] == ag.SEC_MUNICIPAL
+            fit = muni_member & (ngo[inv] >= 0) & self.plans[np.maximum(self.org_municipality[i], 0), self.ngo_domain[slot[inv]]]
             z = (
                 pp.accept_intercept
                 + pp.accept_trust * t
-                + pp.accept_capacity * cap
+                + pp.accept_capacity * cap[inv]
                 + pp.accept_plan_fit * fit
                 + pp.accept_personal_tie * tie
             )
-            p_all *= 1.0 / (1.0 + math.exp(-z))
+            p_all[inv] *= 1.0 / (1.0 + np.exp(-z))
         return p_all
 
-    def _accepts(self, gov: int, biz: int, ngo: int, u: float) -> bool:
-        return u < self.acceptance_probability(gov, biz, ngo)
+    def acceptance_probability(self, gov: int, biz: int, ngo: int) -> float:
+        """Scalar form of :meth:`acceptance_probabilities`."""
+        return float(self.acceptance_probabilities(np.array([gov]), np.array([biz]), np.array([ngo]))[0])
 
     def _create_partnership(
         self, members: tuple[int, int, int], muni: int, domain: int, duration: int, mechanism: int, money_equiv: float = 0.0
     ) -> int:
-        src, dst, slots = [], [], []
-        for k, (a, b) in enumerate(PAIRS):
-            if members[a] >= 0 and members[b] >= 0:
-                src.append(members[a])
-                dst.append(members[b])
-                slots.append(k)
-        edges = np.full(len(PAIRS), -1, np.int64)
-        edges[slots] = self.trust.ensure_edges(np.array(src), np.array(dst), self.t)
-        self._step_counts["partnerships_formed"] += 1
-        return self.partnerships.add(members, muni, domain, self.t, max(1, duration), mechanism, edges, money_equiv)
+        ids = self._create_partnerships(
+            np.array([members]), np.array([muni]), np.array([domain]), np.array([duration]), mechanism, np.array([money_equiv])
+        )
+        return int(ids[0])
+
+    def _create_partnerships(
+        self,
+        members: np.ndarray,
+        muni: np.ndarray,
+        domain: np.ndarray,
+        duration: np.ndarray,
+        mechanism: int,
+        money_equiv: np.ndarray,
+    ) -> np.ndarray:
+        """Create partnerships (rows of members) and the ties between their members."""
+        k = len(members)
+        edges = np.full((k, len(PAIRS)), -1, np.int64)
+        for c, (a, b) in enumerate(PAIRS):
+            ok = (members[:, a] >= 0) & (members[:, b] >= 0)
+            if ok.any():
+                edges[ok, c] = self.trust.ensure_edges(members[ok, a], members[ok, b], self.t)
+        self._step_counts["partnerships_formed"] += k
+        return self.partnerships.add_many(members, muni, domain, self.t, duration, mechanism, edges, money_equiv)
 
     # ----------------------------------------------- 7. partnership delivery
     def _deliver_partnerships(self) -> None:
@@ -611,7 +623,7 @@ class CrossSectorModel(mesa.Model):
         if gov_pays.any():
             gi = np.flatnonzero(gov_pays)
             avail = led.balance[gov[gi]]
-            can = avail - np.array([self._reserved_state_inst(int(g)) for g in gov[gi]]) >= pp.gov_money
+            can = avail - self._reserved_state_inst()[gov[gi] - self.muni0] >= pp.gov_money
             deliver[gi[~can], GOV] = False  # no money: the promise is broken
             gov_amt[gi[can]] = pp.gov_money
             payer_ok = gi[can]
@@ -679,32 +691,14 @@ class CrossSectorModel(mesa.Model):
         state_cap = np.repeat(self.cfg.region.state_institution_capacity * self.families_per_muni / 1000.0 / N_DOMAINS, N_DOMAINS)
         part_cap = getattr(self, "partnership_capacity", np.zeros((m, N_DOMAINS))).reshape(-1)
         cap = ngo_cap + state_cap + part_cap
-        # awareness: eligible unaware families learn of support
-        elig = fam.state >= 1
-        unaware = np.flatnonzero(elig & ~fam.aware)
         providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(
             self.families_per_muni / 1000.0, 1e-9
         )
-        p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers
-        u = self.streams["awareness"].random(unaware.size)
-        fam.aware[unaware[u < p_aware[fam.municipality[unaware]]]] = True
-        # applications and rationing by (municipality, domain) cell
-        cand = np.flatnonzero(elig & fam.aware)
-        u = self.streams["service"].random(cand.size)
-        applied = u < fpar.apply_prob
-        app = cand[applied]
-        ua = u[applied] / max(fpar.apply_prob, 1e-12)
-        cell = fam.municipality[app].astype(np.int64) * N_DOMAINS + fam.domain[app]
-        demand = np.bincount(cell, minlength=m * N_DOMAINS)
-        frac = np.minimum(1.0, cap / np.maximum(demand, 1))
-        served_idx = app[ua < frac[cell]]
-        fam.served[:] = False
-        fam.served[served_idx] = True
-        fam.last_served[served_idx] = self.t
-        fam.times_served[served_idx] += 1
+        p_aware = np.minimum(fpar.awareness_base + fpar.awareness_per_provider * providers, 1.0)
+        served_idx, served_cell = fam.seek_support(self.streams["awareness"], self.streams["service"], p_aware, cap, self.t)
+        self._served_idx = served_idx
         self._step_counts["families_served"] = float(served_idx.size)
         # attribute services: providers share the served count of a cell by capacity
-        served_cell = np.bincount(cell[ua < frac[cell]], minlength=m * N_DOMAINS).astype(np.float64)
         share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
         share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
         ngo_services = (
@@ -733,10 +727,8 @@ class CrossSectorModel(mesa.Model):
 
     # ---------------------------------------------------------- 9. families
     def _families_step(self) -> None:
-        fam, fpar = self.families, self.cfg.families
-        u = self.streams["family_transitions"].random(fam.n, dtype=np.float32)
-        step_states(fam.state, fam.served, u, fam.down, fam.up_from)
-        step_wellbeing(fam.wellbeing, fam.state, fam.served, fam.target, fpar.wellbeing_rate, fpar.service_boost)
+        fam = self.families
+        fam.step(self.streams["family_transitions"], self._served_idx)
 
     # -------------------------------------------------------- 11. endowments
     def _endowments(self) -> None:
@@ -797,7 +789,7 @@ class CrossSectorModel(mesa.Model):
         rich = slots[led.balance[orgs] > op.hire_cash_months * (cost + op.staff_cost)]
         self.ngo_staff[rich] += 1
         active = getattr(self, "_active_ngo", np.zeros(self.n_ngo_slots, bool))[slots]
-        rep = self.reputation()[orgs]
+        rep = self.trust.reputation[orgs]
         v = self.ngo_volunteers[slots]
         v = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active + rng.poisson(op.volunteer_recruit * rep)
         self.ngo_volunteers[slots] = v
@@ -886,12 +878,8 @@ class CrossSectorModel(mesa.Model):
         counts = fam.count_by_state() / fam.n
         for k, s in enumerate(FAMILY_STATES):
             vals[f"share_{s}"] = float(counts[k])
-        difficult = fam.state >= 2
-        nd = int(difficult.sum())
-        window = self.cfg.families.reach_window
-        reached = difficult & (fam.last_served > self.t - window)
-        vals["reached_in_difficulty"] = float(reached.sum() / nd) if nd else 0.0
-        vals["aware_share"] = float(fam.aware.mean())
+        vals["reached_in_difficulty"] = fam.reached_share(self.t, self.cfg.families.reach_window)
+        vals["aware_share"] = fam.n_aware / fam.n
         alive = self.ngo_alive
         vals["ngos_alive"] = float(alive.sum())
         vals["ngos_registered"] = float((self.ngo_registered & alive).sum())

@@ -89,7 +89,11 @@ class RegionParams:
     businesses: int = par(12, "count", "assumption", lo=0, hi=100_000)
     families: int = par(5000, "households", "assumption", lo=10, hi=5_000_000)
     mean_degree: float = par(
-        8.0, "directed ties per organisation", "assumption: personal ties inside a district", lo=0.0, hi=200.0
+        8.0,
+        "tie partners per organisation (each tie is two directed edges)",
+        "assumption: personal ties inside a district",
+        lo=0.0,
+        hi=200.0,
     )
     cross_municipality_tie_share: float = par(0.1, "share of ties", "assumption: most ties are local", lo=0.0, hi=1.0)
     regional_grant_budget: float = par(

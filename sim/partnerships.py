@@ -39,19 +39,6 @@ PAIRS: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2
 N_RESOURCES = 4  # money, competence, volunteers, premises
 
 
-def form_of(has_gov: bool, has_biz: bool, has_ngo: bool) -> int:
-    """Form code from which member slots are filled."""
-    if has_gov and has_biz and has_ngo:
-        return 3
-    if has_gov and has_biz:
-        return 0
-    if has_biz and has_ngo:
-        return 1
-    if has_gov and has_ngo:
-        return 2
-    raise ValueError("a partnership needs at least two members")
-
-
 def ces_output(x: np.ndarray, rho: float, productivity: float) -> np.ndarray:
     """Services per month from resource units ``x`` (shape ``(..., 4)``).
 
@@ -160,23 +147,51 @@ class Partnerships:
         edges: np.ndarray,
         money_equiv: float = 0.0,
     ) -> int:
-        """Create a partnership; returns its id."""
-        if self.n >= self.form.size:
+        """Create one partnership; returns its id."""
+        ids = self.add_many(
+            np.array([members]),
+            np.array([muni]),
+            np.array([domain]),
+            start,
+            np.array([duration]),
+            mechanism,
+            np.asarray(edges).reshape(1, -1),
+            np.array([money_equiv]),
+        )
+        return int(ids[0])
+
+    def add_many(
+        self,
+        members: np.ndarray,
+        muni: np.ndarray,
+        domain: np.ndarray,
+        start: int,
+        duration: np.ndarray,
+        mechanism: int,
+        edges: np.ndarray,
+        money_equiv: np.ndarray,
+    ) -> np.ndarray:
+        """Create ``k`` partnerships at once (rows of ``members``: gov, business, NGO; -1 if absent)."""
+        k = len(members)
+        while self.n + k > self.form.size:
             self._alloc(self.form.size * 2)
-        p = self.n
-        self.n += 1
-        g, b, o = members
-        self.form[p] = form_of(g >= 0, b >= 0, o >= 0)
-        self.mechanism[p] = mechanism
-        self.muni[p] = muni
-        self.domain[p] = domain
-        self.start[p] = start
-        self.end[p] = start + duration
-        self.active[p] = True
-        self.members[p] = members
-        self.edges[p] = edges
-        self.money_equiv[p] = money_equiv
-        return p
+        ids = np.arange(self.n, self.n + k)
+        self.n += k
+        present = members >= 0
+        if not (present.sum(axis=1) >= 2).all():
+            raise ValueError("a partnership needs at least two members")
+        g, b, o = present[:, 0], present[:, 1], present[:, 2]
+        self.form[ids] = np.select([g & b & o, g & b, b & o], [3, 0, 1], default=2)
+        self.mechanism[ids] = mechanism
+        self.muni[ids] = muni
+        self.domain[ids] = domain
+        self.start[ids] = start
+        self.end[ids] = start + np.maximum(duration, 1)
+        self.active[ids] = True
+        self.members[ids] = members
+        self.edges[ids] = edges
+        self.money_equiv[ids] = money_equiv
+        return ids
 
     def active_ids(self) -> np.ndarray:
         """Ids of active partnerships."""

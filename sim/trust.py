@@ -8,16 +8,21 @@ agent's institutional trust in ``j``'s sector as prior (Jøsang & Ismail 2002):
 where ``r`` and ``s`` count kept and broken obligations (a broken one adds
 ``broken_weight`` > ``kept_weight``, so trust falls faster than it rises),
 both multiplied by ``forgetting`` every month so that, without contact, trust
-decays toward the institutional prior. Reputation spreads: when ``j`` keeps or
-breaks an obligation, every other organisation with a tie to ``j`` receives
-``gossip`` times that evidence. Ties are carried by people: each end records
-the key person who holds it; when that person leaves, the tie is removed.
+decays toward the institutional prior.
+
+Reputation spreads: when ``j`` keeps or breaks an obligation toward ``i``,
+every *other* organisation with a tie to ``j`` receives ``gossip`` times that
+evidence at the end of the month. Ties are carried by people: when the key
+person of an organisation leaves, all ties of that organisation go; new ties
+with the successor start from the institutional prior.
 
 Institutional trust ``I[i, k]`` of agent ``i`` toward sector ``k`` moves each
 month toward the mean personal trust of ``i``'s ties into sector ``k``.
 
-All state is in numpy arrays; networkx is used only to build the initial
-graph and for snapshots.
+All state is in numpy arrays. The monthly update makes one pass over the
+edges and leaves the trust vector, each organisation's reputation and the
+sector-pair means ready for the rest of the step; networkx is used only to
+build the initial graph and for snapshots.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from sim.params import TrustParams
 
 N_TRUST_SECTORS = 3  # gov, business, ngo
 TRUST_SECTOR_NAMES = ("gov", "business", "ngo")
+
+_EDGE_ARRAYS = ("src", "dst", "prior_cell", "pair_cell", "r", "s", "active", "last_contact")
 
 
 class TrustNetwork:
@@ -44,23 +51,25 @@ class TrustNetwork:
     def __init__(self, n_orgs: int, trust_sector: np.ndarray, params: TrustParams, capacity: int = 1024) -> None:
         self.params = params
         self.n_orgs = n_orgs
-        self.trust_sector = trust_sector
+        self.trust_sector = np.asarray(trust_sector, dtype=np.int64)
         self.n = 0
-        self.src = np.zeros(capacity, dtype=np.int32)
-        self.dst = np.zeros(capacity, dtype=np.int32)
+        self.src = np.zeros(capacity, dtype=np.int64)
+        self.dst = np.zeros(capacity, dtype=np.int64)
+        self.prior_cell = np.zeros(capacity, dtype=np.int64)  # src * 3 + sector(dst): index into institutional
+        self.pair_cell = np.zeros(capacity, dtype=np.int64)  # sector(src) * 3 + sector(dst)
         self.r = np.zeros(capacity, dtype=np.float64)
         self.s = np.zeros(capacity, dtype=np.float64)
         self.active = np.zeros(capacity, dtype=bool)
-        self.carrier_src = np.zeros(capacity, dtype=np.int64)
-        self.carrier_dst = np.zeros(capacity, dtype=np.int64)
         self.last_contact = np.zeros(capacity, dtype=np.int32)
         self.index: dict[int, int] = {}
         inst0 = np.asarray(params.initial_institutional, dtype=np.float64).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
-        self.institutional = inst0[trust_sector].copy()  # (n_orgs, 3)
-        self.person = np.zeros(n_orgs, dtype=np.int64)  # current key person id of each org
-        self._next_person = 1
-        self.person[:] = np.arange(n_orgs)
-        self._next_person = n_orgs
+        self.institutional = inst0[self.trust_sector].copy()  # (n_orgs, 3)
+        self._cache: np.ndarray | None = None
+        self._gossip_kept = np.zeros(n_orgs)
+        self._gossip_broken = np.zeros(n_orgs)
+        self._own: list[tuple[np.ndarray, np.ndarray]] = []  # edges whose own event must not echo back
+        self.reputation = np.zeros(n_orgs)
+        self.pair_means = np.full((N_TRUST_SECTORS, N_TRUST_SECTORS), np.nan)
         self.kept_total = 0.0
         self.broken_total = 0.0
         self.updates = 0  # edge-updates counter for benchmarks
@@ -71,7 +80,7 @@ class TrustNetwork:
         if need <= cap:
             return
         new = max(need, cap * 2)
-        for name in ("src", "dst", "r", "s", "active", "carrier_src", "carrier_dst", "last_contact"):
+        for name in _EDGE_ARRAYS:
             old = getattr(self, name)
             arr = np.zeros(new, dtype=old.dtype)
             arr[:cap] = old
@@ -83,27 +92,41 @@ class TrustNetwork:
         return k if k >= 0 and self.active[k] else -1
 
     def ensure_edges(self, src: np.ndarray, dst: np.ndarray, step: int, evidence: float = 0.0) -> np.ndarray:
-        """Return edge indices for i->j pairs, creating missing ties.
+        """Return edge indices for i->j pairs, creating (or re-activating) missing ties.
 
-        A new tie starts with ``evidence`` kept obligations and is carried by
-        the current key persons of both ends.
+        A new tie starts with ``evidence`` kept obligations.
         """
-        out = np.empty(len(src), dtype=np.int64)
-        for n, (i, j) in enumerate(zip(np.asarray(src).tolist(), np.asarray(dst).tolist(), strict=True)):
-            key = i * self.n_orgs + j
-            k = self.index.get(key, -1)
-            if k < 0:
-                self._grow(self.n + 1)
-                k = self.n
-                self.n += 1
-                self.index[key] = k
-                self.src[k], self.dst[k] = i, j
-            if not self.active[k]:
-                self.active[k] = True
-                self.r[k], self.s[k] = evidence, 0.0
-                self.carrier_src[k], self.carrier_dst[k] = self.person[i], self.person[j]
-                self.last_contact[k] = step
-            out[n] = k
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        keys = (src * self.n_orgs + dst).tolist()
+        get = self.index.get
+        out = np.fromiter((get(x, -1) for x in keys), dtype=np.int64, count=len(keys))
+        missing = np.flatnonzero(out < 0)
+        if missing.size:
+            for m in missing.tolist():  # a new pair may repeat within one call
+                key = keys[m]
+                k = get(key, -1)
+                if k < 0:
+                    self._grow(self.n + 1)
+                    k = self.n
+                    self.n += 1
+                    self.index[key] = k
+                out[m] = k
+            new = out[missing]
+            ns, nd = src[missing], dst[missing]
+            self.src[new] = ns
+            self.dst[new] = nd
+            self.prior_cell[new] = ns * N_TRUST_SECTORS + self.trust_sector[nd]
+            self.pair_cell[new] = self.trust_sector[ns] * N_TRUST_SECTORS + self.trust_sector[nd]
+            self._cache = None
+        revive = ~self.active[out]
+        if revive.any():
+            k = np.unique(out[revive])
+            self.active[k] = True
+            self.r[k] = evidence
+            self.s[k] = 0.0
+            self.last_contact[k] = step
+            self._cache = None
         return out
 
     def build_initial(
@@ -111,80 +134,98 @@ class TrustNetwork:
     ) -> None:
         """Create the initial tie network (both directions of each tie).
 
-        Ties inside a municipality come from a G(n, p) graph per municipality;
-        a share ``cross_share`` of ties is drawn between municipalities (this
-        includes the regional government, placed in municipality -1).
+        ``mean_degree`` is the expected number of tie partners of an
+        organisation; each tie is stored as two directed edges. Ties inside a
+        municipality come from a G(n, p) graph per municipality; a share
+        ``cross_share`` is drawn between municipalities (region-wide
+        organisations sit in municipality -1).
         """
         pairs: list[tuple[int, int]] = []
-        undirected_degree = mean_degree / 2.0
         for m in np.unique(municipality):
             members = orgs[municipality == m]
             k = len(members)
             if k < 2:
                 continue
-            p = min(1.0, undirected_degree * (1 - cross_share) / max(k - 1, 1))
+            p = min(1.0, mean_degree * (1 - cross_share) / max(k - 1, 1))
             g = nx.fast_gnp_random_graph(k, p, seed=int(rng.integers(2**31)))
             pairs.extend((int(members[a]), int(members[b])) for a, b in g.edges())
-        n_cross = int(round(len(orgs) * undirected_degree * cross_share))
+        n_cross = int(round(len(orgs) * mean_degree * cross_share / 2))
         if n_cross and len(orgs) > 1:
             a = rng.choice(orgs, size=n_cross)
             b = rng.choice(orgs, size=n_cross)
             pairs.extend((int(x), int(y)) for x, y in zip(a, b, strict=True) if x != y)
         if pairs:
-            arr = np.array(sorted(set(pairs)), dtype=np.int64)
+            arr = np.array(sorted({(min(a, b), max(a, b)) for a, b in pairs}), dtype=np.int64)
             src = np.concatenate([arr[:, 0], arr[:, 1]])
             dst = np.concatenate([arr[:, 1], arr[:, 0]])
             self.ensure_edges(src, dst, 0, evidence=self.params.initial_evidence)
+        self.refresh()
 
     # ---------------------------------------------------------------- values
     def trust(self, idx: np.ndarray | slice | None = None) -> np.ndarray:
-        """Personal trust of the given edges (all edges if ``idx`` is None)."""
-        if idx is None:
-            idx = slice(0, self.n)
+        """Personal trust of the given edges (all edges if ``idx`` is None).
+
+        The full vector is cached; it is recomputed only after evidence or
+        institutional trust changed. Do not modify the returned array.
+        """
         w = self.params.prior_weight
-        prior = self.institutional[self.src[idx], self.trust_sector[self.dst[idx]]]
-        return (self.r[idx] + w * prior) / (self.r[idx] + self.s[idx] + w)
+        if idx is not None and self._cache is None:
+            prior = self.institutional.reshape(-1)[self.prior_cell[idx]]
+            r = self.r[idx]
+            return (r + w * prior) / (r + self.s[idx] + w)
+        if self._cache is None:
+            n = self.n
+            prior = self.institutional.reshape(-1)[self.prior_cell[:n]]
+            r = self.r[:n]
+            self._cache = (r + w * prior) / (r + self.s[:n] + w)
+        return self._cache if idx is None else self._cache[idx]
+
+    def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Indices of the active edges i->j (-1 where there is none)."""
+        keys = (np.asarray(i, dtype=np.int64) * self.n_orgs + np.asarray(j, dtype=np.int64)).tolist()
+        get = self.index.get
+        k = np.fromiter((get(x, -1) for x in keys), dtype=np.int64, count=len(keys))
+        has = k >= 0
+        k[has] = np.where(self.active[k[has]], k[has], -1)
+        return k
 
     def pair_trust(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Trust of i in j: personal if a tie exists, else institutional."""
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
-        out = self.institutional[i, self.trust_sector[j]].copy()
-        for n, (a, b) in enumerate(zip(i.tolist(), j.tolist(), strict=True)):
-            k = self.edge(a, b)
-            if k >= 0:
-                out[n] = self.trust(np.array([k]))[0]
+        out = self.institutional[i, self.trust_sector[j]]
+        k = self.lookup(i, j)
+        has = k >= 0
+        if has.any():
+            out[has] = self.trust(k[has])
         return out
 
     # ---------------------------------------------------------------- events
     def record(self, edges: np.ndarray, kept: np.ndarray, step: int) -> None:
         """Record kept (True) or broken (False) obligations along edges i->j.
 
-        The evidence is about ``j`` (the obliged party). Others tied to ``j``
-        hear of it through gossip.
+        The evidence is about ``j`` (the obliged party) and counts at once on
+        the edge; the other organisations tied to ``j`` hear of it through
+        gossip at the end of the month (:meth:`monthly_update`).
         """
         edges = np.asarray(edges, dtype=np.int64)
         kept = np.asarray(kept, dtype=bool)
         if edges.size == 0:
             return
         p = self.params
-        np.add.at(self.r, edges[kept], p.kept_weight)
-        np.add.at(self.s, edges[~kept], p.broken_weight)
+        ke, be = edges[kept], edges[~kept]
+        np.add.at(self.r, ke, p.kept_weight)
+        np.add.at(self.s, be, p.broken_weight)
         self.last_contact[edges] = step
-        self.kept_total += float(kept.sum())
-        self.broken_total += float((~kept).sum())
-        if p.gossip > 0:
-            about = self.dst[edges]
-            kept_about = np.bincount(about[kept], minlength=self.n_orgs) * p.kept_weight
-            broken_about = np.bincount(about[~kept], minlength=self.n_orgs) * p.broken_weight
-            n = self.n
-            heard = self.active[:n].copy()
-            heard[edges] = False  # the direct party already counted it
-            d = self.dst[:n]
-            self.r[:n] += heard * p.gossip * kept_about[d]
-            self.s[:n] += heard * p.gossip * broken_about[d]
-            self.updates += n
+        self._cache = None
+        self.kept_total += ke.size
+        self.broken_total += be.size
         self.updates += edges.size
+        if p.gossip > 0:
+            # about whom, and cancel each edge's share of its own event in the month-end pass
+            np.add.at(self._gossip_kept, self.dst[ke], p.kept_weight)
+            np.add.at(self._gossip_broken, self.dst[be], p.broken_weight)
+            self._own.append((ke, be))
 
     def replace_person(self, orgs: np.ndarray) -> int:
         """Key persons of ``orgs`` leave; the ties they carried go with them.
@@ -195,58 +236,87 @@ class TrustNetwork:
         orgs = np.asarray(orgs, dtype=np.int64)
         if orgs.size == 0:
             return 0
-        self.person[orgs] = self._next_person + np.arange(orgs.size)
-        self._next_person += orgs.size
+        leaving = np.zeros(self.n_orgs, bool)
+        leaving[orgs] = True
         n = self.n
-        a = self.active[:n]
-        lost = a & ((self.carrier_src[:n] != self.person[self.src[:n]]) | (self.carrier_dst[:n] != self.person[self.dst[:n]]))
-        self.active[:n] &= ~lost
-        self.r[:n][lost] = 0.0
-        self.s[:n][lost] = 0.0
-        return int(lost.sum())
+        lost = np.flatnonzero(self.active[:n] & (leaving[self.src[:n]] | leaving[self.dst[:n]]))
+        self.active[lost] = False
+        self.r[lost] = 0.0
+        self.s[lost] = 0.0
+        self._cache = None
+        return int(lost.size)
 
-    def remove_org(self, org: int) -> None:
-        """Deactivate all ties of an organisation that ceased to exist."""
-        n = self.n
-        dead = (self.src[:n] == org) | (self.dst[:n] == org)
-        self.active[:n] &= ~dead
+    def remove_org(self, orgs: np.ndarray | int) -> None:
+        """Deactivate all ties of organisations that ceased to exist."""
+        self.replace_person(np.atleast_1d(orgs))
 
     def monthly_update(self) -> None:
-        """Forget old evidence and move institutional trust toward observed ties."""
+        """One pass over all edges: gossip, forgetting, institutional trust, summaries.
+
+        Afterwards :attr:`reputation` (mean trust others place in each
+        organisation, institutional where nobody has a tie) and
+        :attr:`pair_means` (mean personal trust by sector pair) are current.
+        """
         p = self.params
         n = self.n
-        self.r[:n] *= p.forgetting
-        self.s[:n] *= p.forgetting
+        r, s = self.r[:n], self.s[:n]
+        dst = self.dst[:n]
+        if p.gossip > 0 and (self._gossip_kept.any() or self._gossip_broken.any()):
+            act = self.active[:n]
+            r += act * (p.gossip * self._gossip_kept[dst])
+            s += act * (p.gossip * self._gossip_broken[dst])
+            for ke, be in self._own:  # the direct party does not hear its own event again
+                np.subtract.at(r, ke, act[ke] * (p.gossip * p.kept_weight))
+                np.subtract.at(s, be, act[be] * (p.gossip * p.broken_weight))
+            self._gossip_kept[:] = 0.0
+            self._gossip_broken[:] = 0.0
+        self._own.clear()
+        if p.forgetting != 1.0:
+            r *= p.forgetting
+            s *= p.forgetting
+        self._cache = None
         self.updates += n
-        if p.institutional_rate <= 0 or n == 0:
-            return
-        act = self.active[:n]
+        if p.institutional_rate > 0 and n:
+            t = self.trust()
+            act = self.active[:n].astype(np.float64)
+            size = self.n_orgs * N_TRUST_SECTORS
+            cell = self.prior_cell[:n]
+            sums = np.bincount(cell, weights=t * act, minlength=size)
+            cnt = np.bincount(cell, weights=act, minlength=size)
+            inst = self.institutional.reshape(-1)
+            has = cnt > 0
+            inst[has] += p.institutional_rate * (sums[has] / cnt[has] - inst[has])
+            self._cache = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute :attr:`reputation` and :attr:`pair_means` from current trust."""
+        n = self.n
         t = self.trust()
-        cell = self.src[:n].astype(np.int64) * N_TRUST_SECTORS + self.trust_sector[self.dst[:n]]
-        size = self.n_orgs * N_TRUST_SECTORS
-        sums = np.bincount(cell, weights=t * act, minlength=size)
-        cnt = np.bincount(cell, weights=act.astype(np.float64), minlength=size)
-        inst = self.institutional.reshape(-1)
-        has = cnt > 0
-        inst[has] += p.institutional_rate * (sums[has] / cnt[has] - inst[has])
+        act = self.active[:n].astype(np.float64)
+        ta = t * act
+        dst = self.dst[:n]
+        sums = np.bincount(dst, weights=ta, minlength=self.n_orgs)
+        cnt = np.bincount(dst, weights=act, minlength=self.n_orgs)
+        base = self.institutional.mean(axis=0)[self.trust_sector]
+        self.reputation = np.where(cnt > 0, sums / np.maximum(cnt, 1e-12), base)
+        k = N_TRUST_SECTORS**2
+        psum = np.bincount(self.pair_cell[:n], weights=ta, minlength=k)
+        pcnt = np.bincount(self.pair_cell[:n], weights=act, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.pair_means = (psum / pcnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
 
     # -------------------------------------------------------------- summaries
     def sector_pair_trust(self) -> np.ndarray:
-        """Mean personal trust of active ties by (from-sector, to-sector), 3x3; NaN where none."""
-        n = self.n
-        act = self.active[:n]
-        if not act.any():
-            return np.full((N_TRUST_SECTORS, N_TRUST_SECTORS), np.nan)
-        t = self.trust()[act]
-        cell = self.trust_sector[self.src[:n][act]] * N_TRUST_SECTORS + self.trust_sector[self.dst[:n][act]]
-        sums = np.bincount(cell, weights=t, minlength=N_TRUST_SECTORS**2)
-        cnt = np.bincount(cell, minlength=N_TRUST_SECTORS**2)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (sums / cnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
+        """Mean personal trust of active ties by (from-sector, to-sector), 3x3; NaN where none.
+
+        As of the last :meth:`monthly_update` (or :meth:`refresh`).
+        """
+        return self.pair_means.copy()
 
     def active_count(self) -> int:
         """Number of active ties."""
-        return int(self.active[: self.n].sum())
+        return int(np.count_nonzero(self.active[: self.n]))
 
     def to_networkx(self) -> nx.DiGraph:
         """Snapshot of active ties as a networkx graph with a ``trust`` attribute."""

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_cfg
 
-from sim.families import step_states, transition_tables
+from sim.families import Families, draw_candidates, draw_transitions, step_states, threshold16, transition_tables, u16
 from sim.model import CrossSectorModel, run_model
 from sim.params import FamilyParams
 from sim.partnerships import ces_output
@@ -185,32 +185,99 @@ def test_no_register_no_social_order():
 # ---------------------------------------------------------------- families
 def test_service_improves_transitions():
     p = FamilyParams()
-    down, up_from = transition_tables(p)
+    down, up_to = transition_tables(p)
+    up = up_to.astype(int) - down.astype(int)
     for s in (1, 2, 3):
         assert down[s * 2 + 1] > down[s * 2 + 0]
     for s in (0, 1, 2):
-        assert (1 - up_from[s * 2 + 1]) < (1 - up_from[s * 2 + 0])
+        assert up[s * 2 + 1] < up[s * 2 + 0]
+    assert down[0] == down[1] == 0  # nothing better than ordinary
+    assert up[6] == up[7] == 0  # nothing worse than crisis
+
+
+def per_family_transitions(state, served, u, down, up_to):
+    """Reference: the same rule written one family at a time."""
+    out = state.copy()
+    for i in range(state.size):
+        code = int(state[i]) * 2 + int(served[i])
+        if u[i] < down[code]:
+            out[i] -= 1
+        elif u[i] < up_to[code]:
+            out[i] += 1
+    return out
 
 
 def test_vectorised_transitions_match_per_family_loop():
     rng = np.random.default_rng(3)
-    n = 2000
+    n = 5000
     state = rng.integers(0, 4, n).astype(np.int8)
     served = rng.random(n) < 0.3
-    u = rng.random(n).astype(np.float32)
-    p = FamilyParams()
-    down, up_from = transition_tables(p)
-    expected = state.copy()
-    for i in range(n):
-        code = int(state[i]) * 2 + int(served[i])
-        if u[i] < down[code]:
-            expected[i] -= 1
-        elif u[i] >= up_from[code]:
-            expected[i] += 1
+    p = FamilyParams(served_improve_factor=10.0)
+    down, up_to = transition_tables(p)
+    cand, uc = draw_transitions(rng, n, up_to)
+    u_full = np.full(n, 65535, np.uint16)  # non-candidates drew above every threshold
+    u_full[cand] = uc
+    expected = per_family_transitions(state, served, u_full, down, up_to)
     got = state.copy()
-    step_states(got, served, u, down, up_from)
+    moved, old, new = step_states(got, served, cand, uc, down, up_to)
     np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.sort(moved), np.flatnonzero(got != state))
     assert got.min() >= 0 and got.max() <= 3
+    # incremental counts agree with a recount
+    np.testing.assert_array_equal(np.bincount(state, minlength=4) - old + new, np.bincount(got, minlength=4))
+
+
+def test_candidate_draws_have_the_right_rate():
+    rng = np.random.default_rng(4)
+    counts = [draw_candidates(rng, 100_000, 0.07).size for _ in range(20)]
+    assert np.mean(counts) == pytest.approx(7000, rel=0.01)
+    c = draw_candidates(rng, 1000, 0.5)
+    assert (np.diff(c) > 0).all() and c.max() < 1000
+
+
+def test_transition_frequencies_match_probabilities():
+    p = FamilyParams()
+    down, up_to = transition_tables(p)
+    n = 400_000
+    state = np.full(n, 1, np.int8)
+    served = np.zeros(n, bool)
+    cand, uc = draw_transitions(np.random.default_rng(0), n, up_to)
+    step_states(state, served, cand, uc, down, up_to)
+    assert (state == 0).mean() == pytest.approx(p.p_improve[1], abs=0.002)
+    assert (state == 2).mean() == pytest.approx(p.p_worsen[1], abs=0.002)
+
+
+def test_u16_draws_are_uniform():
+    u = u16(np.random.default_rng(1), 200_000)
+    assert u.dtype == np.uint16 and u.size == 200_000
+    assert (u < threshold16(0.3)).mean() == pytest.approx(0.3, abs=0.005)
+    hist = np.bincount(u >> 12, minlength=16) / u.size
+    np.testing.assert_allclose(hist, 1 / 16, atol=0.003)
+
+
+def test_awareness_and_rationing():
+    rng = np.random.default_rng(2)
+    fam = Families(20_000, 2, FamilyParams(initial_awareness=0.0, apply_prob=1.0), rng)
+    cap = np.zeros(2 * 5)
+    # nobody aware: nobody served, some learn
+    served, per_cell = fam.seek_support(rng, rng, np.array([0.5, 0.0]), cap + 1e9, 0)
+    assert served.size == 0
+    assert fam.aware[fam.municipality == 0].any() and not fam.aware[fam.municipality == 1].any()
+    assert not fam.aware[fam.state == 0].any()  # only eligible families seek support
+    # capacity rations: each applicant is served with probability capacity/demand of its cell
+    cap[:] = 30.0
+    served, per_cell = fam.seek_support(rng, rng, np.array([0.0, 0.0]), cap, 1)
+    assert per_cell.sum() == served.size
+    assert per_cell[:5].sum() == pytest.approx(cap[:5].sum(), rel=0.15)  # demand exceeds capacity in municipality 0
+    assert per_cell[5:].sum() == 0  # nobody in municipality 1 knows of support
+    assert (fam.state[served] >= 1).all() and fam.aware[served].all()
+    assert fam.n_aware == int(fam.aware.sum())
+
+
+def test_family_counts_kept_incrementally_in_the_model():
+    m = run_model(make_cfg(steps=12))
+    np.testing.assert_array_equal(m.families.count_by_state(), np.bincount(m.families.state, minlength=4))
+    assert m.families.n_aware == int(m.families.aware.sum())
 
 
 def test_more_services_more_families_reached():
@@ -238,7 +305,8 @@ def test_acceptance_rises_with_trust_and_plan_fit():
     ngo = m.ngo0 + slot
     muni = m.muni0 + int(m.org_municipality[ngo])
     base = m.acceptance_probability(muni, -1, ngo)
-    e = m.trust.ensure_edges(np.array([muni]), np.array([ngo]), 0, evidence=20.0)
+    e = m.trust.ensure_edges(np.array([muni]), np.array([ngo]), 0)
+    m.trust.record(np.repeat(e, 20), np.ones(20, bool), 0)
     trusted = m.acceptance_probability(muni, -1, ngo)
     assert m.trust.trust(e)[0] > 0.8
     assert trusted > base

@@ -53,7 +53,13 @@ def test_gossip_spreads_a_broken_obligation_to_third_parties():
     e = t.ensure_edges(np.array([0, 1]), np.array([2, 2]), 0, evidence=2.0)  # gov->ngo2, business->ngo2
     b0 = t.trust(e[1:])[0]
     t.record(e[:1], np.array([False]), 1)  # ngo2 breaks its word to gov
+    direct = t.trust(e[:1])[0]
+    assert t.trust(e[1:])[0] == b0  # heard only at the month end
+    t.monthly_update()
     assert t.trust(e[1:])[0] < b0  # business heard of it
+    # the direct party counted the event once, not again through gossip
+    assert t.s[e[0]] == pytest.approx(t.params.broken_weight * t.params.forgetting)
+    assert direct < b0
 
 
 def test_tie_goes_with_the_person_who_carried_it():
@@ -61,7 +67,7 @@ def test_tie_goes_with_the_person_who_carried_it():
     e = t.ensure_edges(np.array([0, 3]), np.array([2, 4]), 0, evidence=5.0)
     assert t.edge(0, 2) >= 0 and t.edge(3, 4) >= 0
     lost = t.replace_person(np.array([2]))
-    assert lost == 1
+    assert lost == 1  # the only tie of org 2
     assert t.edge(0, 2) == -1  # the NGO leader who held the tie left
     assert t.edge(3, 4) == e[1]  # other ties stay
     # a new tie is made with the new person, from scratch

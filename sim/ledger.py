@@ -67,7 +67,7 @@ class Ledger:
         self.balance = np.zeros(n_accounts, dtype=np.float64)
         self.account_names = dict(account_names or {})
         self._pending: list[_Batch] = []
-        self._steps: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._steps: list[tuple[int, list[_Batch]]] = []
         self.turnover = 0.0  # total absolute flow, scale for the conservation tolerance
         self.step_by_channel = np.zeros(len(CHANNELS), dtype=np.float64)
 
@@ -85,43 +85,44 @@ class Ledger:
         """
         ch = CH[channel]
         amount = np.asarray(amount, dtype=np.float64)
-        src_a = np.asarray(src, dtype=np.int64)
-        dst_a = np.asarray(dst, dtype=np.int64)
-        sizes = [a.size for a in (amount, src_a, dst_a) if a.ndim > 0]
-        if 0 in sizes:
-            return
-        n = max(sizes) if sizes else 1
-        if amount.ndim == 0 or amount.size == 1 < n:
-            amount = np.full(n, float(amount.reshape(-1)[0]) if amount.size else 0.0)
-        if src_a.ndim == 0 or src_a.size == 1 < n:
-            src_a = np.full(n, int(src_a.reshape(-1)[0]), dtype=np.int64)
-        if dst_a.ndim == 0 or dst_a.size == 1 < n:
-            dst_a = np.full(n, int(dst_a.reshape(-1)[0]), dtype=np.int64)
-        if not amount.size == src_a.size == dst_a.size:
-            raise ValueError(f"ledger: mismatched transfer sizes in channel {channel}")
+        src_a = src if isinstance(src, np.ndarray) and src.ndim == 1 else np.asarray(src, dtype=np.int64)
+        dst_a = dst if isinstance(dst, np.ndarray) and dst.ndim == 1 else np.asarray(dst, dtype=np.int64)
+        n = max(amount.size, src_a.size, dst_a.size)
+        for a in (amount, src_a, dst_a):
+            if a.ndim and a.size != n:
+                if a.size == 0:
+                    return
+                raise ValueError(f"ledger: mismatched transfer sizes in channel {channel}")
+        if amount.ndim == 0:
+            amount = np.full(n, float(amount))
         total = float(amount.sum())
-        if not math.isfinite(total) or float(amount.min()) < 0:
+        if not math.isfinite(total) or (n and float(amount.min()) < 0):
             raise ValueError(f"ledger: bad amount in channel {channel}")
         if total == 0.0:
             return
         if float(amount.min()) == 0.0:  # record only real movements
             keep = amount > 0
-            amount, src_a, dst_a = amount[keep], src_a[keep], dst_a[keep]
-        np.subtract.at(self.balance, src_a, amount)
-        np.add.at(self.balance, dst_a, amount)
+            amount = amount[keep]
+            src_a = src_a[keep] if src_a.ndim else src_a
+            dst_a = dst_a[keep] if dst_a.ndim else dst_a
+        bal = self.balance
+        if src_a.ndim:
+            np.subtract.at(bal, src_a, amount)
+        else:
+            bal[int(src_a)] -= total
+        if dst_a.ndim:
+            np.add.at(bal, dst_a, amount)
+        else:
+            bal[int(dst_a)] += total
         self.turnover += total
         self.step_by_channel[ch] += total
         self._pending.append(_Batch(ch, src_a.copy(), dst_a.copy(), amount.copy()))
 
     def close_step(self, step: int) -> None:
-        """Store the step's transfers (aggregated later, off the hot path)."""
+        """Keep the step's transfers (expanded and aggregated later, off the hot path)."""
         if self._pending:
-            ch = np.concatenate([np.full(b.amount.size, b.channel, dtype=np.int16) for b in self._pending])
-            src = np.concatenate([b.src for b in self._pending]).astype(np.int32)
-            dst = np.concatenate([b.dst for b in self._pending]).astype(np.int32)
-            amt = np.concatenate([b.amount for b in self._pending])
-            self._steps.append((step, ch, src, dst, amt))
-        self._pending.clear()
+            self._steps.append((step, self._pending))
+            self._pending = []
         self.step_by_channel[:] = 0.0
 
     def check(self) -> float:
@@ -151,14 +152,14 @@ class Ledger:
                     "amount": pd.Series(dtype=np.float64),
                 }
             )
-        step = np.concatenate([np.full(t[1].size, t[0], dtype=np.int32) for t in self._steps])
-        df = pd.DataFrame(
-            {
-                "step": step,
-                "channel": np.concatenate([t[1] for t in self._steps]),
-                "src": np.concatenate([t[2] for t in self._steps]),
-                "dst": np.concatenate([t[3] for t in self._steps]),
-                "amount": np.concatenate([t[4] for t in self._steps]),
-            }
-        )
+        parts: dict[str, list[np.ndarray]] = {"step": [], "channel": [], "src": [], "dst": [], "amount": []}
+        for step, batches in self._steps:
+            for bt in batches:
+                k = bt.amount.size
+                parts["step"].append(np.full(k, step, dtype=np.int32))
+                parts["channel"].append(np.full(k, bt.channel, dtype=np.int16))
+                parts["src"].append(np.broadcast_to(bt.src, (k,)).astype(np.int32))
+                parts["dst"].append(np.broadcast_to(bt.dst, (k,)).astype(np.int32))
+                parts["amount"].append(bt.amount)
+        df = pd.DataFrame({key: np.concatenate(v) for key, v in parts.items()})
         return df.groupby(["step", "channel", "src", "dst"], sort=True, as_index=False)["amount"].sum()

@@ -19,6 +19,10 @@ from sim.trust import TRUST_SECTOR_NAMES, TrustNetwork
 
 N_DOMAINS = len(DOMAINS)
 BUSINESS_TO_NGO = 1 * 3 + 2  # trust pair cell: business sector -> ngo sector
+PAIR_A = np.array([a for a, _ in PAIRS])
+PAIR_B = np.array([b for _, b in PAIRS])
+FORM_MEMBERS = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=bool)
+"""Which member slots (gov, business, NGO) each partnership form fills."""
 
 # External accounts (after organisation and endowment accounts).
 EXTERNAL_ACCOUNTS: tuple[str, ...] = (
@@ -58,6 +62,7 @@ def _metric_names() -> list[str]:
         *(f"trust_{a}_{b}" for a in TRUST_SECTOR_NAMES for b in TRUST_SECTOR_NAMES),
         "ties_active",
         "ties_lost_turnover",
+        "ties_formed",
         "grant_applications",
         "grants_awarded",
         "grant_effort_cost",
@@ -81,6 +86,7 @@ COUNTERS: tuple[str, ...] = (
     "partnerships_formed",
     "partnerships_dissolved",
     "ties_lost_turnover",
+    "ties_formed",
     "grant_applications",
     "grants_awarded",
     "grant_effort_cost",
@@ -152,6 +158,7 @@ class CrossSectorModel(mesa.Model):
         # businesses
         self.biz_size = init.choice(3, size=b, p=op.business_size_shares).astype(np.int8)
         self.biz_motivation = init.uniform(0.3, 1.0, b)
+        self._biz_orgs = np.arange(self.biz0, self.manager)
 
         # NGOs (slots; only the first rp.ngos alive at start)
         self.ngo_domain = np.zeros(s, np.int8)
@@ -206,6 +213,8 @@ class CrossSectorModel(mesa.Model):
             live, self.org_municipality[live], rp.mean_degree, rp.cross_municipality_tie_share, self.streams["network_init"]
         )
 
+        self.target_degree = np.bincount(self.trust.src[: self.trust.n], minlength=self.n_orgs).astype(np.float64)
+        self.target_degree[self.ngo0 + rp.ngos :] = rp.mean_degree  # NGOs born later
         self.partnerships = Partnerships(capacity=256)
 
         # opening balances (from outside the region)
@@ -228,7 +237,6 @@ class CrossSectorModel(mesa.Model):
         self.n_records = 0
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
-        self._served_idx = np.zeros(0, np.int64)
         self.csr_month = np.zeros(b)
         self.running = True
         self._record()
@@ -270,8 +278,9 @@ class CrossSectorModel(mesa.Model):
         1. Budgets: in January the regional and municipal budgets arrive and
            last year's unspent balances return to the treasuries; every
            month businesses receive their CSR budget.
-        2. Turnover: key persons of municipalities and NGOs leave with a
-           monthly hazard; the ties they carried are removed.
+        2. Turnover and acquaintance: key persons of municipalities and NGOs
+           leave with a monthly hazard and the ties they carried are removed;
+           organisations below their usual number of ties meet new contacts.
         3. Giving: businesses donate to NGOs they trust (part to
            endowments of NGOs forming one); citizens donate by reputation.
         4. Grants: in ``grant_month`` the federal and regional competitions
@@ -283,16 +292,18 @@ class CrossSectorModel(mesa.Model):
            invited member (trust, capacity, plan fit, personal tie).
         7. Partnership delivery: members deliver or fail; money moves;
            output is produced (CES); kept and broken obligations feed trust.
-        8. Services: families learn of support, apply and are served up to
-           the capacity of NGOs, partnerships and state institutions in their
-           municipality and need domain; social orders pay registered NGOs.
-        9. Families: vulnerability transitions and wellbeing.
-        10. Trust: forgetting, institutional trust update.
-        11. Endowments: market return; formation deadline; December payout.
-        12. NGO life: costs, volunteers, capacity, register, insolvency and
+        8. Services and families: families learn of support, apply and are
+           served up to the capacity of NGOs, partnerships and state
+           institutions in their municipality and need domain; in the same
+           pass their vulnerability moves and their wellbeing follows; social
+           orders pay registered NGOs for the services they gave.
+        9. Trust: gossip heard this month, forgetting, institutional trust,
+           reputation; dead ties are compacted away now and then.
+        10. Endowments: market return; formation deadline; December payout.
+        11. NGO life: costs, volunteers, capacity, register, insolvency and
             volunteer-loss deaths, births.
-        13. Partnership dissolution: end of term, low trust, dead member.
-        14. Record metrics and check that the ledger balances.
+        12. Partnership dissolution: end of term, low trust, dead member.
+        13. Record metrics and check that the ledger balances.
         """
         self.t = self.steps - 1
         self._step_counts = dict.fromkeys(COUNTERS, 0.0)
@@ -306,8 +317,8 @@ class CrossSectorModel(mesa.Model):
         self._form_partnerships()
         self._deliver_partnerships()
         self._services()
-        self._families_step()
         self.trust.monthly_update()
+        self._compact_ties()
         if self.cfg.scenario.endowments:
             self._endowments()
         self._ngo_life()
@@ -349,6 +360,22 @@ class CrossSectorModel(mesa.Model):
         leave = np.flatnonzero((u < hazard) & self.alive)
         if leave.size:
             self._step_counts["ties_lost_turnover"] += self.trust.replace_person(leave)
+        # acquaintance: organisations below their usual number of ties meet new contacts
+        tp = self.cfg.trust
+        if tp.tie_rebuild > 0:
+            deficit = np.maximum(self.target_degree - self.trust.in_degree, 0.0) * self.alive
+            k = rng.poisson(tp.tie_rebuild * deficit)
+            orgs = np.repeat(np.arange(self.n_orgs), k)
+            if orgs.size:
+                munis = self.org_municipality[orgs]
+                alive = np.flatnonzero(self.alive)
+                local, ok = self._pick_in_municipality(alive, munis, rng.random(orgs.size))
+                anywhere = alive[(rng.random(orgs.size) * alive.size).astype(np.int64)]
+                partner = np.where((munis >= 0) & ok, local, anywhere)
+                keep = partner != orgs
+                a_, b_ = orgs[keep], partner[keep]
+                self.trust.ensure_edges(np.concatenate([a_, b_]), np.concatenate([b_, a_]), self.t)
+                self._step_counts["ties_formed"] += float(keep.sum())
 
     # ----------------------------------------------------------- 3. giving
     def _giving(self) -> None:
@@ -495,13 +522,11 @@ class CrossSectorModel(mesa.Model):
         weights = np.asarray(pp.form_weights, dtype=np.float64)
         if k == 0 or weights.sum() <= 0:
             return
-        forms = rng.choice(4, size=k, p=weights / weights.sum())
+        forms = np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(k), side="right").clip(0, 3)
         munis = rng.integers(0, self.n_muni, size=k)
         picks = rng.random((k, 4))
-        has_gov = np.isin(forms, (0, 2, 3))
-        has_biz = np.isin(forms, (0, 1, 3))
-        has_ngo = np.isin(forms, (1, 2, 3))
-        biz, ok_b = self._pick_in_municipality(np.arange(self.biz0, self.manager), munis, picks[:, 0])
+        has_gov, has_biz, has_ngo = FORM_MEMBERS[forms].T
+        biz, ok_b = self._pick_in_municipality(self._biz_orgs, munis, picks[:, 0])
         ngo_orgs = self.ngo0 + np.flatnonzero(self.ngo_alive)
         ngo, ok_n = self._pick_in_municipality(ngo_orgs, munis, picks[:, 1])
         feasible = (ok_b | ~has_biz) & (ok_n | ~has_ngo)
@@ -589,11 +614,11 @@ class CrossSectorModel(mesa.Model):
     ) -> np.ndarray:
         """Create partnerships (rows of members) and the ties between their members."""
         k = len(members)
+        a_idx, b_idx = PAIR_A, PAIR_B
+        truster, trustee = members[:, a_idx], members[:, b_idx]  # (k, 6)
+        ok = (truster >= 0) & (trustee >= 0)
         edges = np.full((k, len(PAIRS)), -1, np.int64)
-        for c, (a, b) in enumerate(PAIRS):
-            ok = (members[:, a] >= 0) & (members[:, b] >= 0)
-            if ok.any():
-                edges[ok, c] = self.trust.ensure_edges(members[ok, a], members[ok, b], self.t)
+        edges[ok] = self.trust.ensure_edges(truster[ok], trustee[ok], self.t)
         self._step_counts["partnerships_formed"] += k
         return self.partnerships.add_many(members, muni, domain, self.t, duration, mechanism, edges, money_equiv)
 
@@ -655,10 +680,9 @@ class CrossSectorModel(mesa.Model):
         # obligations -> trust along member pairs (truster a observes trustee b)
         pe = ps.edges[ids]
         stale = (pe >= 0) & ~self.trust.active[np.maximum(pe, 0)]
-        if stale.any():
-            for r, c in zip(*np.nonzero(stale), strict=True):
-                a, b = PAIRS[c]
-                pe[r, c] = self.trust.ensure_edges(np.array([mem[r, a]]), np.array([mem[r, b]]), self.t)[0]
+        if stale.any():  # a tie was lost with a person who left: the partners start a new one
+            rows, cols = np.nonzero(stale)
+            pe[rows, cols] = self.trust.ensure_edges(mem[rows, PAIR_A[cols]], mem[rows, PAIR_B[cols]], self.t)
             ps.edges[ids] = pe
         e_list, k_list = [], []
         for c, (_a, b) in enumerate(PAIRS):
@@ -677,7 +701,7 @@ class CrossSectorModel(mesa.Model):
         self._active_ngo = np.zeros(self.n_ngo_slots, bool)
         self._active_ngo[ngo_slot[present[:, NGOS]]] = True
 
-    # ---------------------------------------------------------- 8. services
+    # ------------------------------------------------- 8. services and families
     def _services(self) -> None:
         fam, fpar, op, fp, led = self.families, self.cfg.families, self.cfg.org, self.cfg.finance, self.ledger
         m = self.n_muni
@@ -695,9 +719,9 @@ class CrossSectorModel(mesa.Model):
             self.families_per_muni / 1000.0, 1e-9
         )
         p_aware = np.minimum(fpar.awareness_base + fpar.awareness_per_provider * providers, 1.0)
-        served_idx, served_cell = fam.seek_support(self.streams["awareness"], self.streams["service"], p_aware, cap, self.t)
-        self._served_idx = served_idx
-        self._step_counts["families_served"] = float(served_idx.size)
+        streams = self.streams
+        served_cell = fam.month(streams["awareness"], streams["service"], streams["family_transitions"], p_aware, cap, self.t)
+        self._step_counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity
         share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
         share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
@@ -726,11 +750,15 @@ class CrossSectorModel(mesa.Model):
             self.ngo_income_month[slots] += paid
 
     # ---------------------------------------------------------- 9. families
-    def _families_step(self) -> None:
-        fam = self.families
-        fam.step(self.streams["family_transitions"], self._served_idx)
+    def _compact_ties(self) -> None:
+        """Drop dead ties from the edge arrays now and then; remap partnerships' edge indices."""
+        remap = self.trust.compact()
+        if remap is not None:
+            pe = self.partnerships.edges[: self.partnerships.n]
+            has = pe >= 0
+            pe[has] = remap[pe[has]]
 
-    # -------------------------------------------------------- 11. endowments
+    # -------------------------------------------------------- 10. endowments
     def _endowments(self) -> None:
         fp, led = self.cfg.finance, self.ledger
         forming = np.flatnonzero((self.ngo_endow_state == 1) & self.ngo_alive)
@@ -771,7 +799,7 @@ class CrossSectorModel(mesa.Model):
             self.ngo_income_month[formed] += spend - admin
             self.ngo_endow_spend[formed] = spend
 
-    # --------------------------------------------------------- 12. NGO life
+    # --------------------------------------------------------- 11. NGO life
     def _ngo_life(self) -> None:
         op, led = self.cfg.org, self.ledger
         rng = self.streams["ngo_life"]
@@ -843,7 +871,7 @@ class CrossSectorModel(mesa.Model):
             agent.remove()
         self._step_counts["ngo_deaths"] += 1
 
-    # ---------------------------------------------- 13. partnership dissolution
+    # ---------------------------------------------- 12. partnership dissolution
     def _dissolve_partnerships(self) -> None:
         ps, pp = self.partnerships, self.cfg.partnership
         ids = ps.active_ids()
@@ -867,7 +895,7 @@ class CrossSectorModel(mesa.Model):
                 ps.close(ids[mask], self.t, reason)
                 self._step_counts["partnerships_dissolved"] += int(mask.sum())
 
-    # ------------------------------------------------------------- 14. record
+    # ------------------------------------------------------------- 13. record
     def _record(self) -> None:
         fam = self.families
         row = self.records[self.n_records]
@@ -952,28 +980,8 @@ class CrossSectorModel(mesa.Model):
         )
 
     def partnership_log(self) -> pd.DataFrame:
-        """All partnerships of the run (finished and still active)."""
-        rows = [e.__dict__ for e in self.partnerships.full_log(self.t)]
-        cols = [
-            "pid",
-            "form",
-            "mechanism",
-            "municipality",
-            "domain",
-            "gov",
-            "business",
-            "ngo",
-            "start",
-            "end",
-            "planned_end",
-            "reason",
-            "kept",
-            "broken",
-            "services",
-            "money",
-        ]
-        df = pd.DataFrame(rows, columns=cols)
-        return df.sort_values("pid", kind="stable").reset_index(drop=True)
+        """All partnerships of the run (finished and still active), one row each."""
+        return pd.DataFrame(self.partnerships.table(self.t))
 
     def summary(self) -> dict[str, Any]:
         """Final-state summary used by the regression baseline."""

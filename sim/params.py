@@ -265,6 +265,13 @@ class TrustParams:
         hi=1.0,
         length=9,
     )
+    tie_rebuild: float = par(
+        0.08,
+        "share/month of an organisation's missing ties (below its initial number) rebuilt with new contacts",
+        "assumption: a successor rebuilds the network over about a year (BRIEF s.3.2, s.4 model 1)",
+        lo=0.0,
+        hi=1.0,
+    )
     initial_evidence: float = par(2.0, "kept obligations behind an initial personal tie", "assumption", lo=0.0, hi=100.0)
 
 

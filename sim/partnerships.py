@@ -19,8 +19,6 @@ the trilateral form, which can combine all four kinds, gains most.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 FORMS: tuple[str, ...] = ("gov_business", "business_ngo", "gov_ngo", "trilateral")
@@ -64,26 +62,8 @@ def ces_output(x: np.ndarray, rho: float, productivity: float) -> np.ndarray:
     return productivity * k * (np.mean(x**rho, axis=-1)) ** (1.0 / rho)
 
 
-@dataclass
-class LogEntry:
-    """A finished (or, at the end of a run, still active) partnership."""
-
-    pid: int
-    form: str
-    mechanism: str
-    municipality: int
-    domain: int
-    gov: int
-    business: int
-    ngo: int
-    start: int
-    end: int
-    planned_end: int
-    reason: str
-    kept: int
-    broken: int
-    services: float
-    money: float
+END_REASONS: tuple[str, ...] = ("active", "completed", "low_trust", "member_died")
+"""Why a partnership ended (``active``: still running when the log was written)."""
 
 
 class Partnerships:
@@ -96,7 +76,6 @@ class Partnerships:
     def __init__(self, capacity: int = 256) -> None:
         self.n = 0
         self._alloc(capacity)
-        self.log: list[LogEntry] = []
 
     def _alloc(self, cap: int) -> None:
         old = self.__dict__.copy()
@@ -115,6 +94,8 @@ class Partnerships:
         self.services = np.zeros(cap, np.float64)
         self.money = np.zeros(cap, np.float64)
         self.output = np.zeros(cap, np.float64)  # services/month in the last step
+        self.closed_at = np.full(cap, -1, np.int32)
+        self.reason = np.zeros(cap, np.int8)
         if "form" in old:
             n = old["n"]
             for name in (
@@ -203,34 +184,32 @@ class Partnerships:
         return np.bincount(self.form[:n][self.active[:n]], minlength=len(FORMS))
 
     def close(self, ids: np.ndarray, step: int, reason: str) -> None:
-        """End partnerships and write them to the log."""
-        for p in np.asarray(ids).tolist():
-            if not self.active[p]:
-                continue
-            self.active[p] = False
-            self.log.append(self._entry(p, step, reason))
+        """End active partnerships at ``step`` for ``reason`` (one of :data:`END_REASONS`)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        ids = ids[self.active[ids]]
+        self.active[ids] = False
+        self.closed_at[ids] = step
+        self.reason[ids] = END_REASONS.index(reason)
 
-    def _entry(self, p: int, step: int, reason: str) -> LogEntry:
-        g, b, o = (int(x) for x in self.members[p])
-        return LogEntry(
-            pid=p,
-            form=FORMS[int(self.form[p])],
-            mechanism=MECHANISMS[int(self.mechanism[p])],
-            municipality=int(self.muni[p]),
-            domain=int(self.domain[p]),
-            gov=g,
-            business=b,
-            ngo=o,
-            start=int(self.start[p]),
-            end=step,
-            planned_end=int(self.end[p]),
-            reason=reason,
-            kept=int(self.kept[p]),
-            broken=int(self.broken[p]),
-            services=float(self.services[p]),
-            money=float(self.money[p]),
-        )
-
-    def full_log(self, step: int) -> list[LogEntry]:
-        """Finished partnerships plus the still active ones (reason 'active')."""
-        return self.log + [self._entry(p, step, "active") for p in self.active_ids().tolist()]
+    def table(self, step: int) -> dict[str, np.ndarray | list[str]]:
+        """All partnerships as columns (still active ones end at ``step`` with reason ``active``)."""
+        n = self.n
+        end = np.where(self.active[:n], step, self.closed_at[:n])
+        return {
+            "pid": np.arange(n, dtype=np.int64),
+            "form": [FORMS[k] for k in self.form[:n].tolist()],
+            "mechanism": [MECHANISMS[k] for k in self.mechanism[:n].tolist()],
+            "municipality": self.muni[:n].astype(np.int64),
+            "domain": self.domain[:n].astype(np.int64),
+            "gov": self.members[:n, 0].copy(),
+            "business": self.members[:n, 1].copy(),
+            "ngo": self.members[:n, 2].copy(),
+            "start": self.start[:n].astype(np.int64),
+            "end": end.astype(np.int64),
+            "planned_end": self.end[:n].astype(np.int64),
+            "reason": [END_REASONS[k] for k in np.where(self.active[:n], 0, self.reason[:n]).tolist()],
+            "kept": self.kept[:n].astype(np.int64),
+            "broken": self.broken[:n].astype(np.int64),
+            "services": self.services[:n].copy(),
+            "money": self.money[:n].copy(),
+        }

@@ -27,9 +27,12 @@ build the initial graph and for snapshots.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import networkx as nx
 import numpy as np
 
+from sim.kernels import trust_month
 from sim.params import TrustParams
 
 N_TRUST_SECTORS = 3  # gov, business, ngo
@@ -69,6 +72,7 @@ class TrustNetwork:
         self._gossip_broken = np.zeros(n_orgs)
         self._own: list[tuple[np.ndarray, np.ndarray]] = []  # edges whose own event must not echo back
         self.reputation = np.zeros(n_orgs)
+        self.in_degree = np.zeros(n_orgs)
         self.pair_means = np.full((N_TRUST_SECTORS, N_TRUST_SECTORS), np.nan)
         self.kept_total = 0.0
         self.broken_total = 0.0
@@ -99,19 +103,19 @@ class TrustNetwork:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         keys = (src * self.n_orgs + dst).tolist()
-        get = self.index.get
-        out = np.fromiter((get(x, -1) for x in keys), dtype=np.int64, count=len(keys))
+        index = self.index
+        out = np.array(list(map(index.get, keys, repeat(-1))), dtype=np.int64)
         missing = np.flatnonzero(out < 0)
         if missing.size:
+            self._grow(self.n + missing.size)
+            nxt = self.n
+            setdefault = index.setdefault
             for m in missing.tolist():  # a new pair may repeat within one call
-                key = keys[m]
-                k = get(key, -1)
-                if k < 0:
-                    self._grow(self.n + 1)
-                    k = self.n
-                    self.n += 1
-                    self.index[key] = k
+                k = setdefault(keys[m], nxt)
+                if k == nxt:
+                    nxt += 1
                 out[m] = k
+            self.n = nxt
             new = out[missing]
             ns, nd = src[missing], dst[missing]
             self.src[new] = ns
@@ -183,8 +187,7 @@ class TrustNetwork:
     def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Indices of the active edges i->j (-1 where there is none)."""
         keys = (np.asarray(i, dtype=np.int64) * self.n_orgs + np.asarray(j, dtype=np.int64)).tolist()
-        get = self.index.get
-        k = np.fromiter((get(x, -1) for x in keys), dtype=np.int64, count=len(keys))
+        k = np.array(list(map(self.index.get, keys, repeat(-1))), dtype=np.int64)
         has = k >= 0
         k[has] = np.where(self.active[k[has]], k[has], -1)
         return k
@@ -250,49 +253,80 @@ class TrustNetwork:
         """Deactivate all ties of organisations that ceased to exist."""
         self.replace_person(np.atleast_1d(orgs))
 
+    def compact(self) -> np.ndarray | None:
+        """Drop inactive edges when they are a third or more of the arrays.
+
+        Returns:
+            ``None`` if nothing changed, else the old-to-new index map (-1 for
+            dropped edges) so that holders of edge indices can remap them.
+        """
+        n = self.n
+        act = self.active[:n]
+        n_act = int(np.count_nonzero(act))
+        if n < 1024 or n_act * 3 > n * 2:
+            return None
+        keep = np.flatnonzero(act)
+        remap = np.full(n, -1, np.int64)
+        remap[keep] = np.arange(keep.size)
+        for name in _EDGE_ARRAYS:
+            arr = getattr(self, name)
+            arr[: keep.size] = arr[keep]
+            arr[keep.size : n] = 0
+        self.n = keep.size
+        keys = (self.src[: self.n] * self.n_orgs + self.dst[: self.n]).tolist()
+        self.index = dict(zip(keys, range(self.n), strict=True))
+        self._own = [(remap[ke], remap[be]) for ke, be in self._own]
+        self._own = [(ke[ke >= 0], be[be >= 0]) for ke, be in self._own]
+        self._cache = None
+        return remap
+
     def monthly_update(self) -> None:
         """One pass over all edges: gossip, forgetting, institutional trust, summaries.
 
         Afterwards :attr:`reputation` (mean trust others place in each
-        organisation, institutional where nobody has a tie) and
-        :attr:`pair_means` (mean personal trust by sector pair) are current.
+        organisation, institutional where nobody has a tie), :attr:`in_degree`
+        and :attr:`pair_means` (mean personal trust by sector pair) are
+        current; they use the month-end trust before the institutional update.
         """
         p = self.params
         n = self.n
-        r, s = self.r[:n], self.s[:n]
-        dst = self.dst[:n]
-        if p.gossip > 0 and (self._gossip_kept.any() or self._gossip_broken.any()):
-            act = self.active[:n]
-            r += act * (p.gossip * self._gossip_kept[dst])
-            s += act * (p.gossip * self._gossip_broken[dst])
+        gossip = p.gossip
+        if gossip > 0:
             for ke, be in self._own:  # the direct party does not hear its own event again
-                np.subtract.at(r, ke, act[ke] * (p.gossip * p.kept_weight))
-                np.subtract.at(s, be, act[be] * (p.gossip * p.broken_weight))
-            self._gossip_kept[:] = 0.0
-            self._gossip_broken[:] = 0.0
+                np.subtract.at(self.r, ke, self.active[ke] * (gossip * p.kept_weight))
+                np.subtract.at(self.s, be, self.active[be] * (gossip * p.broken_weight))
         self._own.clear()
-        if p.forgetting != 1.0:
-            r *= p.forgetting
-            s *= p.forgetting
-        self._cache = None
+        size = self.n_orgs * N_TRUST_SECTORS
+        k2 = N_TRUST_SECTORS**2
+        t = np.empty(n)
+        inst_sum, inst_cnt = np.zeros(size), np.zeros(size)
+        rep_sum, rep_cnt = np.zeros(self.n_orgs), np.zeros(self.n_orgs)
+        pair_sum, pair_cnt = np.zeros(k2), np.zeros(k2)
+        inst = self.institutional.reshape(-1)
+        trust_month(
+            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n], self.active[:n],
+            self._gossip_kept, self._gossip_broken, inst, gossip, p.forgetting, p.prior_weight,
+            t, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
+        )  # fmt: skip
+        self._gossip_kept[:] = 0.0
+        self._gossip_broken[:] = 0.0
         self.updates += n
-        if p.institutional_rate > 0 and n:
-            t = self.trust()
-            act = self.active[:n].astype(np.float64)
-            size = self.n_orgs * N_TRUST_SECTORS
-            cell = self.prior_cell[:n]
-            sums = np.bincount(cell, weights=t * act, minlength=size)
-            cnt = np.bincount(cell, weights=act, minlength=size)
-            inst = self.institutional.reshape(-1)
-            has = cnt > 0
-            inst[has] += p.institutional_rate * (sums[has] / cnt[has] - inst[has])
+        base = self.institutional.mean(axis=0)[self.trust_sector]
+        self.reputation = np.where(rep_cnt > 0, rep_sum / np.maximum(rep_cnt, 1e-12), base)
+        self.in_degree = rep_cnt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.pair_means = (pair_sum / pair_cnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
+        if p.institutional_rate > 0:
+            has = inst_cnt > 0
+            inst[has] += p.institutional_rate * (inst_sum[has] / inst_cnt[has] - inst[has])
             self._cache = None
-        self.refresh()
+        else:
+            self._cache = t
 
-    def refresh(self) -> None:
-        """Recompute :attr:`reputation` and :attr:`pair_means` from current trust."""
+    def refresh(self, t: np.ndarray | None = None) -> None:
+        """Recompute :attr:`reputation` and :attr:`pair_means` from trust values ``t`` (current if None)."""
         n = self.n
-        t = self.trust()
+        t = self.trust() if t is None else t
         act = self.active[:n].astype(np.float64)
         ta = t * act
         dst = self.dst[:n]
@@ -300,6 +334,7 @@ class TrustNetwork:
         cnt = np.bincount(dst, weights=act, minlength=self.n_orgs)
         base = self.institutional.mean(axis=0)[self.trust_sector]
         self.reputation = np.where(cnt > 0, sums / np.maximum(cnt, 1e-12), base)
+        self.in_degree = cnt
         k = N_TRUST_SECTORS**2
         psum = np.bincount(self.pair_cell[:n], weights=ta, minlength=k)
         pcnt = np.bincount(self.pair_cell[:n], weights=act, minlength=k)

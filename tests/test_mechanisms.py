@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_cfg
 
-from sim.families import Families, draw_candidates, draw_transitions, step_states, threshold16, transition_tables, u16
+from sim.families import Families, threshold16, transition_tables, u16
 from sim.model import CrossSectorModel, run_model
 from sim.params import FamilyParams
 from sim.partnerships import ces_output
@@ -195,58 +195,6 @@ def test_service_improves_transitions():
     assert up[6] == up[7] == 0  # nothing worse than crisis
 
 
-def per_family_transitions(state, served, u, down, up_to):
-    """Reference: the same rule written one family at a time."""
-    out = state.copy()
-    for i in range(state.size):
-        code = int(state[i]) * 2 + int(served[i])
-        if u[i] < down[code]:
-            out[i] -= 1
-        elif u[i] < up_to[code]:
-            out[i] += 1
-    return out
-
-
-def test_vectorised_transitions_match_per_family_loop():
-    rng = np.random.default_rng(3)
-    n = 5000
-    state = rng.integers(0, 4, n).astype(np.int8)
-    served = rng.random(n) < 0.3
-    p = FamilyParams(served_improve_factor=10.0)
-    down, up_to = transition_tables(p)
-    cand, uc = draw_transitions(rng, n, up_to)
-    u_full = np.full(n, 65535, np.uint16)  # non-candidates drew above every threshold
-    u_full[cand] = uc
-    expected = per_family_transitions(state, served, u_full, down, up_to)
-    got = state.copy()
-    moved, old, new = step_states(got, served, cand, uc, down, up_to)
-    np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(np.sort(moved), np.flatnonzero(got != state))
-    assert got.min() >= 0 and got.max() <= 3
-    # incremental counts agree with a recount
-    np.testing.assert_array_equal(np.bincount(state, minlength=4) - old + new, np.bincount(got, minlength=4))
-
-
-def test_candidate_draws_have_the_right_rate():
-    rng = np.random.default_rng(4)
-    counts = [draw_candidates(rng, 100_000, 0.07).size for _ in range(20)]
-    assert np.mean(counts) == pytest.approx(7000, rel=0.01)
-    c = draw_candidates(rng, 1000, 0.5)
-    assert (np.diff(c) > 0).all() and c.max() < 1000
-
-
-def test_transition_frequencies_match_probabilities():
-    p = FamilyParams()
-    down, up_to = transition_tables(p)
-    n = 400_000
-    state = np.full(n, 1, np.int8)
-    served = np.zeros(n, bool)
-    cand, uc = draw_transitions(np.random.default_rng(0), n, up_to)
-    step_states(state, served, cand, uc, down, up_to)
-    assert (state == 0).mean() == pytest.approx(p.p_improve[1], abs=0.002)
-    assert (state == 2).mean() == pytest.approx(p.p_worsen[1], abs=0.002)
-
-
 def test_u16_draws_are_uniform():
     u = u16(np.random.default_rng(1), 200_000)
     assert u.dtype == np.uint16 and u.size == 200_000
@@ -257,19 +205,24 @@ def test_u16_draws_are_uniform():
 
 def test_awareness_and_rationing():
     rng = np.random.default_rng(2)
-    fam = Families(20_000, 2, FamilyParams(initial_awareness=0.0, apply_prob=1.0), rng)
+    fam = Families(
+        20_000, 2, FamilyParams(initial_awareness=0.0, apply_prob=1.0, p_worsen=(0, 0, 0, 0), p_improve=(0, 0, 0, 0)), rng
+    )
     cap = np.zeros(2 * 5)
-    # nobody aware: nobody served, some learn
-    served, per_cell = fam.seek_support(rng, rng, np.array([0.5, 0.0]), cap + 1e9, 0)
-    assert served.size == 0
+    eligible = fam.state >= 1
+    # nobody aware: nobody served, some learn in municipality 0 only
+    per_cell = fam.month(rng, rng, rng, np.array([0.5, 0.0]), cap + 1e9, 0)
+    assert per_cell.sum() == 0 and fam.n_served == 0
     assert fam.aware[fam.municipality == 0].any() and not fam.aware[fam.municipality == 1].any()
-    assert not fam.aware[fam.state == 0].any()  # only eligible families seek support
+    assert not fam.aware[~eligible].any()  # only eligible families seek support
+    assert fam.aware[(fam.municipality == 0) & eligible].mean() == pytest.approx(0.5, abs=0.03)
     # capacity rations: each applicant is served with probability capacity/demand of its cell
     cap[:] = 30.0
-    served, per_cell = fam.seek_support(rng, rng, np.array([0.0, 0.0]), cap, 1)
-    assert per_cell.sum() == served.size
+    per_cell = fam.month(rng, rng, rng, np.array([0.0, 0.0]), cap, 1)
+    assert per_cell.sum() == fam.n_served == int((fam.last_served == 1).sum())
     assert per_cell[:5].sum() == pytest.approx(cap[:5].sum(), rel=0.15)  # demand exceeds capacity in municipality 0
     assert per_cell[5:].sum() == 0  # nobody in municipality 1 knows of support
+    served = np.flatnonzero(fam.served)
     assert (fam.state[served] >= 1).all() and fam.aware[served].all()
     assert fam.n_aware == int(fam.aware.sum())
 

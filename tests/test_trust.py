@@ -90,3 +90,21 @@ def test_perception_is_directional():
     e = t.ensure_edges(np.array([0, 2]), np.array([2, 0]), 0, evidence=2.0)
     t.record(e[:1], np.array([False]), 1)  # gov saw ngo fail; the ngo's view of gov is unchanged
     assert t.trust(e[:1])[0] < t.trust(e[1:])[0]
+
+
+def test_compaction_keeps_active_ties_and_their_values():
+    rng = np.random.default_rng(0)
+    big = TrustNetwork(100, np.repeat([0, 1, 2, 2], 25), TrustParams(gossip=0.0))
+    a = rng.integers(0, 100, 5000)
+    b = (a + 1 + rng.integers(0, 98, 5000)) % 100
+    e = big.ensure_edges(a, b, 0, evidence=2.0)
+    big.record(e[:50], np.arange(50) % 3 == 0, 1)
+    before = {(int(big.src[k]), int(big.dst[k])): float(big.trust(np.array([k]))[0]) for k in range(big.n) if big.active[k]}
+    big.replace_person(np.arange(60))  # most ties go
+    kept = {pair: v for pair, v in before.items() if pair[0] >= 60 and pair[1] >= 60}
+    remap = big.compact()
+    assert remap is not None
+    assert big.n == big.active_count() == len(kept)
+    for (i, j), v in kept.items():
+        k = big.edge(i, j)
+        assert k >= 0 and big.trust(np.array([k]))[0] == pytest.approx(v)

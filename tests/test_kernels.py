@@ -1,0 +1,109 @@
+"""Each compiled kernel against a plain Python version of the same rules."""
+
+import numpy as np
+import pytest
+
+from sim.families import Families, threshold16, transition_tables, u16
+from sim.kernels import families_seek, families_serve_and_step, trust_month
+from sim.params import FamilyParams, TrustParams
+from sim.trust import TrustNetwork
+
+
+def reference_month(
+    state, aware, cell, muni, aware16, apply16, u_aw, u_app, u_mv, capacity, down, up_to, target, wb, rate, boost
+):
+    state, aware, wb = state.copy(), aware.copy(), wb.copy()
+    demand = np.zeros(capacity.size)
+    applied = np.zeros(state.size, bool)
+    for i in range(state.size):
+        if state[i] >= 1:
+            if not aware[i]:
+                if u_aw[i] < aware16[muni[i]]:
+                    aware[i] = True
+            elif u_app[i] < apply16:
+                applied[i] = True
+                demand[cell[i]] += 1
+    served = np.zeros(state.size, bool)
+    for i in range(state.size):
+        frac = min(1.0, capacity[cell[i]] / max(demand[cell[i]], 1))
+        served[i] = applied[i] and u_app[i] < frac * apply16
+        code = int(state[i]) * 2 + int(served[i])
+        if u_mv[i] < down[code]:
+            state[i] -= 1
+        elif u_mv[i] < up_to[code]:
+            state[i] += 1
+        w = wb[i] + np.float32(rate) * (target[state[i]] - wb[i])
+        if served[i]:
+            w = min(w + np.float32(boost), 1.0)
+        wb[i] = w
+    return state, aware, served, wb
+
+
+def test_family_kernels_match_per_family_reference():
+    rng = np.random.default_rng(7)
+    n, m = 4000, 3
+    p = FamilyParams(served_improve_factor=8.0, apply_prob=0.7, initial_awareness=0.4)
+    fam = Families(n, m, p, rng)
+    cap = rng.uniform(0, 60, m * 5)
+    aware16 = threshold16(np.array([0.2, 0.5, 0.9]))
+    u_aw, u_app, u_mv = u16(rng, n), u16(rng, n), u16(rng, n)
+    down, up_to = transition_tables(p)
+    exp_state, exp_aware, exp_served, exp_wb = reference_month(
+        fam.state, fam.aware, fam.cell, fam.municipality, aware16, fam.apply16, u_aw, u_app, u_mv, cap, down, up_to,
+        fam.target_by_state, fam.wellbeing, p.wellbeing_rate, p.service_boost,
+    )  # fmt: skip
+    demand = np.zeros(cap.size, np.int64)
+    applied = np.empty(n, bool)
+    families_seek(fam.state, fam.aware, fam.cell, fam.municipality, aware16, fam.apply16, u_aw, u_app, demand, applied)
+    frac16 = np.minimum(1.0, cap / np.maximum(demand, 1)) * fam.apply16
+    counts_before = fam.counts.copy()
+    per_cell = np.zeros(cap.size)
+    n_served = families_serve_and_step(
+        fam.state, fam.served, applied, fam.cell, u_app, u_mv, frac16, down, up_to, fam.target_by_state, fam.wellbeing,
+        fam.last_served, fam.times_served, fam.counts, per_cell, np.float32(p.wellbeing_rate), np.float32(p.service_boost), 5,
+    )  # fmt: skip
+    np.testing.assert_array_equal(fam.state, exp_state)
+    np.testing.assert_array_equal(fam.aware, exp_aware)
+    np.testing.assert_array_equal(fam.served, exp_served)
+    np.testing.assert_allclose(fam.wellbeing, exp_wb, rtol=1e-6)
+    assert n_served == exp_served.sum() == per_cell.sum()
+    np.testing.assert_array_equal(fam.counts, np.bincount(fam.state, minlength=4))
+    assert (fam.counts != counts_before).any()
+    assert (fam.last_served[exp_served] == 5).all()
+
+
+def test_transition_frequencies_match_probabilities():
+    p = FamilyParams(initial_state_shares=(0.0, 1.0, 0.0, 0.0), initial_awareness=0.0)
+    rng = np.random.default_rng(0)
+    fam = Families(400_000, 1, p, rng)
+    fam.month(rng, rng, rng, np.array([0.0]), np.zeros(5), 0)
+    assert (fam.state == 0).mean() == pytest.approx(p.p_improve[1], abs=0.002)
+    assert (fam.state == 2).mean() == pytest.approx(p.p_worsen[1], abs=0.002)
+
+
+def test_trust_kernel_matches_reference():
+    rng = np.random.default_rng(3)
+    sectors = np.repeat([0, 1, 2], 20)
+    t = TrustNetwork(60, sectors, TrustParams(gossip=0.3, forgetting=0.9, institutional_rate=0.0))
+    a = rng.integers(0, 60, 800)
+    b = (a + 1 + rng.integers(0, 58, 800)) % 60
+    e = t.ensure_edges(a, b, 0, evidence=1.0)
+    t.replace_person(np.array([5]))
+    n = t.n
+    r0, s0, act = t.r[:n].copy(), t.s[:n].copy(), t.active[:n].copy()
+    hk, hb = rng.uniform(0, 3, 60), rng.uniform(0, 3, 60)
+    inst = t.institutional.reshape(-1)
+    out = np.empty(n)
+    sums = [np.zeros(180), np.zeros(180), np.zeros(60), np.zeros(60), np.zeros(9), np.zeros(9)]
+    trust_month(t.src[:n], t.dst[:n], t.prior_cell[:n], t.pair_cell[:n], t.r[:n], t.s[:n], t.active[:n], hk, hb, inst,
+                0.3, 0.9, 2.0, out, *sums)  # fmt: skip
+    for k in range(n):
+        j = t.dst[k]
+        rk = (r0[k] + (0.3 * hk[j] if act[k] else 0)) * 0.9
+        sk = (s0[k] + (0.3 * hb[j] if act[k] else 0)) * 0.9
+        assert t.r[k] == pytest.approx(rk) and t.s[k] == pytest.approx(sk)
+        prior = inst[t.src[k] * 3 + sectors[j]]
+        assert out[k] == pytest.approx((rk + 2 * prior) / (rk + sk + 2))
+    assert sums[3].sum() == act.sum()  # one count per active edge
+    assert sums[2].sum() == pytest.approx(out[act].sum())
+    assert e.size == 800

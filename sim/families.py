@@ -11,7 +11,9 @@ state up (worse) with ``p_worsen[state]`` or one down (better) with
 ``p_improve[state]``; being served multiplies the first by
 ``served_worsen_factor`` and the second by ``served_improve_factor``. One
 uniform draw per family decides the move: ``u < p_down`` improves,
-``p_down <= u < p_down + p_up`` worsens.
+``p_down <= u < p_down + p_up`` worsens. A service takes effect in the month
+after it is given: the move and the wellbeing boost of month t use whether
+the family was served in month t-1.
 
 Support is application-based (BRIEF s.2): an eligible family (state at
 least ``at_risk``) that does not know of support learns of it with a
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import families_seek, families_serve_and_step
+from sim.kernels import families_month, families_ration
 from sim.params import DOMAINS, FAMILY_STATES, FamilyParams
 
 N_STATES = len(FAMILY_STATES)
@@ -86,7 +88,7 @@ class Families:
         self.municipality = np.sort(rng.integers(0, n_municipalities, size=n)).astype(np.int32)
         self.per_municipality = np.bincount(self.municipality, minlength=n_municipalities)
         self.domain = rng.choice(len(params.need_domain_shares), size=n, p=params.need_domain_shares).astype(np.int8)
-        self.cell = self.municipality.astype(np.int64) * len(DOMAINS) + self.domain
+        self.cell = (self.municipality.astype(np.int64) * len(DOMAINS) + self.domain).astype(np.int32)
         self.state = rng.choice(N_STATES, size=n, p=params.initial_state_shares).astype(np.int8)
         self.target_by_state = np.asarray(params.wellbeing_target, dtype=np.float32)
         self.wellbeing = np.clip(self.target_by_state[self.state] + rng.normal(0, 0.05, n).astype(np.float32), 0, 1).astype(
@@ -100,6 +102,7 @@ class Families:
         self.apply16 = int(threshold16(params.apply_prob))
         self.counts = np.bincount(self.state, minlength=N_STATES).astype(np.int64)
         self.n_served = 0
+        self._applicants = np.empty(n, np.int32)
         self.n_aware = int(self.aware.sum())
 
     # ------------------------------------------------------------ mechanisms
@@ -112,7 +115,7 @@ class Families:
         capacity: np.ndarray,
         t: int,
     ) -> np.ndarray:
-        """One month: awareness, applications, rationing, transitions and wellbeing.
+        """One month: transitions and wellbeing (after last month's services), awareness, applications, rationing.
 
         Args:
             rng_awareness: Stream for learning of support.
@@ -123,21 +126,23 @@ class Families:
             t: Current month index.
 
         Returns:
-            Families served per cell.
+            Families served per cell this month.
         """
         n = self.n
         u_aw, u_app, u_mv = u16(rng_awareness, n), u16(rng_service, n), u16(rng_transitions, n)
         demand = np.zeros(capacity.size, np.int64)
-        applied = np.empty(n, bool)
-        self.n_aware += families_seek(
-            self.state, self.aware, self.cell, self.municipality, threshold16(p_aware), self.apply16, u_aw, u_app, demand, applied
-        )
+        p = self.params
+        n_app, learned = families_month(
+            self.state, self.aware, self.served, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), self.apply16,
+            u_aw, u_app, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
+            np.float32(p.wellbeing_rate), np.float32(p.service_boost), demand, self._applicants,
+        )  # fmt: skip
+        self.n_aware += learned
         frac16 = np.minimum(1.0, capacity / np.maximum(demand, 1)) * self.apply16
         served_per_cell = np.zeros(capacity.size)
-        self.n_served = families_serve_and_step(
-            self.state, self.served, applied, self.cell, u_app, u_mv, frac16, self.down, self.up_to, self.target_by_state,
-            self.wellbeing, self.last_served, self.times_served, self.counts, served_per_cell,
-            np.float32(self.params.wellbeing_rate), np.float32(self.params.service_boost), t,
+        self.n_served = families_ration(
+            self._applicants, n_app, u_app, self.cell, frac16, self.served, self.last_served, self.times_served,
+            served_per_cell, t,
         )  # fmt: skip
         return served_per_cell
 

@@ -15,86 +15,49 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def families_seek(
+def families_month(
     state: np.ndarray,
     aware: np.ndarray,
+    served: np.ndarray,
     cell: np.ndarray,
-    muni: np.ndarray,
     aware16: np.ndarray,
     apply16: int,
     u_aware: np.ndarray,
     u_apply: np.ndarray,
-    demand: np.ndarray,
-    applied: np.ndarray,
-) -> int:
-    """Awareness and applications: fills ``demand`` per cell and the ``applied`` flags.
-
-    An eligible (state >= 1) unaware family learns of support if
-    ``u_aware < aware16[its municipality]`` (it can apply from next month); an
-    eligible aware family applies if ``u_apply < apply16``.
-
-    Returns:
-        The number of families that learned of support.
-    """
-    learned = 0
-    for i in range(state.size):  # branch-free: the flags are random, so branches would mispredict
-        e = state[i] >= 1
-        a = aware[i]
-        learn = e & (not a) & (u_aware[i] < aware16[muni[i]])
-        app = e & a & (u_apply[i] < apply16)
-        aware[i] = a | learn
-        applied[i] = app
-        demand[cell[i]] += app
-        learned += learn
-    return learned
-
-
-@njit(cache=True, nogil=True)
-def families_serve_and_step(
-    state: np.ndarray,
-    served: np.ndarray,
-    applied: np.ndarray,
-    cell: np.ndarray,
-    u_apply: np.ndarray,
     u_move: np.ndarray,
-    frac16: np.ndarray,
     down: np.ndarray,
     up_to: np.ndarray,
     target_by_state: np.ndarray,
     wellbeing: np.ndarray,
-    last_served: np.ndarray,
-    times_served: np.ndarray,
     counts: np.ndarray,
-    served_per_cell: np.ndarray,
     rate: float,
     boost: float,
-    t: int,
-) -> int:
-    """Rationing, state transitions and wellbeing in one pass.
+    demand: np.ndarray,
+    applicants: np.ndarray,
+) -> tuple[int, int]:
+    """One pass over families: transition, wellbeing, awareness and applications.
 
-    An applicant is served if ``u_apply < frac16[cell]`` (``frac16`` is the
-    cell's capacity/demand share times the application threshold, so that,
-    given it applied, the chance is capacity/demand). Then the family moves
-    down if ``u_move < down[code]``, up if ``u_move < up_to[code]``
-    (``code = state * 2 + served``), and its wellbeing closes ``rate`` of the
-    gap to its state's target, plus ``boost`` if served (capped at 1).
+    For each family: the vulnerability state moves down if
+    ``u_move < down[code]`` and up if ``u_move < up_to[code]``, with
+    ``code = state * 2 + served`` (served *last* month); wellbeing closes
+    ``rate`` of the gap to the new state's target, plus ``boost`` if it was
+    served (capped at 1); the served flag is cleared. Then, if eligible
+    (state >= 1): an unaware family learns of support if
+    ``u_aware < aware16[cell]`` (it can apply from next month), an
+    aware one applies if ``u_apply < apply16``; applicants are written to
+    ``applicants`` and counted in ``demand`` per cell.
 
     Returns:
-        The number of families served.
+        ``(number of applicants, number that learned of support)``.
     """
-    n_served = 0
+    n_app = 0
+    learned = 0
     for i in range(state.size):
-        s = applied[i] & (u_apply[i] < frac16[cell[i]])
-        served[i] = s
-        if s:
-            n_served += 1
-            last_served[i] = t
-            times_served[i] += 1
-            served_per_cell[cell[i]] += 1
+        s = served[i]
         old = state[i]
-        code = old * 2 + (1 if s else 0)
-        u = u_move[i]
         new = old
+        u = u_move[i]
+        code = old * 2 + (1 if s else 0)
         if u < up_to[code]:  # rare: most families stay
             new = old - 1 if u < down[code] else old + 1
             state[i] = new
@@ -104,7 +67,54 @@ def families_serve_and_step(
         w += rate * (target_by_state[new] - w)
         if s:
             w = min(w + boost, 1.0)
+            served[i] = False
         wellbeing[i] = w
+        # branch-free: these flags are random, so branches would mispredict
+        e = new >= 1
+        a = aware[i]
+        app = e & a & (u_apply[i] < apply16)
+        c = cell[i]
+        learn = e & (not a) & (u_aware[i] < aware16[c])
+        aware[i] = a | learn
+        applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
+        n_app += app
+        demand[c] += app
+        learned += learn
+    return n_app, learned
+
+
+@njit(cache=True, nogil=True)
+def families_ration(
+    applicants: np.ndarray,
+    n_app: int,
+    u_apply: np.ndarray,
+    cell: np.ndarray,
+    frac16: np.ndarray,
+    served: np.ndarray,
+    last_served: np.ndarray,
+    times_served: np.ndarray,
+    served_per_cell: np.ndarray,
+    t: int,
+) -> int:
+    """Choose who is served among applicants: ``u_apply < frac16[cell]``.
+
+    ``frac16`` is the cell's min(1, capacity/demand) times the application
+    threshold, so that, given it applied, a family is served with
+    probability capacity/demand.
+
+    Returns:
+        The number of families served.
+    """
+    n_served = 0
+    for k in range(n_app):
+        i = applicants[k]
+        c = cell[i]
+        if u_apply[i] < frac16[c]:
+            served[i] = True
+            last_served[i] = t
+            times_served[i] += 1
+            served_per_cell[c] += 1
+            n_served += 1
     return n_served
 
 

@@ -213,8 +213,6 @@ class CrossSectorModel(mesa.Model):
             live, self.org_municipality[live], rp.mean_degree, rp.cross_municipality_tie_share, self.streams["network_init"]
         )
 
-        self.target_degree = np.bincount(self.trust.src[: self.trust.n], minlength=self.n_orgs).astype(np.float64)
-        self.target_degree[self.ngo0 + rp.ngos :] = rp.mean_degree  # NGOs born later
         self.partnerships = Partnerships(capacity=256)
 
         # opening balances (from outside the region)
@@ -279,8 +277,8 @@ class CrossSectorModel(mesa.Model):
            last year's unspent balances return to the treasuries; every
            month businesses receive their CSR budget.
         2. Turnover and acquaintance: key persons of municipalities and NGOs
-           leave with a monthly hazard and the ties they carried are removed;
-           organisations below their usual number of ties meet new contacts.
+           leave with a monthly hazard and the ties they carried go dormant;
+           successors renew dormant ties between living organisations.
         3. Giving: businesses donate to NGOs they trust (part to
            endowments of NGOs forming one); citizens donate by reputation.
         4. Grants: in ``grant_month`` the federal and regional competitions
@@ -360,22 +358,9 @@ class CrossSectorModel(mesa.Model):
         leave = np.flatnonzero((u < hazard) & self.alive)
         if leave.size:
             self._step_counts["ties_lost_turnover"] += self.trust.replace_person(leave)
-        # acquaintance: organisations below their usual number of ties meet new contacts
-        tp = self.cfg.trust
-        if tp.tie_rebuild > 0:
-            deficit = np.maximum(self.target_degree - self.trust.in_degree, 0.0) * self.alive
-            k = rng.poisson(tp.tie_rebuild * deficit)
-            orgs = np.repeat(np.arange(self.n_orgs), k)
-            if orgs.size:
-                munis = self.org_municipality[orgs]
-                alive = np.flatnonzero(self.alive)
-                local, ok = self._pick_in_municipality(alive, munis, rng.random(orgs.size))
-                anywhere = alive[(rng.random(orgs.size) * alive.size).astype(np.int64)]
-                partner = np.where((munis >= 0) & ok, local, anywhere)
-                keep = partner != orgs
-                a_, b_ = orgs[keep], partner[keep]
-                self.trust.ensure_edges(np.concatenate([a_, b_]), np.concatenate([b_, a_]), self.t)
-                self._step_counts["ties_formed"] += float(keep.sum())
+        # acquaintance: successors renew dormant ties (lost with a person) between living organisations
+        renewed = self.trust.renew(self.cfg.trust.tie_rebuild, self.alive, rng, self.t)
+        self._step_counts["ties_formed"] += renewed
 
     # ----------------------------------------------------------- 3. giving
     def _giving(self) -> None:

@@ -267,7 +267,7 @@ class TrustParams:
     )
     tie_rebuild: float = par(
         0.08,
-        "share/month of an organisation's missing ties (below its initial number) rebuilt with new contacts",
+        "probability/month that a dormant tie (lost when a person left) is renewed by the successor",
         "assumption: a successor rebuilds the network over about a year (BRIEF s.3.2, s.4 model 1)",
         lo=0.0,
         hi=1.0,

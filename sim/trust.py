@@ -13,8 +13,9 @@ decays toward the institutional prior.
 Reputation spreads: when ``j`` keeps or breaks an obligation toward ``i``,
 every *other* organisation with a tie to ``j`` receives ``gossip`` times that
 evidence at the end of the month. Ties are carried by people: when the key
-person of an organisation leaves, all ties of that organisation go; new ties
-with the successor start from the institutional prior.
+person of an organisation leaves, all ties of that organisation go dormant;
+the successor renews each dormant tie with a monthly probability, starting
+again from the institutional prior.
 
 Institutional trust ``I[i, k]`` of agent ``i`` toward sector ``k`` moves each
 month toward the mean personal trust of ``i``'s ties into sector ``k``.
@@ -73,6 +74,7 @@ class TrustNetwork:
         self._own: list[tuple[np.ndarray, np.ndarray]] = []  # edges whose own event must not echo back
         self.reputation = np.zeros(n_orgs)
         self.in_degree = np.zeros(n_orgs)
+        self.dead = np.zeros(n_orgs, bool)
         self.pair_means = np.full((N_TRUST_SECTORS, N_TRUST_SECTORS), np.nan)
         self.kept_total = 0.0
         self.broken_total = 0.0
@@ -250,22 +252,58 @@ class TrustNetwork:
         return int(lost.size)
 
     def remove_org(self, orgs: np.ndarray | int) -> None:
-        """Deactivate all ties of organisations that ceased to exist."""
-        self.replace_person(np.atleast_1d(orgs))
+        """Deactivate all ties of organisations that ceased to exist (they are dropped at the next compaction)."""
+        orgs = np.atleast_1d(orgs)
+        self.replace_person(orgs)
+        self.dead[orgs] = True
+
+    def renew(self, p: float, alive: np.ndarray, rng: np.random.Generator, step: int) -> int:
+        """Renew each dormant tie between living organisations with probability ``p``.
+
+        A renewed tie starts again from the institutional prior (no evidence).
+        Candidates are drawn with geometric gaps, so the cost is about
+        ``p`` times the number of edges.
+
+        Returns:
+            The number of ties renewed.
+        """
+        n = self.n
+        if p <= 0 or n == 0:
+            return 0
+        if p >= 1:
+            cand = np.arange(n)
+        else:
+            mean = n * p
+            chunk = int(mean + 6 * np.sqrt(mean) + 16)
+            pos = np.cumsum((np.log(1.0 - rng.random(chunk)) / np.log1p(-p)).astype(np.int64) + 1) - 1
+            while pos[-1] < n:
+                more = np.cumsum((np.log(1.0 - rng.random(chunk)) / np.log1p(-p)).astype(np.int64) + 1) + pos[-1]
+                pos = np.concatenate([pos, more])
+            cand = pos[: np.searchsorted(pos, n)]
+        k = cand[~self.active[cand] & alive[self.src[cand]] & alive[self.dst[cand]]]
+        if k.size:
+            self.active[k] = True
+            self.r[k] = 0.0
+            self.s[k] = 0.0
+            self.last_contact[k] = step
+            self._cache = None
+        return int(k.size)
 
     def compact(self) -> np.ndarray | None:
-        """Drop inactive edges when they are a third or more of the arrays.
+        """Drop the ties of dead organisations when they are a third or more of the arrays.
+
+        Dormant ties between living organisations stay: they can be renewed.
 
         Returns:
             ``None`` if nothing changed, else the old-to-new index map (-1 for
             dropped edges) so that holders of edge indices can remap them.
         """
         n = self.n
-        act = self.active[:n]
-        n_act = int(np.count_nonzero(act))
-        if n < 1024 or n_act * 3 > n * 2:
+        gone = self.dead[self.src[:n]] | self.dead[self.dst[:n]]
+        n_gone = int(np.count_nonzero(gone))
+        if n < 1024 or n_gone * 3 < n:
             return None
-        keep = np.flatnonzero(act)
+        keep = np.flatnonzero(~gone)
         remap = np.full(n, -1, np.int64)
         remap[keep] = np.arange(keep.size)
         for name in _EDGE_ARRAYS:

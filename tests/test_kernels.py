@@ -4,29 +4,19 @@ import numpy as np
 import pytest
 
 from sim.families import Families, threshold16, transition_tables, u16
-from sim.kernels import families_seek, families_serve_and_step, trust_month
+from sim.kernels import trust_month
 from sim.params import FamilyParams, TrustParams
 from sim.trust import TrustNetwork
 
 
 def reference_month(
-    state, aware, cell, muni, aware16, apply16, u_aw, u_app, u_mv, capacity, down, up_to, target, wb, rate, boost
+    state, aware, served, cell, muni, aware16, apply16, u_aw, u_app, u_mv, capacity, down, up_to, target, wb, rate, boost
 ):
+    """The month of families.py written one family at a time."""
     state, aware, wb = state.copy(), aware.copy(), wb.copy()
     demand = np.zeros(capacity.size)
     applied = np.zeros(state.size, bool)
     for i in range(state.size):
-        if state[i] >= 1:
-            if not aware[i]:
-                if u_aw[i] < aware16[muni[i]]:
-                    aware[i] = True
-            elif u_app[i] < apply16:
-                applied[i] = True
-                demand[cell[i]] += 1
-    served = np.zeros(state.size, bool)
-    for i in range(state.size):
-        frac = min(1.0, capacity[cell[i]] / max(demand[cell[i]], 1))
-        served[i] = applied[i] and u_app[i] < frac * apply16
         code = int(state[i]) * 2 + int(served[i])
         if u_mv[i] < down[code]:
             state[i] -= 1
@@ -36,7 +26,18 @@ def reference_month(
         if served[i]:
             w = min(w + np.float32(boost), 1.0)
         wb[i] = w
-    return state, aware, served, wb
+        if state[i] >= 1:
+            if aware[i]:
+                if u_app[i] < apply16:
+                    applied[i] = True
+                    demand[cell[i]] += 1
+            elif u_aw[i] < aware16[muni[i]]:
+                aware[i] = True
+    new_served = np.zeros(state.size, bool)
+    for i in range(state.size):
+        frac = min(1.0, capacity[cell[i]] / max(demand[cell[i]], 1))
+        new_served[i] = applied[i] and u_app[i] < frac * apply16
+    return state, aware, new_served, wb
 
 
 def test_family_kernels_match_per_family_reference():
@@ -44,32 +45,28 @@ def test_family_kernels_match_per_family_reference():
     n, m = 4000, 3
     p = FamilyParams(served_improve_factor=8.0, apply_prob=0.7, initial_awareness=0.4)
     fam = Families(n, m, p, rng)
+    fam.served[:] = rng.random(n) < 0.3  # served last month
     cap = rng.uniform(0, 60, m * 5)
-    aware16 = threshold16(np.array([0.2, 0.5, 0.9]))
+    p_aware = np.array([0.2, 0.5, 0.9])
     u_aw, u_app, u_mv = u16(rng, n), u16(rng, n), u16(rng, n)
     down, up_to = transition_tables(p)
     exp_state, exp_aware, exp_served, exp_wb = reference_month(
-        fam.state, fam.aware, fam.cell, fam.municipality, aware16, fam.apply16, u_aw, u_app, u_mv, cap, down, up_to,
-        fam.target_by_state, fam.wellbeing, p.wellbeing_rate, p.service_boost,
+        fam.state, fam.aware, fam.served, fam.cell, fam.municipality, threshold16(p_aware), fam.apply16, u_aw, u_app, u_mv,
+        cap, down, up_to, fam.target_by_state, fam.wellbeing, p.wellbeing_rate, p.service_boost,
     )  # fmt: skip
-    demand = np.zeros(cap.size, np.int64)
-    applied = np.empty(n, bool)
-    families_seek(fam.state, fam.aware, fam.cell, fam.municipality, aware16, fam.apply16, u_aw, u_app, demand, applied)
-    frac16 = np.minimum(1.0, cap / np.maximum(demand, 1)) * fam.apply16
-    counts_before = fam.counts.copy()
-    per_cell = np.zeros(cap.size)
-    n_served = families_serve_and_step(
-        fam.state, fam.served, applied, fam.cell, u_app, u_mv, frac16, down, up_to, fam.target_by_state, fam.wellbeing,
-        fam.last_served, fam.times_served, fam.counts, per_cell, np.float32(p.wellbeing_rate), np.float32(p.service_boost), 5,
-    )  # fmt: skip
+
+    draws = iter([u_aw, u_app, u_mv])
+    with pytest.MonkeyPatch.context() as mp:  # hand Families.month the same draws, in its order of streams
+        mp.setattr("sim.families.u16", lambda rng_, n_: next(draws))
+        per_cell = fam.month(None, None, None, p_aware, cap, 5)
     np.testing.assert_array_equal(fam.state, exp_state)
     np.testing.assert_array_equal(fam.aware, exp_aware)
     np.testing.assert_array_equal(fam.served, exp_served)
     np.testing.assert_allclose(fam.wellbeing, exp_wb, rtol=1e-6)
-    assert n_served == exp_served.sum() == per_cell.sum()
+    assert fam.n_served == exp_served.sum() == per_cell.sum()
     np.testing.assert_array_equal(fam.counts, np.bincount(fam.state, minlength=4))
-    assert (fam.counts != counts_before).any()
     assert (fam.last_served[exp_served] == 5).all()
+    assert fam.n_aware == int(fam.aware.sum())
 
 
 def test_transition_frequencies_match_probabilities():

@@ -307,7 +307,7 @@ def test_trilateral_partnership_outproduces_its_parts_in_the_model():
 
 # ---------------------------------------------------------------- organisations
 def test_turnover_removes_municipal_ties():
-    m = CrossSectorModel(make_cfg(steps=3, **{"org.turnover_municipal": 1.0}))
+    m = CrossSectorModel(make_cfg(steps=3, **{"org.turnover_municipal": 1.0, "trust.tie_rebuild": 0.0}))
     muni_orgs = np.arange(m.muni0, m.biz0)
     n = m.trust.n
     had = int((m.trust.active[:n] & (np.isin(m.trust.src[:n], muni_orgs) | np.isin(m.trust.dst[:n], muni_orgs))).sum())

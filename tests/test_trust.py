@@ -100,11 +100,31 @@ def test_compaction_keeps_active_ties_and_their_values():
     e = big.ensure_edges(a, b, 0, evidence=2.0)
     big.record(e[:50], np.arange(50) % 3 == 0, 1)
     before = {(int(big.src[k]), int(big.dst[k])): float(big.trust(np.array([k]))[0]) for k in range(big.n) if big.active[k]}
-    big.replace_person(np.arange(60))  # most ties go
+    big.remove_org(np.arange(60))  # most organisations cease to exist
     kept = {pair: v for pair, v in before.items() if pair[0] >= 60 and pair[1] >= 60}
     remap = big.compact()
     assert remap is not None
     assert big.n == big.active_count() == len(kept)
+    assert (remap[e[(a < 60) | (b < 60)]] == -1).all()
     for (i, j), v in kept.items():
         k = big.edge(i, j)
         assert k >= 0 and big.trust(np.array([k]))[0] == pytest.approx(v)
+
+
+def test_dormant_ties_are_renewed_between_living_organisations_only():
+    rng = np.random.default_rng(5)
+    big = TrustNetwork(100, np.repeat([0, 1, 2, 2], 25), TrustParams())
+    a = rng.integers(0, 100, 20000)
+    b = (a + 1 + rng.integers(0, 98, 20000)) % 100
+    e = np.unique(big.ensure_edges(a, b, 0, evidence=3.0))
+    big.replace_person(np.arange(50))  # half the organisations get a new key person
+    dormant = e[~big.active[e]]
+    alive = np.ones(100, bool)
+    alive[:10] = False  # ten of them closed down
+    renewed = big.renew(0.25, alive, rng, 3)
+    back = dormant[big.active[dormant]]
+    assert renewed == back.size
+    eligible = dormant[alive[big.src[dormant]] & alive[big.dst[dormant]]]
+    assert back.size == pytest.approx(0.25 * eligible.size, rel=0.1)
+    assert alive[big.src[back]].all() and alive[big.dst[back]].all()
+    assert (big.r[back] == 0).all() and (big.s[back] == 0).all()  # a new person starts from the prior

@@ -103,6 +103,7 @@ class Families:
         self.counts = np.bincount(self.state, minlength=N_STATES).astype(np.int64)
         self.n_served = 0
         self._applicants = np.empty(n, np.int32)
+        self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
 
     # ------------------------------------------------------------ mechanisms
@@ -130,20 +131,20 @@ class Families:
         """
         n = self.n
         u_aw, u_app, u_mv = u16(rng_awareness, n), u16(rng_service, n), u16(rng_transitions, n)
-        demand = np.zeros(capacity.size, np.int64)
         p = self.params
-        n_app, learned = families_month(
+        since = t - p.reach_window
+        n_app, learned, reached = families_month(
             self.state, self.aware, self.served, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), self.apply16,
             u_aw, u_app, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
-            np.float32(p.wellbeing_rate), np.float32(p.service_boost), demand, self._applicants,
+            np.float32(p.wellbeing_rate), np.float32(p.service_boost), self._applicants, self.last_served, since,
         )  # fmt: skip
         self.n_aware += learned
-        frac16 = np.minimum(1.0, capacity / np.maximum(demand, 1)) * self.apply16
         served_per_cell = np.zeros(capacity.size)
-        self.n_served = families_ration(
-            self._applicants, n_app, u_app, self.cell, frac16, self.served, self.last_served, self.times_served,
-            served_per_cell, t,
+        self.n_served, newly = families_ration(
+            self._applicants, n_app, u_app, self.cell, np.asarray(capacity, dtype=np.float64), self.apply16, self.served,
+            self.last_served, self.times_served, served_per_cell, t, self.state, since,
         )  # fmt: skip
+        self._reached = (reached + newly, t, p.reach_window)
         return served_per_cell
 
     # ------------------------------------------------------------- summaries
@@ -160,12 +161,18 @@ class Families:
         return self.counts.copy()
 
     def reached_share(self, t: int, window: int, min_state: int = 2) -> float:
-        """Share of families in state >= ``min_state`` served within the last ``window`` months."""
-        sel = self.state >= min_state
-        nd = int(np.count_nonzero(sel))
-        if nd == 0:
+        """Share of families in state >= ``min_state`` served within the last ``window`` months (up to month t)."""
+        difficult = int(self.counts[min_state:].sum())
+        if difficult == 0:
             return 0.0
-        return int(np.count_nonzero(sel & (self.last_served > t - window))) / nd
+        if min_state == 2 and self._reached[1:] == (t, window):  # counted during this month's pass
+            return self._reached[0] / difficult
+        sel = self.state >= min_state
+        return int(np.count_nonzero(sel & (self.last_served > t - window))) / difficult
+
+    def wellbeing_mean(self) -> float:
+        """Mean wellbeing."""
+        return float(self.wellbeing.sum()) / self.n
 
 
 class Family:

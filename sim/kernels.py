@@ -32,9 +32,10 @@ def families_month(
     counts: np.ndarray,
     rate: float,
     boost: float,
-    demand: np.ndarray,
     applicants: np.ndarray,
-) -> tuple[int, int]:
+    last_served: np.ndarray,
+    since: int,
+) -> tuple[int, int, int]:
     """One pass over families: transition, wellbeing, awareness and applications.
 
     For each family: the vulnerability state moves down if
@@ -45,13 +46,15 @@ def families_month(
     (state >= 1): an unaware family learns of support if
     ``u_aware < aware16[cell]`` (it can apply from next month), an
     aware one applies if ``u_apply < apply16``; applicants are written to
-    ``applicants`` and counted in ``demand`` per cell.
+    ``applicants``.
 
     Returns:
-        ``(number of applicants, number that learned of support)``.
+        ``(applicants, learned, reached)`` where ``reached``
+        counts families in state >= 2 last served after month ``since``.
     """
     n_app = 0
     learned = 0
+    reached = 0
     for i in range(state.size):
         s = served[i]
         old = state[i]
@@ -69,6 +72,7 @@ def families_month(
             w = min(w + boost, 1.0)
             served[i] = False
         wellbeing[i] = w
+        reached += (new >= 2) & (last_served[i] > since)
         # branch-free: these flags are random, so branches would mispredict
         e = new >= 1
         a = aware[i]
@@ -78,9 +82,8 @@ def families_month(
         aware[i] = a | learn
         applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
         n_app += app
-        demand[c] += app
         learned += learn
-    return n_app, learned
+    return n_app, learned, reached
 
 
 @njit(cache=True, nogil=True)
@@ -89,33 +92,45 @@ def families_ration(
     n_app: int,
     u_apply: np.ndarray,
     cell: np.ndarray,
-    frac16: np.ndarray,
+    capacity: np.ndarray,
+    apply16: int,
     served: np.ndarray,
     last_served: np.ndarray,
     times_served: np.ndarray,
     served_per_cell: np.ndarray,
     t: int,
-) -> int:
-    """Choose who is served among applicants: ``u_apply < frac16[cell]``.
+    state: np.ndarray,
+    since: int,
+) -> tuple[int, int]:
+    """Ration services among applicants, cell by cell.
 
-    ``frac16`` is the cell's min(1, capacity/demand) times the application
-    threshold, so that, given it applied, a family is served with
-    probability capacity/demand.
+    Demand per cell is counted first; then an applicant is served if its
+    application draw is below ``min(1, capacity/demand) * apply16``, so
+    that, given it applied, it is served with probability capacity/demand.
 
     Returns:
-        The number of families served.
+        ``(served, newly reached)``: the second counts served families in
+        state >= 2 who had not been served after month ``since``.
     """
+    demand = np.zeros(capacity.size)
+    for k in range(n_app):
+        demand[cell[applicants[k]]] += 1.0
+    frac16 = np.empty(capacity.size)
+    for c in range(capacity.size):
+        frac16[c] = min(1.0, capacity[c] / max(demand[c], 1.0)) * apply16
     n_served = 0
+    newly = 0
     for k in range(n_app):
         i = applicants[k]
         c = cell[i]
         if u_apply[i] < frac16[c]:
+            newly += (state[i] >= 2) & (last_served[i] <= since)
             served[i] = True
             last_served[i] = t
             times_served[i] += 1
             served_per_cell[c] += 1
             n_served += 1
-    return n_served
+    return n_served, newly
 
 
 @njit(cache=True, nogil=True)

@@ -79,6 +79,7 @@ def _metric_names() -> list[str]:
 
 
 METRICS: tuple[str, ...] = tuple(_metric_names())
+"""Columns of the time series, in the order :meth:`CrossSectorModel._record` writes them."""
 
 COUNTERS: tuple[str, ...] = (
     "ngo_births",
@@ -235,6 +236,9 @@ class CrossSectorModel(mesa.Model):
         self.n_records = 0
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
+        self._ngo_version = 0
+        self._ngo_sorted_key: tuple[int, ...] = (-1,)
+        self._ngo_sorted: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int32))
         self.csr_month = np.zeros(b)
         self.running = True
         self._record()
@@ -512,8 +516,7 @@ class CrossSectorModel(mesa.Model):
         picks = rng.random((k, 4))
         has_gov, has_biz, has_ngo = FORM_MEMBERS[forms].T
         biz, ok_b = self._pick_in_municipality(self._biz_orgs, munis, picks[:, 0])
-        ngo_orgs = self.ngo0 + np.flatnonzero(self.ngo_alive)
-        ngo, ok_n = self._pick_in_municipality(ngo_orgs, munis, picks[:, 1])
+        ngo, ok_n = self._pick_in_municipality(None, munis, picks[:, 1])
         feasible = (ok_b | ~has_biz) & (ok_n | ~has_ngo)
         gov = np.where(has_gov, self.muni0 + munis, -1)
         biz = np.where(has_biz, biz, -1)
@@ -530,16 +533,25 @@ class CrossSectorModel(mesa.Model):
         members = np.stack([gov, biz, ngo], axis=1)
         self._create_partnerships(members, munis, dom, dur, 0, np.zeros(len(members)))
 
-    def _pick_in_municipality(self, orgs: np.ndarray, munis: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pick one of ``orgs`` uniformly in each requested municipality (with ``u`` in [0, 1))."""
-        om = self.org_municipality[orgs]
-        order = np.argsort(om, kind="stable")
-        sorted_orgs, sorted_m = orgs[order], om[order]
+    def _pick_in_municipality(self, orgs: np.ndarray | None, munis: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pick one of ``orgs`` (alive NGOs if None) uniformly in each requested municipality (``u`` in [0, 1))."""
+        if orgs is None:
+            key = (self._ngo_version,)
+            if self._ngo_sorted_key != key:  # alive NGOs sorted by municipality, rebuilt after births and deaths
+                alive = self.ngo0 + np.flatnonzero(self.ngo_alive)
+                order = np.argsort(self.org_municipality[alive], kind="stable")
+                self._ngo_sorted = (alive[order], self.org_municipality[alive][order])
+                self._ngo_sorted_key = key
+            sorted_orgs, sorted_m = self._ngo_sorted
+        else:
+            om = self.org_municipality[orgs]
+            order = np.argsort(om, kind="stable")
+            sorted_orgs, sorted_m = orgs[order], om[order]
         start = np.searchsorted(sorted_m, munis, side="left")
         count = np.searchsorted(sorted_m, munis, side="right") - start
         ok = count > 0
-        idx = np.minimum(start + (u * count).astype(np.int64), max(len(orgs) - 1, 0))
-        picked = sorted_orgs[idx] if len(orgs) else np.full(len(munis), -1)
+        idx = np.minimum(start + (u * count).astype(np.int64), max(len(sorted_orgs) - 1, 0))
+        picked = sorted_orgs[idx] if len(sorted_orgs) else np.full(len(munis), -1)
         return np.where(ok, picked, -1), ok
 
     def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
@@ -556,24 +568,25 @@ class CrossSectorModel(mesa.Model):
         proposer = np.where(ngo >= 0, ngo, biz)
         slot = np.maximum(ngo - self.ngo0, 0)
         cap = np.where(ngo >= 0, self.ngo_capacity[slot], 0.5)
+        # invited members of all proposals at once: (proposal row, member, proposer)
+        both = np.concatenate([gov, biz])
+        rows = np.concatenate([np.arange(len(gov)), np.arange(len(gov))])
+        inv = (both >= 0) & (both != np.concatenate([proposer, proposer]))
+        rows, i = rows[inv], both[inv]
+        j = proposer[rows]
+        e = self.trust.lookup(i, j)
+        t = self.trust.pair_trust(i, j, e)
+        fit = (self.sector[i] == ag.SEC_MUNICIPAL) & (ngo[rows] >= 0)
+        fit &= self.plans[np.maximum(self.org_municipality[i], 0), self.ngo_domain[slot[rows]]]
+        z = (
+            pp.accept_intercept
+            + pp.accept_trust * t
+            + pp.accept_capacity * cap[rows]
+            + pp.accept_plan_fit * fit
+            + pp.accept_personal_tie * (e >= 0)
+        )
         p_all = np.ones(len(gov))
-        for mem in (gov, biz):
-            inv = (mem >= 0) & (mem != proposer)
-            if not inv.any():
-                continue
-            i, j = mem[inv], proposer[inv]
-            t = self.trust.pair_trust(i, j)
-            tie = self.trust.lookup(i, j) >= 0
-            muni_member = self.sector[i] == ag.SEC_MUNICIPAL
-            fit = muni_member & (ngo[inv] >= 0) & self.plans[np.maximum(self.org_municipality[i], 0), self.ngo_domain[slot[inv]]]
-            z = (
-                pp.accept_intercept
-                + pp.accept_trust * t
-                + pp.accept_capacity * cap[inv]
-                + pp.accept_plan_fit * fit
-                + pp.accept_personal_tie * tie
-            )
-            p_all[inv] *= 1.0 / (1.0 + np.exp(-z))
+        np.multiply.at(p_all, rows, 1.0 / (1.0 + np.exp(-z)))
         return p_all
 
     def acceptance_probability(self, gov: int, biz: int, ngo: int) -> float:
@@ -618,11 +631,11 @@ class CrossSectorModel(mesa.Model):
         mem = ps.members[ids]
         present = mem >= 0
         ngo_slot = np.where(present[:, NGOS], mem[:, NGOS] - self.ngo0, 0)
-        commit = np.empty((ids.size, 3))
-        commit[:, GOV] = pp.commitment_gov
-        commit[:, BIZ] = pp.commitment_business
-        commit[:, NGOS] = pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * self.ngo_capacity[ngo_slot]
-        deliver = (rng.random((ids.size, 3)) < commit) & present
+        u = rng.random((ids.size, 3))
+        deliver = present.copy()
+        deliver[:, GOV] &= u[:, GOV] < pp.commitment_gov
+        deliver[:, BIZ] &= u[:, BIZ] < pp.commitment_business
+        deliver[:, NGOS] &= u[:, NGOS] < pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * self.ngo_capacity[ngo_slot]
         # government money: municipal members pay monthly; the region's grant was paid up front
         gov = mem[:, GOV]
         gov_pays = deliver[:, GOV] & (gov != self.region) & present[:, GOV]
@@ -660,7 +673,10 @@ class CrossSectorModel(mesa.Model):
         ps.output[ids] = y
         ps.services[ids] += y
         ps.money[ids] += gov_amt + biz_amt
-        np.add.at(self.partnership_capacity, (ps.muni[ids], ps.domain[ids]), y)
+        cells = ps.muni[ids].astype(np.int64) * N_DOMAINS + ps.domain[ids]
+        self.partnership_capacity = np.bincount(cells, weights=y, minlength=self.n_muni * N_DOMAINS).reshape(
+            self.n_muni, N_DOMAINS
+        )
         self._step_counts["partnership_services"] += float(y.sum())
         # obligations -> trust along member pairs (truster a observes trustee b)
         pe = ps.edges[ids]
@@ -669,14 +685,8 @@ class CrossSectorModel(mesa.Model):
             rows, cols = np.nonzero(stale)
             pe[rows, cols] = self.trust.ensure_edges(mem[rows, PAIR_A[cols]], mem[rows, PAIR_B[cols]], self.t)
             ps.edges[ids] = pe
-        e_list, k_list = [], []
-        for c, (_a, b) in enumerate(PAIRS):
-            ok = pe[:, c] >= 0
-            e_list.append(pe[ok, c])
-            k_list.append(deliver[ok, b])
-        edges = np.concatenate(e_list)
-        kept = np.concatenate(k_list)
-        self.trust.record(edges, kept, self.t)
+        ok = pe >= 0
+        self.trust.record(pe[ok], deliver[:, PAIR_B][ok], self.t)  # evidence about the trustee of each pair
         ps.kept[ids] += (deliver & present).sum(axis=1)
         ps.broken[ids] += (~deliver & present).sum(axis=1)
         # NGOs in projects learn
@@ -828,6 +838,7 @@ class CrossSectorModel(mesa.Model):
             new = free[:births]
             self._init_ngos(new, rng, born=self.t)
             self.alive[self.ngo0 + new] = True
+            self._ngo_version += 1
             led.transfer("founder_contribution", self.ext["citizens"], self.ngo0 + new, op.founder_cash)
             for slot in new.tolist():
                 self._make_agent(ag.NGO, self.ngo0 + slot)
@@ -848,6 +859,7 @@ class CrossSectorModel(mesa.Model):
             elif b < 0:
                 led.transfer("liquidation", self.ext["liquidation"], acc, -b)
         self.alive[org] = False
+        self._ngo_version += 1
         self.ngo_died[slot] = self.t
         self.ngo_endow_state[slot] = 0
         self.trust.remove_org(org)
@@ -886,39 +898,49 @@ class CrossSectorModel(mesa.Model):
         row = self.records[self.n_records]
         c = self._step_counts
         t = self.t + 1  # months completed
-        vals: dict[str, float] = {"step": t, "year": t // 12, "month": t % 12}
-        vals["wellbeing_mean"] = float(fam.wellbeing.mean())
-        counts = fam.count_by_state() / fam.n
-        for k, s in enumerate(FAMILY_STATES):
-            vals[f"share_{s}"] = float(counts[k])
-        vals["reached_in_difficulty"] = fam.reached_share(self.t, self.cfg.families.reach_window)
-        vals["aware_share"] = fam.n_aware / fam.n
         alive = self.ngo_alive
-        vals["ngos_alive"] = float(alive.sum())
-        vals["ngos_registered"] = float((self.ngo_registered & alive).sum())
-        vals["ngos_experienced"] = float((self.ngo_experienced & alive).sum())
-        vals["ngo_capacity_mean"] = float(self.ngo_capacity[alive].mean()) if alive.any() else 0.0
-        vals["ngo_cash_total"] = float(self.ledger.balance[self.ngo0 : self.ngo0 + self.n_ngo_slots][alive].sum())
-        for k, f in enumerate(self.partnerships.count_active_by_form()):
-            vals[f"partnerships_{FORMS[k]}"] = float(f)
-        pt = self.trust.sector_pair_trust()
-        for i, a in enumerate(TRUST_SECTOR_NAMES):
-            for j, b in enumerate(TRUST_SECTOR_NAMES):
-                vals[f"trust_{a}_{b}"] = float(pt[i, j])
-        vals["ties_active"] = float(self.trust.active_count())
+        n_alive = int(np.count_nonzero(alive))
         formed = self.ngo_endow_state == 2
-        vals["endowments_formed"] = float(formed.sum())
         cap = self.ledger.balance[self.cap0 : self.cap0 + self.n_ngo_slots]
         res = self.ledger.balance[self.res0 : self.res0 + self.n_ngo_slots]
-        vals["endowment_capital"] = float(cap[formed].sum())
-        vals["endowment_market_value"] = float((cap + res)[formed].sum())
-        for k, ch in enumerate(CHANNELS):
-            vals[f"flow_{ch}"] = float(self.ledger.step_by_channel[k])
-        for key in COUNTERS:
-            vals[key] = float(c[key])
-        vals["ledger_imbalance"] = self.ledger.check() if self.cfg.output.check_conservation else float("nan")
-        for k, name in enumerate(METRICS):
-            row[k] = vals[name]
+        head = [
+            t,
+            t // 12,
+            t % 12,
+            fam.wellbeing_mean(),
+            *(fam.counts / fam.n).tolist(),
+            float(c["families_served"]),
+            fam.reached_share(self.t, self.cfg.families.reach_window),
+            fam.n_aware / fam.n,
+            n_alive,
+            c["ngo_births"],
+            c["ngo_deaths"],
+            int(np.count_nonzero(self.ngo_registered & alive)),
+            int(np.count_nonzero(self.ngo_experienced & alive)),
+            float(self.ngo_capacity[alive].mean()) if n_alive else 0.0,
+            float(self.ledger.balance[self.ngo0 : self.ngo0 + self.n_ngo_slots][alive].sum()),
+            *self.partnerships.count_active_by_form().tolist(),
+            c["partnerships_formed"],
+            c["partnerships_dissolved"],
+            c["partnership_services"],
+            *self.trust.pair_means.reshape(-1).tolist(),
+            self.trust.active_count(),
+            c["ties_lost_turnover"],
+            c["ties_formed"],
+            c["grant_applications"],
+            c["grants_awarded"],
+            c["grant_effort_cost"],
+            c["requests"],
+            c["requests_fulfilled"],
+            c["budget_unspent"],
+            int(np.count_nonzero(formed)),
+            float(cap[formed].sum()),
+            float((cap + res)[formed].sum()),
+        ]
+        nh = len(head)
+        row[:nh] = head
+        row[nh : nh + len(CHANNELS)] = self.ledger.step_by_channel
+        row[nh + len(CHANNELS)] = self.ledger.check() if self.cfg.output.check_conservation else np.nan
         self.ledger.close_step(t)
         self.n_records += 1
 

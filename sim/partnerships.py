@@ -28,6 +28,9 @@ MECHANISMS: tuple[str, ...] = ("negotiated", "competitive")
 """Formation mechanisms: procedural/negotiation (proposal and acceptance) and
 competitive (a grant award makes a gov-NGO project)."""
 
+FORM_OF_MEMBERS = np.array([-1, -1, -1, 1, -1, 2, 0, 3], dtype=np.int8)
+"""Form code by presence bits gov*4 + business*2 + NGO (-1: fewer than two members)."""
+
 GOV, BIZ, NGOS = 0, 1, 2
 """Member slots."""
 
@@ -59,7 +62,7 @@ def ces_output(x: np.ndarray, rho: float, productivity: float) -> np.ndarray:
         inner = powered.mean(axis=-1)
         with np.errstate(divide="ignore"):
             return np.where(np.all(x > 0, axis=-1), productivity * k * inner ** (1.0 / rho), 0.0)
-    return productivity * k * (np.mean(x**rho, axis=-1)) ** (1.0 / rho)
+    return productivity * k * (np.power(x, rho).sum(axis=-1) / k) ** (1.0 / rho)
 
 
 END_REASONS: tuple[str, ...] = ("active", "completed", "low_trust", "member_died")
@@ -158,11 +161,11 @@ class Partnerships:
             self._alloc(self.form.size * 2)
         ids = np.arange(self.n, self.n + k)
         self.n += k
-        present = members >= 0
-        if not (present.sum(axis=1) >= 2).all():
+        code = (members >= 0) @ np.array([4, 2, 1])  # gov, business, NGO present
+        form = FORM_OF_MEMBERS[code]
+        if (form < 0).any():
             raise ValueError("a partnership needs at least two members")
-        g, b, o = present[:, 0], present[:, 1], present[:, 2]
-        self.form[ids] = np.select([g & b & o, g & b, b & o], [3, 0, 1], default=2)
+        self.form[ids] = form
         self.mechanism[ids] = mechanism
         self.muni[ids] = muni
         self.domain[ids] = domain

@@ -127,7 +127,7 @@ class TrustNetwork:
             self._cache = None
         revive = ~self.active[out]
         if revive.any():
-            k = np.unique(out[revive])
+            k = out[revive]  # repeated indices are harmless here
             self.active[k] = True
             self.r[k] = evidence
             self.s[k] = 0.0
@@ -194,12 +194,15 @@ class TrustNetwork:
         k[has] = np.where(self.active[k[has]], k[has], -1)
         return k
 
-    def pair_trust(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Trust of i in j: personal if a tie exists, else institutional."""
+    def pair_trust(self, i: np.ndarray, j: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
+        """Trust of i in j: personal if a tie exists, else institutional.
+
+        ``edges`` may pass the result of :meth:`lookup` for the same pairs.
+        """
         i = np.asarray(i, dtype=np.int64)
         j = np.asarray(j, dtype=np.int64)
         out = self.institutional[i, self.trust_sector[j]]
-        k = self.lookup(i, j)
+        k = self.lookup(i, j) if edges is None else edges
         has = k >= 0
         if has.any():
             out[has] = self.trust(k[has])
@@ -355,8 +358,10 @@ class TrustNetwork:
         with np.errstate(invalid="ignore", divide="ignore"):
             self.pair_means = (pair_sum / pair_cnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
         if p.institutional_rate > 0:
-            has = inst_cnt > 0
-            inst[has] += p.institutional_rate * (inst_sum[has] / inst_cnt[has] - inst[has])
+            move = np.divide(inst_sum, inst_cnt, out=inst.copy(), where=inst_cnt > 0)  # no ties: no move
+            move -= inst
+            move *= p.institutional_rate
+            inst += move
             self._cache = None
         else:
             self._cache = t

@@ -64,3 +64,13 @@ def test_conservation_check_catches_a_leak():
     m.ledger.balance[m.ngo0] += 100.0  # a rouble from nowhere
     with pytest.raises(AssertionError, match="imbalance"):
         m.step()
+
+
+def test_timeseries_flows_match_the_ledger(model):
+    ts = model.timeseries().set_index("step")
+    f = model.flows()
+    by = f.groupby(["step", "channel"], observed=True)["amount"].sum()
+    for (step, ch), amount in by.items():
+        assert ts.loc[step, f"flow_{ch}"] == pytest.approx(amount)
+    assert (ts["ngos_alive"] > 0).all()
+    assert ts["families_served"].iloc[1:].sum() == pytest.approx(model.families.times_served.sum())

@@ -48,17 +48,14 @@ def test_family_kernels_match_per_family_reference():
     fam.served[:] = rng.random(n) < 0.3  # served last month
     cap = rng.uniform(0, 60, m * 5)
     p_aware = np.array([0.2, 0.5, 0.9])
-    u_aw, u_app, u_mv = u16(rng, n), u16(rng, n), u16(rng, n)
+    streams = [np.random.default_rng(100 + k) for k in range(3)]  # awareness, service, transitions
+    u_aw, u_app, u_mv = (u16(np.random.default_rng(100 + k), n) for k in range(3))
     down, up_to = transition_tables(p)
     exp_state, exp_aware, exp_served, exp_wb = reference_month(
         fam.state, fam.aware, fam.served, fam.cell, fam.municipality, threshold16(p_aware), fam.apply16, u_aw, u_app, u_mv,
         cap, down, up_to, fam.target_by_state, fam.wellbeing, p.wellbeing_rate, p.service_boost,
     )  # fmt: skip
-
-    draws = iter([u_aw, u_app, u_mv])
-    with pytest.MonkeyPatch.context() as mp:  # hand Families.month the same draws, in its order of streams
-        mp.setattr("sim.families.u16", lambda rng_, n_: next(draws))
-        per_cell = fam.month(None, None, None, p_aware, cap, 5)
+    per_cell = fam.month(*streams, p_aware, cap, 5)
     np.testing.assert_array_equal(fam.state, exp_state)
     np.testing.assert_array_equal(fam.aware, exp_aware)
     np.testing.assert_array_equal(fam.served, exp_served)
@@ -104,3 +101,23 @@ def test_trust_kernel_matches_reference():
     assert sums[3].sum() == act.sum()  # one count per active edge
     assert sums[2].sum() == pytest.approx(out[act].sum())
     assert e.size == 800
+
+
+def test_month_summaries_match_recount():
+    rng = np.random.default_rng(11)
+    fam = Families(30_000, 4, FamilyParams(initial_awareness=0.5), rng)
+    cap = np.full(20, 40.0)
+    for t in range(15):
+        fam.month(rng, rng, rng, np.full(4, 0.05), cap, t)
+        assert fam.wellbeing_mean() == pytest.approx(float(fam.wellbeing.mean(dtype=np.float64)), rel=1e-6)
+        sel = fam.state >= 2
+        expected = np.count_nonzero(sel & (fam.last_served > t - 12)) / sel.sum()
+        assert fam.reached_share(t, 12) == pytest.approx(expected)
+
+
+def test_u16_draws_are_uniform():
+    u = u16(np.random.default_rng(1), 200_001)
+    assert u.dtype == np.uint16 and u.size == 200_001
+    assert (u < threshold16(0.3)).mean() == pytest.approx(0.3, abs=0.005)
+    hist = np.bincount(u >> 12, minlength=16) / u.size
+    np.testing.assert_allclose(hist, 1 / 16, atol=0.003)

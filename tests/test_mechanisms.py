@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import make_cfg
 
-from sim.families import Families, threshold16, transition_tables, u16
+from sim.families import Families, transition_tables
 from sim.model import CrossSectorModel, run_model
 from sim.params import FamilyParams
 from sim.partnerships import ces_output
@@ -193,14 +193,6 @@ def test_service_improves_transitions():
         assert up[s * 2 + 1] < up[s * 2 + 0]
     assert down[0] == down[1] == 0  # nothing better than ordinary
     assert up[6] == up[7] == 0  # nothing worse than crisis
-
-
-def test_u16_draws_are_uniform():
-    u = u16(np.random.default_rng(1), 200_000)
-    assert u.dtype == np.uint16 and u.size == 200_000
-    assert (u < threshold16(0.3)).mean() == pytest.approx(0.3, abs=0.005)
-    hist = np.bincount(u >> 12, minlength=16) / u.size
-    np.testing.assert_allclose(hist, 1 / 16, atol=0.003)
 
 
 def test_awareness_and_rationing():

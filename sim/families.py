@@ -109,8 +109,7 @@ class Families:
     # ------------------------------------------------------------ mechanisms
     def month(
         self,
-        rng_awareness: np.random.Generator,
-        rng_service: np.random.Generator,
+        rng_uptake: np.random.Generator,
         rng_transitions: np.random.Generator,
         p_aware: np.ndarray,
         capacity: np.ndarray,
@@ -119,8 +118,7 @@ class Families:
         """One month: transitions and wellbeing (after last month's services), awareness, applications, rationing.
 
         Args:
-            rng_awareness: Stream for learning of support.
-            rng_service: Stream for applying and being chosen.
+            rng_uptake: Stream for uptake: learning of support, applying and being chosen.
             rng_transitions: Stream for vulnerability moves.
             p_aware: Probability per municipality that an eligible unaware family learns of support.
             capacity: Services available per (municipality, domain) cell, flattened.
@@ -130,18 +128,18 @@ class Families:
             Families served per cell this month.
         """
         n = self.n
-        u_aw, u_app, u_mv = u16(rng_awareness, n), u16(rng_service, n), u16(rng_transitions, n)
+        u_up, u_mv = u16(rng_uptake, n), u16(rng_transitions, n)
         p = self.params
         since = t - p.reach_window
         n_app, learned, reached = families_month(
             self.state, self.aware, self.served, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), self.apply16,
-            u_aw, u_app, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
+            u_up, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
             np.float32(p.wellbeing_rate), np.float32(p.service_boost), self._applicants, self.last_served, since,
         )  # fmt: skip
         self.n_aware += learned
         served_per_cell = np.zeros(capacity.size)
         self.n_served, newly = families_ration(
-            self._applicants, n_app, u_app, self.cell, np.asarray(capacity, dtype=np.float64), self.apply16, self.served,
+            self._applicants, n_app, u_up, self.cell, np.asarray(capacity, dtype=np.float64), self.apply16, self.served,
             self.last_served, self.times_served, served_per_cell, t, self.state, since,
         )  # fmt: skip
         self._reached = (reached + newly, t, p.reach_window)

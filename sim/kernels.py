@@ -22,8 +22,7 @@ def families_month(
     cell: np.ndarray,
     aware16: np.ndarray,
     apply16: int,
-    u_aware: np.ndarray,
-    u_apply: np.ndarray,
+    u_uptake: np.ndarray,
     u_move: np.ndarray,
     down: np.ndarray,
     up_to: np.ndarray,
@@ -44,8 +43,9 @@ def families_month(
     ``rate`` of the gap to the new state's target, plus ``boost`` if it was
     served (capped at 1); the served flag is cleared. Then, if eligible
     (state >= 1): an unaware family learns of support if
-    ``u_aware < aware16[cell]`` (it can apply from next month), an
-    aware one applies if ``u_apply < apply16``; applicants are written to
+    ``u_uptake < aware16[cell]`` (it can apply from next month), an
+    aware one applies if ``u_uptake < apply16`` (each family uses its uptake
+    draw for one of the two, so they stay independent); applicants are written to
     ``applicants``.
 
     Returns:
@@ -76,9 +76,10 @@ def families_month(
         # branch-free: these flags are random, so branches would mispredict
         e = new >= 1
         a = aware[i]
-        app = e & a & (u_apply[i] < apply16)
+        u = u_uptake[i]
+        app = e & a & (u < apply16)
         c = cell[i]
-        learn = e & (not a) & (u_aware[i] < aware16[c])
+        learn = e & (not a) & (u < aware16[c])
         aware[i] = a | learn
         applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
         n_app += app
@@ -90,7 +91,7 @@ def families_month(
 def families_ration(
     applicants: np.ndarray,
     n_app: int,
-    u_apply: np.ndarray,
+    u_uptake: np.ndarray,
     cell: np.ndarray,
     capacity: np.ndarray,
     apply16: int,
@@ -123,7 +124,7 @@ def families_ration(
     for k in range(n_app):
         i = applicants[k]
         c = cell[i]
-        if u_apply[i] < frac16[c]:
+        if u_uptake[i] < frac16[c]:
             newly += (state[i] >= 2) & (last_served[i] <= since)
             served[i] = True
             last_served[i] = t

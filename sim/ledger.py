@@ -100,11 +100,6 @@ class Ledger:
             raise ValueError(f"ledger: bad amount in channel {channel}")
         if total == 0.0:
             return
-        if float(amount.min()) == 0.0:  # record only real movements
-            keep = amount > 0
-            amount = amount[keep]
-            src_a = src_a[keep] if src_a.ndim else src_a
-            dst_a = dst_a[keep] if dst_a.ndim else dst_a
         bal = self.balance
         if src_a.ndim:
             np.subtract.at(bal, src_a, amount)
@@ -116,7 +111,7 @@ class Ledger:
             bal[int(dst_a)] += total
         self.turnover += total
         self.step_by_channel[ch] += total
-        self._pending.append(_Batch(ch, src_a.copy(), dst_a.copy(), amount.copy()))
+        self._pending.append(_Batch(ch, src_a.copy(), dst_a.copy(), amount.copy()))  # zero rows are dropped in flows()
 
     def close_step(self, step: int) -> None:
         """Keep the step's transfers (expanded and aggregated later, off the hot path)."""
@@ -162,4 +157,5 @@ class Ledger:
                 parts["dst"].append(np.broadcast_to(bt.dst, (k,)).astype(np.int32))
                 parts["amount"].append(bt.amount)
         df = pd.DataFrame({key: np.concatenate(v) for key, v in parts.items()})
+        df = df[df["amount"] > 0]  # record only real movements
         return df.groupby(["step", "channel", "src", "dst"], sort=True, as_index=False)["amount"].sum()

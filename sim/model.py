@@ -160,6 +160,9 @@ class CrossSectorModel(mesa.Model):
         self.biz_size = init.choice(3, size=b, p=op.business_size_shares).astype(np.int8)
         self.biz_motivation = init.uniform(0.3, 1.0, b)
         self._biz_orgs = np.arange(self.biz0, self.manager)
+        self.csr_month = (
+            np.asarray(op.business_profit)[self.biz_size] * np.asarray(op.csr_share)[self.biz_size] * self.biz_motivation
+        )
 
         # NGOs (slots; only the first rp.ngos alive at start)
         self.ngo_domain = np.zeros(s, np.int8)
@@ -204,6 +207,8 @@ class CrossSectorModel(mesa.Model):
         # families
         self.families = Families(rp.families, m, cfg.families, self.streams["families_init"])
         self.families_per_muni = np.bincount(self.families.municipality, minlength=m)
+        self._state_cap = np.repeat(rp.state_institution_capacity * self.families_per_muni / 1000.0 / N_DOMAINS, N_DOMAINS)
+        self.partnership_capacity = np.zeros((m, N_DOMAINS))
 
         # trust network
         self.trust = TrustNetwork(
@@ -239,7 +244,6 @@ class CrossSectorModel(mesa.Model):
         self._ngo_version = 0
         self._ngo_sorted_key: tuple[int, ...] = (-1,)
         self._ngo_sorted: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int32))
-        self.csr_month = np.zeros(b)
         self.running = True
         self._record()
 
@@ -300,7 +304,8 @@ class CrossSectorModel(mesa.Model):
            pass their vulnerability moves and their wellbeing follows; social
            orders pay registered NGOs for the services they gave.
         9. Trust: gossip heard this month, forgetting, institutional trust,
-           reputation; dead ties are compacted away now and then.
+           reputation; in December the ties of dead organisations are
+           compacted away if they are a third of the edge arrays.
         10. Endowments: market return; formation deadline; December payout.
         11. NGO life: costs, volunteers, capacity, register, insolvency and
             volunteer-loss deaths, births.
@@ -320,7 +325,8 @@ class CrossSectorModel(mesa.Model):
         self._deliver_partnerships()
         self._services()
         self.trust.monthly_update()
-        self._compact_ties()
+        if self.t % 12 == 11:
+            self._compact_ties()
         if self.cfg.scenario.endowments:
             self._endowments()
         self._ngo_life()
@@ -346,10 +352,7 @@ class CrossSectorModel(mesa.Model):
             state_inst = rp.state_institution_capacity * self.families_per_muni / 1000.0 * self.cfg.finance.unit_price * 12
             led.transfer("budget_municipal", self.ext["municipal_treasury"], munis, rp.municipal_support_budget + state_inst)
             self._social_order_left = rp.social_order_budget * sc.social_order_scale
-        op = self.cfg.org
-        csr = np.asarray(op.business_profit)[self.biz_size] * np.asarray(op.csr_share)[self.biz_size] * self.biz_motivation
-        self.csr_month = csr
-        led.transfer("business_profit", self.ext["business_market"], np.arange(self.biz0, self.manager), csr)
+        led.transfer("business_profit", self.ext["business_market"], self._biz_orgs, self.csr_month)
 
     # --------------------------------------------------------- 2. turnover
     def _turnover(self) -> None:
@@ -462,12 +465,10 @@ class CrossSectorModel(mesa.Model):
         fp, led = self.cfg.finance, self.ledger
         rng = self.streams["requests"]
         slots = np.flatnonzero(self.ngo_alive)
-        u = rng.random(slots.size)
-        v = rng.random(slots.size)
-        req = slots[u < fp.request_prob]
-        v = v[u < fp.request_prob]
+        req = slots[rng.random(slots.size) < fp.request_prob]
         if req.size == 0:
             return
+        v = rng.random(req.size)
         orgs = self.ngo0 + req
         munis = self.muni0 + self.org_municipality[orgs]
         t = self.trust.pair_trust(munis, orgs)
@@ -707,15 +708,12 @@ class CrossSectorModel(mesa.Model):
         )
         ngo_cell = self.org_municipality[self.ngo0 + slots].astype(np.int64) * N_DOMAINS + self.ngo_domain[slots]
         ngo_cap = np.bincount(ngo_cell, weights=ngo_cap_each, minlength=m * N_DOMAINS)
-        state_cap = np.repeat(self.cfg.region.state_institution_capacity * self.families_per_muni / 1000.0 / N_DOMAINS, N_DOMAINS)
-        part_cap = getattr(self, "partnership_capacity", np.zeros((m, N_DOMAINS))).reshape(-1)
-        cap = ngo_cap + state_cap + part_cap
-        providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(
-            self.families_per_muni / 1000.0, 1e-9
-        )
+        state_cap = self._state_cap
+        cap = ngo_cap + state_cap + self.partnership_capacity.reshape(-1)
+        providers = np.bincount(ngo_cell // N_DOMAINS, minlength=m) / np.maximum(self.families_per_muni / 1000.0, 1e-9)
         p_aware = np.minimum(fpar.awareness_base + fpar.awareness_per_provider * providers, 1.0)
         streams = self.streams
-        served_cell = fam.month(streams["awareness"], streams["service"], streams["family_transitions"], p_aware, cap, self.t)
+        served_cell = fam.month(streams["uptake"], streams["family_transitions"], p_aware, cap, self.t)
         self._step_counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity
         share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
@@ -879,10 +877,9 @@ class CrossSectorModel(mesa.Model):
         ended = ps.end[ids] <= self.t + 1
         pe = ps.edges[ids]
         has = pe >= 0
-        tvals = np.zeros(pe.shape)
-        if has.any():
-            tvals[has] = self.trust.trust(pe[has])
-        mean_t = np.divide(tvals.sum(axis=1), has.sum(axis=1), out=np.ones(ids.size), where=has.sum(axis=1) > 0)
+        n_has = has.sum(axis=1)
+        tsum = (self.trust.trust(np.maximum(pe, 0)) * has).sum(axis=1) if self.trust.n else np.zeros(ids.size)
+        mean_t = np.divide(tsum, n_has, out=np.ones(ids.size), where=n_has > 0)
         low = mean_t < pp.dissolve_trust
         # grant projects that ran their term give the NGO project experience
         done_ok = ended & ~dead & (ps.kept[ids] > ps.broken[ids]) & (mem[:, NGOS] >= 0)

@@ -10,7 +10,7 @@ from sim.trust import TrustNetwork
 
 
 def reference_month(
-    state, aware, served, cell, muni, aware16, apply16, u_aw, u_app, u_mv, capacity, down, up_to, target, wb, rate, boost
+    state, aware, served, cell, muni, aware16, apply16, u_up, u_mv, capacity, down, up_to, target, wb, rate, boost
 ):
     """The month of families.py written one family at a time."""
     state, aware, wb = state.copy(), aware.copy(), wb.copy()
@@ -28,15 +28,15 @@ def reference_month(
         wb[i] = w
         if state[i] >= 1:
             if aware[i]:
-                if u_app[i] < apply16:
+                if u_up[i] < apply16:
                     applied[i] = True
                     demand[cell[i]] += 1
-            elif u_aw[i] < aware16[muni[i]]:
+            elif u_up[i] < aware16[muni[i]]:
                 aware[i] = True
     new_served = np.zeros(state.size, bool)
     for i in range(state.size):
         frac = min(1.0, capacity[cell[i]] / max(demand[cell[i]], 1))
-        new_served[i] = applied[i] and u_app[i] < frac * apply16
+        new_served[i] = applied[i] and u_up[i] < frac * apply16
     return state, aware, new_served, wb
 
 
@@ -48,11 +48,11 @@ def test_family_kernels_match_per_family_reference():
     fam.served[:] = rng.random(n) < 0.3  # served last month
     cap = rng.uniform(0, 60, m * 5)
     p_aware = np.array([0.2, 0.5, 0.9])
-    streams = [np.random.default_rng(100 + k) for k in range(3)]  # awareness, service, transitions
-    u_aw, u_app, u_mv = (u16(np.random.default_rng(100 + k), n) for k in range(3))
+    streams = [np.random.default_rng(100 + k) for k in range(2)]  # uptake, transitions
+    u_up, u_mv = (u16(np.random.default_rng(100 + k), n) for k in range(2))
     down, up_to = transition_tables(p)
     exp_state, exp_aware, exp_served, exp_wb = reference_month(
-        fam.state, fam.aware, fam.served, fam.cell, fam.municipality, threshold16(p_aware), fam.apply16, u_aw, u_app, u_mv,
+        fam.state, fam.aware, fam.served, fam.cell, fam.municipality, threshold16(p_aware), fam.apply16, u_up, u_mv,
         cap, down, up_to, fam.target_by_state, fam.wellbeing, p.wellbeing_rate, p.service_boost,
     )  # fmt: skip
     per_cell = fam.month(*streams, p_aware, cap, 5)
@@ -70,7 +70,7 @@ def test_transition_frequencies_match_probabilities():
     p = FamilyParams(initial_state_shares=(0.0, 1.0, 0.0, 0.0), initial_awareness=0.0)
     rng = np.random.default_rng(0)
     fam = Families(400_000, 1, p, rng)
-    fam.month(rng, rng, rng, np.array([0.0]), np.zeros(5), 0)
+    fam.month(rng, rng, np.array([0.0]), np.zeros(5), 0)
     assert (fam.state == 0).mean() == pytest.approx(p.p_improve[1], abs=0.002)
     assert (fam.state == 2).mean() == pytest.approx(p.p_worsen[1], abs=0.002)
 
@@ -108,7 +108,7 @@ def test_month_summaries_match_recount():
     fam = Families(30_000, 4, FamilyParams(initial_awareness=0.5), rng)
     cap = np.full(20, 40.0)
     for t in range(15):
-        fam.month(rng, rng, rng, np.full(4, 0.05), cap, t)
+        fam.month(rng, rng, np.full(4, 0.05), cap, t)
         assert fam.wellbeing_mean() == pytest.approx(float(fam.wellbeing.mean(dtype=np.float64)), rel=1e-6)
         sel = fam.state >= 2
         expected = np.count_nonzero(sel & (fam.last_served > t - 12)) / sel.sum()

@@ -203,14 +203,14 @@ def test_awareness_and_rationing():
     cap = np.zeros(2 * 5)
     eligible = fam.state >= 1
     # nobody aware: nobody served, some learn in municipality 0 only
-    per_cell = fam.month(rng, rng, rng, np.array([0.5, 0.0]), cap + 1e9, 0)
+    per_cell = fam.month(rng, rng, np.array([0.5, 0.0]), cap + 1e9, 0)
     assert per_cell.sum() == 0 and fam.n_served == 0
     assert fam.aware[fam.municipality == 0].any() and not fam.aware[fam.municipality == 1].any()
     assert not fam.aware[~eligible].any()  # only eligible families seek support
     assert fam.aware[(fam.municipality == 0) & eligible].mean() == pytest.approx(0.5, abs=0.03)
     # capacity rations: each applicant is served with probability capacity/demand of its cell
     cap[:] = 30.0
-    per_cell = fam.month(rng, rng, rng, np.array([0.0, 0.0]), cap, 1)
+    per_cell = fam.month(rng, rng, np.array([0.0, 0.0]), cap, 1)
     assert per_cell.sum() == fam.n_served == int((fam.last_served == 1).sum())
     assert per_cell[:5].sum() == pytest.approx(cap[:5].sum(), rel=0.15)  # demand exceeds capacity in municipality 0
     assert per_cell[5:].sum() == 0  # nobody in municipality 1 knows of support

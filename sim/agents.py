@@ -18,10 +18,17 @@ from sim.params import DOMAINS
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
 
-SECTORS: tuple[str, ...] = ("regional_government", "municipal_government", "business", "ngo", "management_company")
+SECTORS: tuple[str, ...] = (
+    "regional_government",
+    "municipal_government",
+    "business",
+    "ngo",
+    "management_company",
+    "resource_centre",
+)
 """Organisation sector codes used in ``model.sector``."""
 
-SEC_REGION, SEC_MUNICIPAL, SEC_BUSINESS, SEC_NGO, SEC_MANAGER = range(5)
+SEC_REGION, SEC_MUNICIPAL, SEC_BUSINESS, SEC_NGO, SEC_MANAGER, SEC_RC = range(6)
 
 
 class Organisation(mesa.Agent):
@@ -137,3 +144,21 @@ class NGO(Organisation):
     def endowment_capital(self) -> float:
         """Book value of the NGO's endowment principal, roubles."""
         return float(self.model.ledger.balance[self.model.cap0 + self.slot])
+
+
+class ResourceCentre(Organisation):
+    """An NGO resource centre of one municipality (model per ``rc_model``); state in the model's ``rc`` arrays."""
+
+    sector_code = SEC_RC
+
+    @property
+    def kind(self) -> str:
+        """Current model of the centre (a municipal RC may have become a centre of public development)."""
+        from sim.params import RC_MODELS
+
+        return RC_MODELS[int(self.model.rc.kind[self.municipality])]
+
+    @property
+    def stage(self) -> int:
+        """Step reached on the way to a centre of public development (0-4)."""
+        return int(self.model.rc.stage[self.municipality])

@@ -102,6 +102,7 @@ class Families:
         self.apply16 = int(threshold16(params.apply_prob))
         self.counts = np.bincount(self.state, minlength=N_STATES).astype(np.int64)
         self.n_served = 0
+        self.n_crisis = 0
         self._applicants = np.empty(n, np.int32)
         self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
@@ -114,6 +115,9 @@ class Families:
         p_aware: np.ndarray,
         capacity: np.ndarray,
         t: int,
+        apply_bonus: float = 0.0,
+        crisis: np.ndarray | None = None,
+        routing: bool = False,
     ) -> np.ndarray:
         """One month: transitions and wellbeing (after last month's services), awareness, applications, rationing.
 
@@ -123,6 +127,9 @@ class Families:
             p_aware: Probability per municipality that an eligible unaware family learns of support.
             capacity: Services available per (municipality, domain) cell, flattened.
             t: Current month index.
+            apply_bonus: Added probability of applying (one window: online consultation).
+            crisis: Crisis-centre services/month per municipality for families in state >= 2 (None: no crisis centre).
+            routing: One window routes applicants to spare capacity in their municipality.
 
         Returns:
             Families served per cell this month.
@@ -131,16 +138,18 @@ class Families:
         u_up, u_mv = u16(rng_uptake, n), u16(rng_transitions, n)
         p = self.params
         since = t - p.reach_window
+        apply16 = self.apply16 if apply_bonus <= 0 else int(threshold16(min(1.0, p.apply_prob + apply_bonus)))
         n_app, learned, reached = families_month(
-            self.state, self.aware, self.served, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), self.apply16,
+            self.state, self.aware, self.served, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), apply16,
             u_up, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
             np.float32(p.wellbeing_rate), np.float32(p.service_boost), self._applicants, self.last_served, since,
         )  # fmt: skip
         self.n_aware += learned
         served_per_cell = np.zeros(capacity.size)
-        self.n_served, newly = families_ration(
-            self._applicants, n_app, u_up, self.cell, np.asarray(capacity, dtype=np.float64), self.apply16, self.served,
-            self.last_served, self.times_served, served_per_cell, t, self.state, since,
+        crisis_cap = np.zeros(0) if crisis is None else np.asarray(crisis, dtype=np.float64)
+        self.n_served, newly, self.n_crisis = families_ration(
+            self._applicants, n_app, u_up, self.cell, np.asarray(capacity, dtype=np.float64), apply16, self.served,
+            self.last_served, self.times_served, served_per_cell, t, self.state, since, len(DOMAINS), routing, crisis_cap,
         )  # fmt: skip
         self._reached = (reached + newly, t, p.reach_window)
         return served_per_cell

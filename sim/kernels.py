@@ -102,25 +102,53 @@ def families_ration(
     t: int,
     state: np.ndarray,
     since: int,
-) -> tuple[int, int]:
+    n_domains: int,
+    routing: bool,
+    crisis: np.ndarray,
+) -> tuple[int, int, int]:
     """Ration services among applicants, cell by cell.
 
-    Demand per cell is counted first; then an applicant is served if its
-    application draw is below ``min(1, capacity/demand) * apply16``, so
-    that, given it applied, it is served with probability capacity/demand.
+    Demand per cell is counted first. With ``routing`` (one window), spare
+    capacity of a municipality's cells is shared among its cells with unmet
+    demand, in proportion to that demand. An applicant is then served if its
+    uptake draw is below ``min(1, capacity/demand) * apply16``, so that,
+    given it applied, it is served with probability capacity/demand. Finally,
+    a crisis centre (``crisis[m]`` services/month, empty array for none)
+    serves unserved applicants in state >= 2 of its municipality with
+    probability min(1, crisis/unserved), using the rest of their draw.
 
     Returns:
-        ``(served, newly reached)``: the second counts served families in
-        state >= 2 who had not been served after month ``since``.
+        ``(served, newly reached, served by the crisis centre)``; newly
+        reached counts served families in state >= 2 who had not been served
+        after month ``since``.
     """
-    demand = np.zeros(capacity.size)
+    n_cells = capacity.size
+    n_muni = n_cells // n_domains
+    demand = np.zeros(n_cells)
     for k in range(n_app):
         demand[cell[applicants[k]]] += 1.0
-    frac16 = np.empty(capacity.size)
-    for c in range(capacity.size):
-        frac16[c] = min(1.0, capacity[c] / max(demand[c], 1.0)) * apply16
+    cap = capacity.copy()
+    if routing:
+        for m in range(n_muni):
+            spare = 0.0
+            unmet = 0.0
+            for c in range(m * n_domains, (m + 1) * n_domains):
+                d = cap[c] - demand[c]
+                if d > 0:
+                    spare += d
+                else:
+                    unmet -= d
+            if spare > 0 and unmet > 0:
+                moved = min(spare, unmet)
+                for c in range(m * n_domains, (m + 1) * n_domains):
+                    if demand[c] > cap[c]:
+                        cap[c] += moved * (demand[c] - capacity[c]) / unmet
+    frac16 = np.empty(n_cells)
+    for c in range(n_cells):
+        frac16[c] = min(1.0, cap[c] / max(demand[c], 1.0)) * apply16
     n_served = 0
     newly = 0
+    waiting = np.zeros(n_muni)
     for k in range(n_app):
         i = applicants[k]
         c = cell[i]
@@ -131,7 +159,26 @@ def families_ration(
             times_served[i] += 1
             served_per_cell[c] += 1
             n_served += 1
-    return n_served, newly
+        elif state[i] >= 2:
+            waiting[c // n_domains] += 1.0
+    n_crisis = 0
+    if crisis.size == n_muni:
+        for k in range(n_app):
+            i = applicants[k]
+            c = cell[i]
+            if served[i] or state[i] < 2:
+                continue
+            m = c // n_domains
+            share = min(1.0, crisis[m] / max(waiting[m], 1.0))
+            lo = frac16[c]
+            if (u_uptake[i] - lo) < share * (apply16 - lo):  # the rest of its draw, uniform on [frac16, apply16)
+                newly += last_served[i] <= since
+                served[i] = True
+                last_served[i] = t
+                times_served[i] += 1
+                n_crisis += 1
+                n_served += 1
+    return n_served, newly, n_crisis
 
 
 @njit(cache=True, nogil=True)

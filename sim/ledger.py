@@ -39,6 +39,11 @@ CHANNELS: tuple[str, ...] = (
     "endowment_payout",
     "endowment_admin",
     "state_institutions",
+    "rc_funding",
+    "rc_grant",
+    "rc_costs",
+    "rc_programme",
+    "cluster_funding",
     "ngo_costs",
     "liquidation",
 )

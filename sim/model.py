@@ -14,6 +14,7 @@ from sim.families import Families
 from sim.ledger import CHANNELS, Ledger
 from sim.params import DOMAINS, FAMILY_STATES, Config
 from sim.partnerships import BIZ, FORMS, GOV, NGOS, PAIRS, Partnerships, ces_output
+from sim.policies import MUNI_RC, PDC, Cluster, ResourceCentres
 from sim.rng import Streams
 from sim.trust import TRUST_SECTOR_NAMES, TrustNetwork
 
@@ -72,6 +73,13 @@ def _metric_names() -> list[str]:
         "endowments_formed",
         "endowment_capital",
         "endowment_market_value",
+        "rc_supported",
+        "rc_public_development_centres",
+        "rc_stage_mean",
+        "ngos_with_practice",
+        "cluster_members",
+        "cluster_coalitions",
+        "families_served_crisis_centre",
         *(f"flow_{c}" for c in CHANNELS),
         "ledger_imbalance",
     ]
@@ -128,7 +136,8 @@ class CrossSectorModel(mesa.Model):
         self.muni0 = 1
         self.biz0 = 1 + m
         self.manager = 1 + m + b
-        self.ngo0 = self.manager + 1
+        self.rc0 = self.manager + 1  # one resource-centre slot per municipality (alive only with an rc_model)
+        self.ngo0 = self.rc0 + m
         self.n_orgs = self.ngo0 + self.n_ngo_slots
         s = self.n_ngo_slots
         # account layout: orgs, endowment capital per NGO slot, endowment reserve per slot, externals
@@ -143,13 +152,18 @@ class CrossSectorModel(mesa.Model):
         sector[self.muni0 : self.biz0] = ag.SEC_MUNICIPAL
         sector[self.biz0 : self.manager] = ag.SEC_BUSINESS
         sector[self.manager] = ag.SEC_MANAGER
+        sector[self.rc0 : self.ngo0] = ag.SEC_RC
         self.sector = sector
-        self.trust_sector = np.array([0, 0, 1, 2, 1], np.int64)[sector]
+        rc_trust_sector = 0 if cfg.rc_model.model in ("administrative", "subordinate") else 2  # part of the administration or not
+        self.trust_sector = np.array([0, 0, 1, 2, 1, rc_trust_sector], np.int64)[sector]
         self.org_municipality = np.full(self.n_orgs, -1, np.int32)
         self.org_municipality[self.muni0 : self.biz0] = np.arange(m)
         self.org_municipality[self.biz0 : self.manager] = init.integers(0, m, b)
+        self.org_municipality[self.rc0 : self.ngo0] = np.arange(m)
         self.alive = np.zeros(self.n_orgs, bool)
-        self.alive[: self.ngo0 + rp.ngos] = True
+        self.alive[: self.rc0] = True
+        self.alive[self.ngo0 : self.ngo0 + rp.ngos] = True
+        self.alive[self.rc0 : self.ngo0] = cfg.rc_model.model != "none"
 
         # municipalities: plans (domains the authority prioritises)
         self.plans = np.zeros((m, N_DOMAINS), bool)
@@ -163,6 +177,7 @@ class CrossSectorModel(mesa.Model):
         self.csr_month = (
             np.asarray(op.business_profit)[self.biz_size] * np.asarray(op.csr_share)[self.biz_size] * self.biz_motivation
         )
+        self._csr_now = self.csr_month
 
         # NGOs (slots; only the first rp.ngos alive at start)
         self.ngo_domain = np.zeros(s, np.int8)
@@ -183,6 +198,9 @@ class CrossSectorModel(mesa.Model):
         self.ngo_grants = np.zeros(s, np.int32)
         self.ngo_applications = np.zeros(s, np.int32)
         self.ngo_income_month = np.zeros(s, np.float64)
+        self.ngo_income_sum = np.zeros(s, np.float64)
+        self.ngo_income_sq = np.zeros(s, np.float64)
+        self.ngo_income_months = np.zeros(s, np.int32)
         self.muni_requests = np.zeros(m, np.int32)
         self.muni_requests_fulfilled = np.zeros(m, np.int32)
         self._init_ngos(np.arange(rp.ngos), init, born=0)
@@ -201,6 +219,9 @@ class CrossSectorModel(mesa.Model):
         for k in range(b):
             self._make_agent(ag.Business, self.biz0 + k)
         self._make_agent(ag.ManagementCompany, self.manager)
+        if cfg.rc_model.model != "none":
+            for k in range(m):
+                self._make_agent(ag.ResourceCentre, self.rc0 + k)
         for k in range(rp.ngos):
             self._make_agent(ag.NGO, self.ngo0 + k)
 
@@ -220,6 +241,8 @@ class CrossSectorModel(mesa.Model):
         )
 
         self.partnerships = Partnerships(capacity=256)
+        self.rc = ResourceCentres(self)
+        self.cluster = Cluster(self)
 
         # opening balances (from outside the region)
         ngo_cost = self._ngo_monthly_cost(np.arange(rp.ngos))
@@ -289,28 +312,35 @@ class CrossSectorModel(mesa.Model):
            successors renew dormant ties between living organisations.
         3. Giving: businesses donate to NGOs they trust (part to
            endowments of NGOs forming one); citizens donate by reputation.
-        4. Grants: in ``grant_month`` the federal and regional competitions
-           score applications (quality + noise + tie bias) and fund the best
-           within budget; each award starts a competitive gov-NGO project.
-        5. Requests: NGOs ask their municipality for support; fulfilled
+        4. Resource centres (``rc_model``): funding and staff costs, support
+           of NGOs up to capacity, practices, friction, programmes, bridging,
+           transformation, network.
+        5. Cluster: launch (core, zones, strategic agreements, endowment),
+           funding of the core, strategic sessions, local coalitions.
+        6. Grants: in ``grant_month`` the federal and regional competitions
+           score applications (quality + noise + tie bias + centre's help)
+           and fund the best within budget; each award starts a competitive
+           gov-NGO project.
+        7. Requests: NGOs ask their municipality for support; fulfilled
            requests become subsidies.
-        6. Partnership formation: proposals are accepted or refused by each
+        8. Partnership formation: proposals are accepted or refused by each
            invited member (trust, capacity, plan fit, personal tie).
-        7. Partnership delivery: members deliver or fail; money moves;
+        9. Partnership delivery: members deliver or fail; money moves;
            output is produced (CES); kept and broken obligations feed trust.
-        8. Services and families: families learn of support, apply and are
-           served up to the capacity of NGOs, partnerships and state
-           institutions in their municipality and need domain; in the same
-           pass their vulnerability moves and their wellbeing follows; social
-           orders pay registered NGOs for the services they gave.
-        9. Trust: gossip heard this month, forgetting, institutional trust,
-           reputation; in December the ties of dead organisations are
-           compacted away if they are a third of the edge arrays.
-        10. Endowments: market return; formation deadline; December payout.
-        11. NGO life: costs, volunteers, capacity, register, insolvency and
+        10. Services and families: families' vulnerability moves and
+            wellbeing follow last month's services; families learn of support,
+            apply and are served up to the capacity of NGOs, partnerships and
+            state institutions in their municipality and need domain (the
+            cluster's one window adds a hotline, online consultation, a crisis
+            centre and routing); social orders pay registered NGOs.
+        11. Trust: gossip heard this month, forgetting, institutional trust,
+            reputation; in December the ties of dead organisations are
+            compacted away if they are a third of the edge arrays.
+        12. Endowments: market return; formation deadline; December payout.
+        13. NGO life: costs, volunteers, capacity, register, insolvency and
             volunteer-loss deaths, births.
-        12. Partnership dissolution: end of term, low trust, dead member.
-        13. Record metrics and check that the ledger balances.
+        14. Partnership dissolution: end of term, low trust, dead member.
+        15. Record metrics and check that the ledger balances.
         """
         self.t = self.steps - 1
         self._step_counts = dict.fromkeys(COUNTERS, 0.0)
@@ -318,6 +348,8 @@ class CrossSectorModel(mesa.Model):
         self._budgets()
         self._turnover()
         self._giving()
+        self.rc.step()
+        self.cluster.step()
         if self.t % 12 == self.cfg.finance.grant_month - 1:
             self._grant_competitions()
         self._requests()
@@ -350,9 +382,17 @@ class CrossSectorModel(mesa.Model):
             reg = (rp.regional_grant_budget * sc.grant_budget_scale) + rp.social_order_budget * sc.social_order_scale
             led.transfer("budget_regional", self.ext["regional_treasury"], self.region, reg)
             state_inst = rp.state_institution_capacity * self.families_per_muni / 1000.0 * self.cfg.finance.unit_price * 12
-            led.transfer("budget_municipal", self.ext["municipal_treasury"], munis, rp.municipal_support_budget + state_inst)
+            rc_assignment = self.rc.annual_funding() if hasattr(self, "rc") else 0.0
+            led.transfer(
+                "budget_municipal",
+                self.ext["municipal_treasury"],
+                munis,
+                rp.municipal_support_budget + state_inst + rc_assignment,
+            )
             self._social_order_left = rp.social_order_budget * sc.social_order_scale
-        led.transfer("business_profit", self.ext["business_market"], self._biz_orgs, self.csr_month)
+        csr = self.csr_month * self.rc.charity_factor() if self.rc.active else self.csr_month
+        self._csr_now = csr
+        led.transfer("business_profit", self.ext["business_market"], self._biz_orgs, csr)
 
     # --------------------------------------------------------- 2. turnover
     def _turnover(self) -> None:
@@ -375,7 +415,7 @@ class CrossSectorModel(mesa.Model):
         n = tr.n
         src, dst = tr.src[:n], tr.dst[:n]
         sel = np.flatnonzero(tr.active[:n] & (tr.pair_cell[:n] == BUSINESS_TO_NGO))
-        sel = sel[self.alive[dst[sel]] & (self.sector[src[sel]] == ag.SEC_BUSINESS)]  # not the management company
+        sel = sel[self.alive[dst[sel]] & (self.sector[src[sel]] == ag.SEC_BUSINESS) & (self.sector[dst[sel]] == ag.SEC_NGO)]
         if sel.size:
             w = tr.trust(sel) ** 2
             bi = src[sel] - self.biz0
@@ -426,6 +466,8 @@ class CrossSectorModel(mesa.Model):
         rng = self.streams[f"competition_{channel}"]
         slots = np.flatnonzero(self.ngo_alive)
         p_apply = np.where(self.ngo_experienced[slots], fp.apply_prob_experienced, fp.apply_prob_novice)
+        helped = self.rc.last_supported[slots] > self.t - 12  # supported by a resource centre within a year
+        p_apply = np.minimum(1.0, p_apply + self.cfg.rc_model.project_help * helped)
         u = rng.random(slots.size)
         noise = rng.normal(0.0, fp.score_noise, slots.size)
         apps = slots[u < p_apply]
@@ -438,6 +480,7 @@ class CrossSectorModel(mesa.Model):
         if payer == self.region:
             budget = min(budget, max(led.balance[self.region] - self._social_order_left, 0.0))
         score = fp.score_capacity * self.ngo_capacity[apps] + fp.score_experience * self.ngo_experienced[apps] + noise
+        score += self.cfg.rc_model.score_help * (self.rc.last_supported[apps] > self.t - 12)
         if bias and fp.score_bias_tie > 0:
             score += fp.score_bias_tie * self.trust.pair_trust(np.full(apps.size, self.region), self.ngo0 + apps)
         order = apps[np.argsort(-score, kind="stable")]
@@ -472,6 +515,9 @@ class CrossSectorModel(mesa.Model):
         orgs = self.ngo0 + req
         munis = self.muni0 + self.org_municipality[orgs]
         t = self.trust.pair_trust(munis, orgs)
+        w = self.cfg.rc_model.personal_brokerage
+        if w > 0 and self.rc.active:  # the specialist vouches for the NGOs it knows
+            t = (1 - w) * t + w * self.trust.pair_trust(self.rc0 + munis - self.muni0, orgs)
         p = np.clip(fp.request_fulfil_base + fp.request_fulfil_trust * t, 0.0, 1.0)
         ok = v < p
         # budget-limited: each municipality fulfils, in order, as many as its free money allows
@@ -508,7 +554,7 @@ class CrossSectorModel(mesa.Model):
     def _form_partnerships(self) -> None:
         pp = self.cfg.partnership
         rng = self.streams["partnership_formation"]
-        k = rng.poisson(pp.proposal_rate * self.n_muni)
+        k = rng.poisson((pp.proposal_rate + self.cluster.session_proposals()) * self.n_muni)
         weights = np.asarray(pp.form_weights, dtype=np.float64)
         if k == 0 or weights.sum() <= 0:
             return
@@ -635,8 +681,13 @@ class CrossSectorModel(mesa.Model):
         u = rng.random((ids.size, 3))
         deliver = present.copy()
         deliver[:, GOV] &= u[:, GOV] < pp.commitment_gov
-        deliver[:, BIZ] &= u[:, BIZ] < pp.commitment_business
-        deliver[:, NGOS] &= u[:, NGOS] < pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * self.ngo_capacity[ngo_slot]
+        c_biz = np.full(ids.size, pp.commitment_business)
+        c_ngo = pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * self.ngo_capacity[ngo_slot]
+        if self.cluster.active:  # quality control and the trust-culture programme close part of the shortfall
+            c_biz += (1 - c_biz) * self.cluster.commitment_boost(mem[:, BIZ])
+            c_ngo += (1 - c_ngo) * self.cluster.commitment_boost(mem[:, NGOS])
+        deliver[:, BIZ] &= u[:, BIZ] < c_biz
+        deliver[:, NGOS] &= u[:, NGOS] < c_ngo
         # government money: municipal members pay monthly; the region's grant was paid up front
         gov = mem[:, GOV]
         gov_pays = deliver[:, GOV] & (gov != self.region) & present[:, GOV]
@@ -656,7 +707,7 @@ class CrossSectorModel(mesa.Model):
         if biz_pays.any():
             bi = np.flatnonzero(biz_pays)
             budget = np.maximum(led.balance[mem[bi, BIZ]], 0.0)
-            biz_amt[bi] = np.minimum(budget, self.csr_month[mem[bi, BIZ] - self.biz0] * pp.business_money_share)
+            biz_amt[bi] = np.minimum(budget, self._csr_now[mem[bi, BIZ] - self.biz0] * pp.business_money_share)
             led.transfer("partnership_business", mem[bi, BIZ], recipient[bi], biz_amt[bi])
         ngo_recv = present[:, NGOS]
         np.add.at(self.ngo_income_month, ngo_slot[ngo_recv], (gov_amt + biz_amt)[ngo_recv])
@@ -702,8 +753,9 @@ class CrossSectorModel(mesa.Model):
         fam, fpar, op, fp, led = self.families, self.cfg.families, self.cfg.org, self.cfg.finance, self.ledger
         m = self.n_muni
         slots = np.flatnonzero(self.ngo_alive)
+        staff_services = op.services_per_staff * (1.0 + self.cfg.rc_model.practice_productivity * self.rc.practice[slots])
         ngo_cap_each = (
-            self.ngo_staff[slots] * op.services_per_staff * self.ngo_capacity[slots]
+            self.ngo_staff[slots] * staff_services * self.ngo_capacity[slots]
             + self.ngo_volunteers[slots] * op.services_per_volunteer
         )
         ngo_cell = self.org_municipality[self.ngo0 + slots].astype(np.int64) * N_DOMAINS + self.ngo_domain[slots]
@@ -711,9 +763,15 @@ class CrossSectorModel(mesa.Model):
         state_cap = self._state_cap
         cap = ngo_cap + state_cap + self.partnership_capacity.reshape(-1)
         providers = np.bincount(ngo_cell // N_DOMAINS, minlength=m) / np.maximum(self.families_per_muni / 1000.0, 1e-9)
-        p_aware = np.minimum(fpar.awareness_base + fpar.awareness_per_provider * providers, 1.0)
+        p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers + self.cluster.awareness_bonus()
+        if self.rc.active:  # centres reaching small settlements (municipal RC, centre of public development)
+            reach = np.isin(self.rc.kind, (MUNI_RC, PDC))
+            p_aware = p_aware + self.cfg.rc_model.outreach * reach
         streams = self.streams
-        served_cell = fam.month(streams["uptake"], streams["family_transitions"], p_aware, cap, self.t)
+        served_cell = fam.month(
+            streams["uptake"], streams["family_transitions"], np.minimum(p_aware, 1.0), cap, self.t,
+            apply_bonus=self.cluster.apply_bonus(), crisis=self.cluster.crisis_capacity(), routing=self.cluster.routing(),
+        )  # fmt: skip
         self._step_counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity
         share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
@@ -891,6 +949,12 @@ class CrossSectorModel(mesa.Model):
 
     # ------------------------------------------------------------- 13. record
     def _record(self) -> None:
+        if self.t >= 0:  # income of the month, for the income-stability outcome
+            inc = self.ngo_income_month
+            alive_now = self.ngo_alive
+            self.ngo_income_sum += inc * alive_now
+            self.ngo_income_sq += inc * inc * alive_now
+            self.ngo_income_months += alive_now
         fam = self.families
         row = self.records[self.n_records]
         c = self._step_counts
@@ -933,6 +997,13 @@ class CrossSectorModel(mesa.Model):
             int(np.count_nonzero(formed)),
             float(cap[formed].sum()),
             float((cap + res)[formed].sum()),
+            self.rc.n_supported,
+            int(np.count_nonzero(self.rc.pdc)) if self.rc.active else 0,
+            float(self.rc.stage.mean()) if self.rc.active else 0.0,
+            int(np.count_nonzero(self.rc.practice & alive)),
+            int(np.count_nonzero(self.cluster.member)),
+            self.cluster.coalitions,
+            fam.n_crisis,
         ]
         nh = len(head)
         row[:nh] = head
@@ -986,6 +1057,25 @@ class CrossSectorModel(mesa.Model):
     def partnership_log(self) -> pd.DataFrame:
         """All partnerships of the run (finished and still active), one row each."""
         return pd.DataFrame(self.partnerships.table(self.t))
+
+    def ngo_income_cv(self, min_months: int = 12) -> float:
+        """Median coefficient of variation of NGOs' monthly income (NGOs observed ``min_months`` or more).
+
+        Lower is more stable income.
+        """
+        k = self.ngo_income_months >= min_months
+        if not k.any():
+            return float("nan")
+        n = self.ngo_income_months[k]
+        mean = self.ngo_income_sum[k] / n
+        var = np.maximum(self.ngo_income_sq[k] / n - mean**2, 0.0)
+        cv = np.sqrt(var) / np.maximum(mean, 1e-9)
+        return float(np.median(cv))
+
+    def ngo_survival(self) -> float:
+        """Share of the NGOs alive at the start that are alive at the end."""
+        initial = self.ngo_born == 0
+        return float((self.ngo_alive & initial).sum() / max(initial.sum(), 1))
 
     def summary(self) -> dict[str, Any]:
         """Final-state summary used by the regression baseline."""

@@ -197,7 +197,7 @@ class OrgParams:
     ngo_staff_mean: float = par(1.5, "paid staff per NGO", "assumption: Kaluga centre 5 staff/99 orgs", lo=0.0, hi=100.0)
     ngo_volunteers_mean: float = par(8.0, "volunteers per NGO", "assumption: Kaluga centre 100 volunteers", lo=0.0, hi=1000.0)
     staff_cost: float = par(35_000.0, "roubles/month per paid staff", "assumption: regional wage", lo=0.0)
-    overhead_cost: float = par(2_000.0, "roubles/month per NGO", "assumption", lo=0.0)
+    overhead_cost: float = par(3_500.0, "roubles/month per NGO", "assumption: rent, utilities, bank fees", lo=0.0)
     initial_cash_months: float = par(6.0, "months of costs", "assumption", lo=0.0, hi=120.0)
     services_per_staff: float = par(4.0, "families served/month per staff at capacity 1", "assumption", lo=0.0)
     services_per_volunteer: float = par(0.5, "families served/month per volunteer", "assumption", lo=0.0)
@@ -416,6 +416,261 @@ class FinanceParams:
     )
 
 
+RC_MODELS: tuple[str, ...] = ("none", "administrative", "subordinate", "municipal_rc", "public_development_centre")
+"""The four resource-centre models of the Ural study (BRIEF s.4), plus none."""
+
+
+@dataclass(frozen=True)
+class RCParams:
+    """NGO resource centres, one per municipality (configs/rc_model/)."""
+
+    model: str = par("none", "-", "BRIEF s.4: the four models of the Ural study", choices=RC_MODELS)
+    staff: float = par(
+        1.0,
+        "staff working for NGOs per centre",
+        "BRIEF s.4: administrative = one specialist; Kaluga centre 5 staff",
+        lo=0.0,
+        hi=100.0,
+    )
+    ngos_per_staff: float = par(
+        8.0,
+        "NGOs one staff member can support per month before overload",
+        "assumption; Kaluga plan: 38 regular + 61 irregular clients for 5 staff",
+        lo=0.1,
+        hi=1000.0,
+    )
+    consult_effect: float = par(
+        0.02,
+        "capacity gain per month of support (share of the gap to 1)",
+        "assumption; Ural: training 54.5%, consulting 36.4% of centres",
+        lo=0.0,
+        hi=1.0,
+    )
+    project_help: float = par(
+        0.3,
+        "added probability of applying to competitions for a supported NGO",
+        "Volgograd 2021: 75.3% of NGOs ask for help preparing projects",
+        lo=0.0,
+        hi=1.0,
+    )
+    score_help: float = par(0.15, "grant score bonus for a supported NGO", "assumption", lo=0.0, hi=10.0)
+    effectiveness: float = par(
+        1.0,
+        "share of support work that is real rather than nominal",
+        "BRIEF s.4: subordinate model reports formally",
+        lo=0.0,
+        hi=1.0,
+    )
+    motivation: float = par(
+        1.0, "staff motivation multiplier on capacity", "BRIEF s.4: subordinate staff not interested", lo=0.0, hi=1.0
+    )
+    single_domain: bool = par(False, "on/off", "BRIEF s.4: subordinate model focuses on one target group")
+    specialist_turnover: float = par(
+        0.0,
+        "probability/month the person carrying the centre leaves (ties go with them)",
+        "BRIEF s.4: administrative model rests on one person",
+        lo=0.0,
+        hi=1.0,
+    )
+    personal_brokerage: float = par(
+        0.0,
+        "weight of the centre's trust in an NGO on the municipality's decisions",
+        "BRIEF s.4: administrative specialist mobilises NGOs through personal ties",
+        lo=0.0,
+        hi=1.0,
+    )
+    funding_municipal: float = par(
+        0.0,
+        "roubles/year from the municipal assignment",
+        "BRIEF s.4: subordinate model has stable funding",
+        lo=0.0,
+    )
+    funding_grant_prob: float = par(
+        0.0,
+        "probability/year the centre wins a grant for its own work",
+        "BRIEF s.4: municipal RC funding is unstable",
+        lo=0.0,
+        hi=1.0,
+    )
+    funding_grant_size: float = par(1.2e6, "roubles per grant to the centre", "assumption", lo=0.0)
+    cost_per_staff: float = par(35_000.0, "roubles/month per staff member", "assumption: regional wage", lo=0.0)
+    practice_bank: bool = par(False, "on/off", "BRIEF s.4: municipal RC keeps a bank of practices")
+    practice_adoption: float = par(
+        0.05,
+        "probability/month a supported NGO adopts a practice from the bank (or from a tied adopter)",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    practice_productivity: float = par(
+        0.3,
+        "added services per staff (share) for an NGO using a proven practice",
+        "assumption",
+        lo=0.0,
+        hi=5.0,
+    )
+    outreach: float = par(
+        0.0,
+        "added probability/month that eligible families in the municipality learn of support",
+        "BRIEF s.4: municipal RC reaches small settlements",
+        lo=0.0,
+        hi=1.0,
+    )
+    friction: float = par(
+        0.0,
+        "broken-obligation evidence/month in the administration's tie to the centre per 10 supported NGOs",
+        "BRIEF s.4: possible competition with the administration",
+        lo=0.0,
+        hi=10.0,
+    )
+    programme_share: float = par(
+        0.0,
+        "share of the municipal support budget co-executed through the centre",
+        "BRIEF s.4: centre of public development co-executes municipal programmes",
+        lo=0.0,
+        hi=1.0,
+    )
+    charity_development: float = par(
+        0.0,
+        "added CSR motivation of businesses in the municipality",
+        "BRIEF s.4: develops charity",
+        lo=0.0,
+        hi=1.0,
+    )
+    bridging: float = par(
+        0.0,
+        "cross-sector ties the centre brokers per month",
+        "BRIEF s.4: unites sectors",
+        lo=0.0,
+        hi=100.0,
+    )
+    transform: bool = par(False, "on/off", "BRIEF s.4: 4-step transformation into a centre of public development")
+    transform_trust: float = par(
+        0.6,
+        "trust of the administration in the centre needed to become a strategic subject (step 1)",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    transform_ties: int = par(12, "ties of the centre needed for step 2", "assumption", lo=0, hi=10_000)
+    transform_income: float = par(
+        1.0e6,
+        "roubles/year raised in the territory needed for step 3",
+        "assumption",
+        lo=0.0,
+    )
+    transform_months: int = par(6, "months each step must hold before the next", "assumption", lo=1, hi=120)
+    network: bool = par(False, "on/off", "BRIEF s.4: network of resource centres (Ural)")
+    network_cost: float = par(
+        0.1,
+        "share of staff time spent on network coordination",
+        "BRIEF s.4: networks need coordination",
+        lo=0.0,
+        hi=1.0,
+    )
+    network_exit: float = par(
+        0.01,
+        "probability/month a centre leaves the network",
+        "BRIEF s.4: members strive for independence",
+        lo=0.0,
+        hi=1.0,
+    )
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    """Family-oriented cluster around a family resource centre (configs/cluster/)."""
+
+    enabled: bool = par(False, "on/off", "BRIEF s.5: policy lever")
+    launch_month: int = par(12, "month index the cluster starts (after its launch sequence)", "policy lever", lo=0, hi=1200)
+    joining_share: float = par(0.5, "share of family NGOs and businesses that join", "policy lever", lo=0.0, hi=1.0)
+    coordinator_staff: float = par(
+        3.0, "staff of the family resource centre", "policy lever; Kaluga plan: 5 staff", lo=0.0, hi=100.0
+    )
+    strategic_agreements: int = par(
+        3,
+        "long-term agreements the core coordinates per municipality with members",
+        "BRIEF s.5: strategic clustering",
+        lo=0,
+        hi=100,
+    )
+    agreement_months: int = par(36, "duration of a strategic agreement, months", "BRIEF s.5: long-term agreements", lo=1, hi=240)
+    local_coalitions: float = par(
+        0.5,
+        "short-lived coalitions/month per municipality",
+        "BRIEF s.5: local clustering",
+        lo=0.0,
+        hi=100.0,
+    )
+    coalition_months: int = par(4, "duration of a local coalition, months", "assumption", lo=1, hi=60)
+    quality_control: float = par(
+        0.5,
+        "share of a member's delivery shortfall closed by the core's quality control",
+        "BRIEF s.5: quality control",
+        lo=0.0,
+        hi=1.0,
+    )
+    hotline: bool = par(True, "on/off", "BRIEF s.5: one window tier 1 (hotline / call centre)")
+    hotline_awareness: float = par(
+        0.05,
+        "added probability/month that an eligible family learns of support",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    online_consultation: bool = par(True, "on/off", "BRIEF s.5: one window tier 2 (lawyers, psychologists online)")
+    consultation_apply: float = par(
+        0.25,
+        "added probability/month that an aware eligible family applies",
+        "assumption: paperwork help",
+        lo=0.0,
+        hi=1.0,
+    )
+    crisis_centre: bool = par(True, "on/off", "BRIEF s.5: one window tier 3 (crisis centre)")
+    crisis_capacity: float = par(
+        2.0,
+        "services/month per 1000 families, for families in difficulty or crisis",
+        "assumption",
+        lo=0.0,
+    )
+    routing: bool = par(
+        True,
+        "on/off",
+        "BRIEF s.5: one window routes a family to a provider with capacity in its municipality",
+    )
+    trust_programme: float = par(
+        0.5,
+        "intensity 0..1 of the trust-culture programme (code of honour, standards)",
+        "BRIEF s.5; policy lever",
+        lo=0.0,
+        hi=1.0,
+    )
+    sessions: tuple[int, ...] = par(
+        (12, 24, 36, 48),
+        "months of strategic sessions",
+        "BRIEF s.5 and concept VI.1: dated events",
+        lo=0,
+        hi=1200,
+    )
+    session_ties: float = par(
+        4.0,
+        "new cross-sector ties per participant at a strategic session",
+        "assumption",
+        lo=0.0,
+        hi=100.0,
+    )
+    session_proposals: float = par(
+        2.0,
+        "extra partnership proposals per municipality in a session month",
+        "assumption",
+        lo=0.0,
+        hi=100.0,
+    )
+    endowment: bool = par(False, "on/off", "BRIEF s.5: the centre can found an endowment")
+    endowment_seed: float = par(3.0e6, "roubles the region gives to found the centre's endowment", "275-FZ minimum", lo=0.0)
+    cost: float = par(150_000.0, "roubles/month the region pays the family resource centre", "assumption", lo=0.0)
+
+
 @dataclass(frozen=True)
 class ScenarioParams:
     """Policy levers of a scenario (configs/scenario/)."""
@@ -448,6 +703,8 @@ class Config:
     partnership: PartnershipParams = field(default_factory=PartnershipParams)
     finance: FinanceParams = field(default_factory=FinanceParams)
     scenario: ScenarioParams = field(default_factory=ScenarioParams)
+    rc_model: RCParams = field(default_factory=RCParams)
+    cluster: ClusterParams = field(default_factory=ClusterParams)
     output: OutputParams = field(default_factory=OutputParams)
 
 

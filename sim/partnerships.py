@@ -24,9 +24,10 @@ import numpy as np
 FORMS: tuple[str, ...] = ("gov_business", "business_ngo", "gov_ngo", "trilateral")
 """Partnership forms, in code order."""
 
-MECHANISMS: tuple[str, ...] = ("negotiated", "competitive")
-"""Formation mechanisms: procedural/negotiation (proposal and acceptance) and
-competitive (a grant award makes a gov-NGO project)."""
+MECHANISMS: tuple[str, ...] = ("negotiated", "competitive", "cluster_strategic", "cluster_local")
+"""Formation mechanisms: procedural/negotiation (proposal and acceptance),
+competitive (a grant award makes a gov-NGO project), and the cluster's
+strategic agreements and local coalitions (organisational-structural)."""
 
 FORM_OF_MEMBERS = np.array([-1, -1, -1, 1, -1, 2, 0, 3], dtype=np.int8)
 """Form code by presence bits gov*4 + business*2 + NGO (-1: fewer than two members)."""

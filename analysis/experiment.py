@@ -1,0 +1,333 @@
+"""Run a comparison experiment (arms x seeds) and summarise it with confidence intervals.
+
+An experiment is a YAML file in ``experiments/``::
+
+    name: rc_models
+    question: ...
+    steps: 60
+    seeds: 20
+    base: [region=small]            # overrides shared by all arms
+    arms:
+      none: [rc_model=none]
+      administrative: [rc_model=administrative]
+
+Each arm's overrides are composed with Hydra exactly as on the command line
+(``sim-run <base> <arm overrides>``) and validated; every arm runs the same
+seeds (common random numbers). Usage::
+
+    sim-experiment experiments/rc_models.yaml [--seeds 20] [--jobs 2] [--out DIR]
+
+Outputs in ``DIR`` (default ``experiments/<name>/results``): ``runs.parquet``
+(one row per arm, seed and month), ``outcomes.parquet`` (one row per arm and
+seed), ``comparison.csv`` and ``comparison.md`` (mean and 95% CI per arm),
+``curves.png`` (outcome curves with 95% bands) and ``money.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import stats
+
+from sim.params import Config, ConfigError, build_config, replace
+from sim.partnerships import FORMS
+from sim.trust import TRUST_SECTOR_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+OUTCOMES: dict[str, str] = {
+    "wellbeing": "family wellbeing, mean of the last 12 months (0..1)",
+    "reached_in_difficulty": "share of families in difficulty or crisis served within 12 months, last 12 months",
+    "share_crisis": "share of families in crisis, last 12 months",
+    "ngo_survival": "share of the initial NGOs alive at the end",
+    "ngo_income_cv": "median coefficient of variation of an NGO's monthly income (lower = more stable)",
+    **{f"partnerships_{f}": f"{f.replace('_', '-')} partnerships formed over the run" for f in FORMS},
+    **{
+        f"trust_{a}_{b}": f"mean personal trust {a} -> {b} at the end"
+        for a in TRUST_SECTOR_NAMES
+        for b in TRUST_SECTOR_NAMES
+        if a != b
+    },
+    "money_grants": "grants (regional + federal), mln roubles over the run",
+    "money_social_order": "social-order payments, mln roubles over the run",
+    "money_donations": "business and citizens' donations, mln roubles over the run",
+    "money_partnerships": "partnership money from government and business, mln roubles over the run",
+    "money_subsidies": "municipal subsidies, mln roubles over the run",
+    "money_endowment_payout": "endowment income paid to NGOs, mln roubles over the run",
+    "money_centres": "money to and through resource centres and the cluster core, mln roubles over the run",
+}
+"""Outcomes of the comparison table, with their meaning."""
+
+CURVES = ("wellbeing_mean", "reached_in_difficulty", "ngos_alive", "trust_ngo_gov")
+
+MONEY = {
+    "money_grants": ("grant_regional", "grant_federal"),
+    "money_social_order": ("social_order",),
+    "money_donations": ("donation_business", "donation_citizens"),
+    "money_partnerships": ("partnership_gov", "partnership_business"),
+    "money_subsidies": ("subsidy",),
+    "money_endowment_payout": ("endowment_payout",),
+    "money_centres": ("rc_funding", "rc_grant", "rc_programme", "cluster_funding"),
+}
+
+
+@dataclass
+class Experiment:
+    """A parsed experiment file."""
+
+    name: str
+    question: str
+    steps: int
+    seeds: int
+    base: list[str]
+    arms: dict[str, list[str]]
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and check an experiment file.
+
+    Raises:
+        ConfigError: One line naming the bad key and what is allowed.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read experiment {path}: {str(e).splitlines()[0]}") from None
+    allowed = {"name", "question", "design", "steps", "seeds", "base", "arms"}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: an experiment must be a mapping with keys {', '.join(sorted(allowed))}")
+    unknown = set(data) - allowed
+    if unknown:
+        raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}': allowed keys {', '.join(sorted(allowed))}")
+    arms = data.get("arms")
+    if not isinstance(arms, dict) or not arms:
+        raise ConfigError(f"{path}: 'arms' must map arm names to lists of overrides")
+    for k, v in arms.items():
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"{path}: arms.{k} must be a list of overrides like rc_model=administrative")
+    seeds, steps = data.get("seeds", 20), data.get("steps", 60)
+    if not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"{path}: seeds={seeds!r} must be a positive integer")
+    if not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"{path}: steps={steps!r} must be a positive integer")
+    return Experiment(
+        name=str(data.get("name", path.stem)),
+        question=str(data.get("question", "")),
+        steps=steps,
+        seeds=seeds,
+        base=list(data.get("base", [])),
+        arms={str(k): list(v) for k, v in arms.items()},
+    )
+
+
+def compose(overrides: list[str]) -> Config:
+    """Compose ``configs/config.yaml`` with command-line style overrides and validate it."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    from sim.cli import CONFIG_DIR, _check_key, config_groups
+
+    groups = config_groups()
+    for ov in overrides:
+        key, _, value = ov.partition("=")
+        _check_key(key, value, groups)
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as e:
+        raise ConfigError(str(e).strip().splitlines()[0]) from None
+    data = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(data, dict)
+    data.pop("hydra", None)
+    return build_config(data)  # type: ignore[arg-type]
+
+
+def arm_configs(exp: Experiment) -> dict[str, Config]:
+    """Validated config of every arm (steps from the experiment, no plots)."""
+    out = {}
+    for arm, ovs in exp.arms.items():
+        cfg = compose(exp.base + ovs)
+        out[arm] = replace(cfg, **{"steps": exp.steps, "output.plots": False})
+    return out
+
+
+def run_one(cfg: Config, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Run one seed of one arm; return its time series and its outcomes."""
+    from sim.model import run_model
+
+    model = run_model(replace(cfg, seed=seed))
+    ts = model.timeseries()
+    last = ts.tail(12)
+    out: dict[str, float] = {
+        "wellbeing": float(last["wellbeing_mean"].mean()),
+        "reached_in_difficulty": float(last["reached_in_difficulty"].mean()),
+        "share_crisis": float(last["share_crisis"].mean()),
+        "ngo_survival": model.ngo_survival(),
+        "ngo_income_cv": model.ngo_income_cv(),
+    }
+    log = model.partnership_log()
+    counts = log["form"].value_counts()
+    for f in FORMS:
+        out[f"partnerships_{f}"] = float(counts.get(f, 0))
+    end = ts.iloc[-1]
+    for a in TRUST_SECTOR_NAMES:
+        for b in TRUST_SECTOR_NAMES:
+            if a != b:
+                out[f"trust_{a}_{b}"] = float(end[f"trust_{a}_{b}"])
+    for name, channels in MONEY.items():
+        out[name] = float(sum(ts[f"flow_{c}"].sum() for c in channels)) / 1e6
+    return ts, out
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of the mean."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(v.mean())
+    if v.size < 2:
+        return m, m, m
+    h = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return m, m - h, m + h
+
+
+def comparison_table(outcomes: pd.DataFrame, arms: list[str]) -> pd.DataFrame:
+    """One row per outcome and arm: mean, 95% CI low and high, n."""
+    rows = []
+    for key in OUTCOMES:
+        for arm in arms:
+            v = outcomes.loc[outcomes["arm"] == arm, key].to_numpy()
+            m, lo, hi = mean_ci(v)
+            rows.append({"outcome": key, "arm": arm, "mean": m, "ci_low": lo, "ci_high": hi, "n": int(np.isfinite(v).sum())})
+    return pd.DataFrame(rows)
+
+
+def table_markdown(table: pd.DataFrame, arms: list[str]) -> str:
+    """The comparison as a markdown table: outcomes as rows, arms as columns, ``mean [low, high]``."""
+
+    def fmt(x: float) -> str:
+        return "nan" if not np.isfinite(x) else (f"{x:.3f}" if abs(x) < 100 else f"{x:.0f}")
+
+    head = "| outcome | " + " | ".join(arms) + " |\n|---|" + "---|" * len(arms) + "\n"
+    lines = []
+    for key in OUTCOMES:
+        cells = []
+        for arm in arms:
+            r = table[(table["outcome"] == key) & (table["arm"] == arm)].iloc[0]
+            cells.append(f"{fmt(r['mean'])} [{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]")
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return head + "\n".join(lines) + "\n"
+
+
+def plot_curves(runs: pd.DataFrame, arms: list[str], path: Path) -> None:
+    """Outcome curves per arm with 95% bands across seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
+    colours = plt.get_cmap("tab10")
+    for ax, col in zip(axes.ravel(), CURVES, strict=True):
+        for k, arm in enumerate(arms):
+            g = runs[runs["arm"] == arm].groupby("step")[col]
+            m, s, n = g.mean(), g.std(ddof=1), g.count()
+            h = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * s / np.sqrt(n)
+            ax.plot(m.index, m.values, color=colours(k % 10), label=arm, lw=1.5)
+            ax.fill_between(m.index, (m - h).values, (m + h).values, color=colours(k % 10), alpha=0.2, lw=0)
+        ax.set_title(col.replace("_", " "))
+        ax.set_xlabel("month")
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    fig.savefig(path.with_suffix(".svg"))
+    plt.close(fig)
+
+
+def plot_money(outcomes: pd.DataFrame, arms: list[str], path: Path) -> None:
+    """Money by channel per arm (mean over seeds), stacked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = list(MONEY)
+    means = outcomes.groupby("arm")[keys].mean().reindex(arms)
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(arms) + 3), 4))
+    means.plot(kind="bar", stacked=True, ax=ax, colormap="tab20", width=0.8)
+    ax.set(title="Money by channel over the run (mean of seeds)", ylabel="mln roubles", xlabel="")
+    ax.legend(fontsize=7, bbox_to_anchor=(1.01, 1), loc="upper left")
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _job(arm: str, cfg: Config, seed: int) -> tuple[str, int, pd.DataFrame, dict[str, Any]]:
+    ts, out = run_one(cfg, seed)
+    return arm, seed, ts, out
+
+
+def run_experiment(exp: Experiment, seeds: int | None = None, jobs: int = 2, out: Path | None = None) -> pd.DataFrame:
+    """Run every arm over the same seeds and write the results.
+
+    Returns:
+        The comparison table.
+    """
+    from joblib import Parallel, delayed
+
+    n = seeds or exp.seeds
+    cfgs = arm_configs(exp)
+    arms = list(exp.arms)
+    out = out or ROOT / "experiments" / exp.name / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    results = Parallel(n_jobs=jobs)(delayed(_job)(arm, cfgs[arm], seed) for arm in arms for seed in range(1, n + 1))
+    runs = pd.concat([ts.assign(arm=arm, seed=seed) for arm, seed, ts, _ in results], ignore_index=True)
+    outcomes = pd.DataFrame([{"arm": arm, "seed": seed, **o} for arm, seed, _, o in results])
+    table = comparison_table(outcomes, arms)
+    runs.to_parquet(out / "runs.parquet", index=False)
+    outcomes.to_parquet(out / "outcomes.parquet", index=False)
+    table.to_csv(out / "comparison.csv", index=False)
+    legend = "\n".join(f"- `{k}`: {v}" for k, v in OUTCOMES.items())
+    (out / "comparison.md").write_text(
+        f"# {exp.name}: mean [95% CI] over {n} seeds, {exp.steps} months\n\n{table_markdown(table, arms)}\n{legend}\n"
+    )
+    plot_curves(runs, arms, out / "curves.png")
+    plot_money(outcomes, arms, out / "money.png")
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``sim-experiment``."""
+    ap = argparse.ArgumentParser(prog="sim-experiment", description="Run a comparison experiment (arms x seeds).")
+    ap.add_argument("experiment", help="experiment YAML file, e.g. experiments/rc_models.yaml")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per arm (default: the file's)")
+    ap.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
+    ap.add_argument("--out", type=Path, default=None, help="output directory")
+    args = ap.parse_args(argv)
+    try:
+        if args.seeds is not None and args.seeds < 1:
+            raise ConfigError(f"--seeds={args.seeds}: allowed a positive integer")
+        exp = load_experiment(args.experiment)
+        arm_configs(exp)  # validate every arm before running anything
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    table = run_experiment(exp, args.seeds, args.jobs, args.out)
+    print(table_markdown(table, list(exp.arms)))
+
+
+if __name__ == "__main__":
+    main()

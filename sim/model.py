@@ -380,6 +380,10 @@ class CrossSectorModel(mesa.Model):
                 led.transfer("budget_municipal", munis, self.ext["municipal_treasury"], left_m)
                 self._step_counts["budget_unspent"] = left + float(left_m.sum())
             reg = (rp.regional_grant_budget * sc.grant_budget_scale) + rp.social_order_budget * sc.social_order_scale
+            cl = self.cfg.cluster
+            if cl.enabled:  # the regional decree gives the family resource centre a budget line
+                months = sum(1 for mo in range(self.t, self.t + 12) if mo >= cl.launch_month)
+                reg += cl.cost * months
             led.transfer("budget_regional", self.ext["regional_treasury"], self.region, reg)
             state_inst = rp.state_institution_capacity * self.families_per_muni / 1000.0 * self.cfg.finance.unit_price * 12
             rc_assignment = self.rc.annual_funding() if hasattr(self, "rc") else 0.0

@@ -888,8 +888,7 @@ class CrossSectorModel(mesa.Model):
         dies = ((self.ngo_neg_months[slots] >= op.insolvency_months) & (led.balance[orgs] < 0)) | (
             (self.ngo_volunteers[slots] < 1.0) & (self.ngo_staff[slots] == 0)
         )
-        for slot in slots[dies].tolist():
-            self._kill_ngo(slot)
+        self._kill_ngos(slots[dies])
         # births
         births = rng.poisson(op.ngo_birth_rate * self.n_muni)
         free = np.flatnonzero(~self.ngo_alive & (self.ngo_born < 0))
@@ -904,29 +903,28 @@ class CrossSectorModel(mesa.Model):
                 self._make_agent(ag.NGO, self.ngo0 + slot)
             self._step_counts["ngo_births"] += births
 
-    def _kill_ngo(self, slot: int) -> None:
+    def _kill_ngos(self, slots: np.ndarray) -> None:
+        """Close NGOs: balances are liquidated (debts written off by creditors), ties and agents removed."""
+        if slots.size == 0:
+            return
         led = self.ledger
-        org = self.ngo0 + slot
-        bal = led.balance[org]
-        if bal > 0:
-            led.transfer("liquidation", org, self.ext["liquidation"], bal)
-        elif bal < 0:
-            led.transfer("liquidation", self.ext["liquidation"], org, -bal)  # creditors write off the debt
-        for acc in (self.cap0 + slot, self.res0 + slot):
-            b = led.balance[acc]
-            if b > 0:
-                led.transfer("liquidation", acc, self.ext["liquidation"], b)
-            elif b < 0:
-                led.transfer("liquidation", self.ext["liquidation"], acc, -b)
-        self.alive[org] = False
+        liq = self.ext["liquidation"]
+        for accounts in (self.ngo0 + slots, self.cap0 + slots, self.res0 + slots):
+            bal = led.balance[accounts]
+            pos, neg = bal > 0, bal < 0
+            led.transfer("liquidation", accounts[pos], liq, bal[pos])
+            led.transfer("liquidation", liq, accounts[neg], -bal[neg])  # creditors write off the debt
+        orgs = self.ngo0 + slots
+        self.alive[orgs] = False
         self._ngo_version += 1
-        self.ngo_died[slot] = self.t
-        self.ngo_endow_state[slot] = 0
-        self.trust.remove_org(org)
-        agent = self.org_agent.pop(org, None)
-        if agent is not None:
-            agent.remove()
-        self._step_counts["ngo_deaths"] += 1
+        self.ngo_died[slots] = self.t
+        self.ngo_endow_state[slots] = 0
+        self.trust.remove_org(orgs)
+        for org in orgs.tolist():
+            agent = self.org_agent.pop(org, None)
+            if agent is not None:
+                agent.remove()
+        self._step_counts["ngo_deaths"] += slots.size
 
     # ---------------------------------------------- 12. partnership dissolution
     def _dissolve_partnerships(self) -> None:

@@ -587,6 +587,13 @@ class ClusterParams:
     coordinator_staff: float = par(
         3.0, "staff of the family resource centre", "policy lever; Kaluga plan: 5 staff", lo=0.0, hi=100.0
     )
+    training: float = par(
+        0.01,
+        "capacity gain/month of main-zone NGOs (share of the gap to 1) from training by the core and universities",
+        "BRIEF s.5: accompanying zone (universities, colleges) - training, methods",
+        lo=0.0,
+        hi=1.0,
+    )
     strategic_agreements: int = par(
         3,
         "long-term agreements the core coordinates per municipality with members",

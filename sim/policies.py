@@ -321,6 +321,9 @@ class Cluster:
         pay = min(p.cost, max(led.balance[mdl.region] - mdl._social_order_left, 0.0))
         led.transfer("cluster_funding", mdl.region, self.core, pay)
         mdl.ngo_income_month[self.core - mdl.ngo0] += pay
+        # accompanying zone: the core, with universities and colleges, trains main-zone NGOs
+        main = np.flatnonzero(self.zone[mdl.ngo0 :] == ZONES.index("main"))
+        mdl.ngo_capacity[main] += p.training * (1.0 - mdl.ngo_capacity[main])
         rng = mdl.streams["cluster"]
         if mdl.t in p.sessions:
             self._session(rng)

@@ -320,3 +320,13 @@ def test_bad_experiment_files_are_rejected(tmp_path):
     bad.write_text("name: x\nseeds: 0\narms: {a: []}\n")
     with pytest.raises(ConfigError, match="seeds"):
         load_experiment(bad)
+
+
+def test_cluster_training_raises_main_zone_capacity():
+    lo = CrossSectorModel(cl_cfg(**{"cluster.training": 0.0}))
+    hi = CrossSectorModel(cl_cfg(**{"cluster.training": 0.2}))
+    for _ in range(12):
+        lo.step()
+        hi.step()
+    main = np.flatnonzero(hi.cluster.zone[hi.ngo0 :] == 2)
+    assert main.size and (hi.ngo_capacity[main] > lo.ngo_capacity[main]).all()

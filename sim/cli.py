@@ -9,8 +9,13 @@ anything is written.
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
+import os
 import sys
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +23,13 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.params import Config, ConfigError, build_config, iter_parameters
-from sim.run import PROJECT_ROOT, run
+from sim.hydra_callbacks import FAILED, FAILURES
+from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
+from sim.run import COMPLETED, PROJECT_ROOT, run
 
 CONFIG_DIR = PROJECT_ROOT / "configs"
+if str(PROJECT_ROOT) not in sys.path:  # Hydra finds the project's sweeper in PROJECT_ROOT/hydra_plugins
+    sys.path.insert(0, str(PROJECT_ROOT))
 EXIT_CONFIG_ERROR = 2
 
 
@@ -43,7 +51,7 @@ def _allowed_children(prefix: str) -> list[str]:
 
 def _check_key(key: str, value: str | None, groups: dict[str, list[str]]) -> None:
     key = key.lstrip("+~")
-    if key.startswith("hydra.") or key == "hydra":
+    if key == "hydra" or key.startswith(("hydra.", "hydra/")):
         return
     if key in groups:
         if value is not None and value not in groups[key]:
@@ -89,18 +97,35 @@ def _variants(overrides: list[str]) -> list[list[str]]:
     return variants
 
 
-def prevalidate(argv: list[str]) -> None:
+def prevalidate(argv: list[str]) -> int:
     """Check command-line overrides and the composed config; raise ConfigError.
 
     Args:
         argv: Command-line arguments (Hydra flags are skipped).
+
+    Returns:
+        The number of jobs the overrides describe (product of sweep lengths).
     """
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
     overrides = [a for a in argv if not a.startswith("-") and "=" in a]
-    flags_with_value = {"-cn", "--config-name", "-cp", "--config-path", "-cd", "--config-dir", "--info", "-i"}
+    flags_with_value = {
+        "-cn",
+        "--config-name",
+        "-cp",
+        "--config-path",
+        "-cd",
+        "--config-dir",
+        "--info",
+        "-i",
+        "--cfg",
+        "-c",
+        "--package",
+        "-p",
+        "--experimental-rerun",
+    }
     plain = [
         a
         for i, a in enumerate(argv)
@@ -113,16 +138,62 @@ def prevalidate(argv: list[str]) -> None:
         variants = _variants(overrides)
     except HydraException as e:
         raise ConfigError(f"cannot parse overrides: {str(e).splitlines()[0]}") from None
+    # compose once per combination of config-group choices; check other values on the composed dict
+    composed_by_groups: dict[tuple[str, ...], dict[str, Any]] = {}
     for var in variants:
         for ov in var:
             key, _, value = ov.partition("=")
             _check_key(key, value, groups)
-        try:
-            with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-                composed = compose(config_name="config", overrides=[o for o in var if not o.lstrip("+~").startswith("hydra")])
-        except (HydraException, OmegaConfBaseException) as e:
-            raise ConfigError(str(e).strip().splitlines()[0]) from None
-        build_config(_to_dict(composed))
+        plain = [o for o in var if not o.lstrip("+~").startswith("hydra")]
+        group_ovs = tuple(o for o in plain if o.partition("=")[0].lstrip("+~") in groups)
+        if group_ovs not in composed_by_groups:
+            try:
+                with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+                    composed = compose(config_name="config", overrides=list(group_ovs))
+            except (HydraException, OmegaConfBaseException) as e:
+                raise ConfigError(str(e).strip().splitlines()[0]) from None
+            composed_by_groups[group_ovs] = _to_dict(composed)
+        data = copy.deepcopy(composed_by_groups[group_ovs])
+        for ov in plain:
+            key, _, value = ov.partition("=")
+            key = key.lstrip("+~")
+            if key in groups:
+                continue
+            _set_dotted(data, key, _parse_override_value(key, value))
+        build_config(data)
+    return _n_jobs(overrides)
+
+
+def _n_jobs(overrides: list[str]) -> int:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    n = 1
+    for ov in OverridesParser.create().parse_overrides(overrides):
+        if ov.is_sweep_override():
+            n *= len(list(ov.sweep_string_iterator()))
+    return n
+
+
+def _parse_override_value(key: str, value: str) -> Any:
+    """Parse one override value with Hydra's grammar (``1e6``, ``[1,2]``, ``true``, quoted strings)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        ov = OverridesParser.create().parse_override(f"{key}={value}")
+    except HydraException as e:
+        raise ConfigError(f"cannot parse {key}={value}: {str(e).splitlines()[0]}") from None
+    return ov.value()
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    node = data
+    *parents, leaf = key.split(".")
+    for p in parents:
+        node = node.setdefault(p, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"unknown key '{key}': '{p}' is not a group of parameters")
+    node[leaf] = value
 
 
 def _to_dict(cfg: DictConfig) -> dict[str, Any]:
@@ -134,33 +205,69 @@ def _to_dict(cfg: DictConfig) -> dict[str, Any]:
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def hydra_entry(dcfg: DictConfig) -> None:
-    """Hydra task: validate, then run into Hydra's output directory."""
+    """Hydra task: validate, skip if already complete, run into Hydra's output directory.
+
+    A job whose directory holds ``COMPLETED`` with the same configuration is
+    skipped, so re-running an interrupted sweep with the same
+    ``hydra.sweep.dir`` resumes it. In a multirun, a job that raises is
+    recorded in ``FAILED.json`` (overrides, error, traceback) and the other
+    jobs go on; the sweep ends with a list of failures and exit code 1.
+    """
+    from hydra.types import RunMode
+
     try:
         cfg = build_config(_to_dict(dcfg))
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
-    outdir = Path(HydraConfig.get().runtime.output_dir)
-    overrides = list(HydraConfig.get().overrides.task)
-    model = run(cfg, outdir, overrides)
-    logging.getLogger("sim").info(
+    hc = HydraConfig.get()
+    outdir = Path(hc.runtime.output_dir)
+    overrides = list(hc.overrides.task)
+    log = logging.getLogger("sim")
+    if is_complete(outdir, cfg):
+        log.info("already complete, skipped: %s (%s)", " ".join(overrides), outdir)
+        return
+    (outdir / FAILED).unlink(missing_ok=True)
+    try:
+        model = run(cfg, outdir, overrides)
+    except Exception as e:  # noqa: BLE001 - a sweep records the failure and goes on
+        if hc.mode != RunMode.MULTIRUN:
+            raise
+        info = {"overrides": overrides, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
+        (outdir / FAILED).write_text(json.dumps(info, indent=2))
+        log.error("job failed: %s -> %s", " ".join(overrides), info["error"])
+        return
+    summary = model.summary()
+    log.info(
         "finished %d months, seed %d: wellbeing %.3f, NGOs alive %d -> %s",
-        cfg.steps,
-        cfg.seed,
-        model.summary()["wellbeing_mean"],
-        model.summary()["ngos_alive"],
-        outdir,
-    )
+        cfg.steps, cfg.seed, summary["wellbeing_mean"], summary["ngos_alive"], outdir,
+    )  # fmt: skip
+
+
+def is_complete(outdir: Path, cfg: Config) -> bool:
+    """Whether ``outdir`` holds a finished run of exactly this configuration."""
+    if not (outdir / COMPLETED).exists():
+        return False
+    try:
+        manifest = json.loads((outdir / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return manifest.get("config") == config_to_dict(cfg)
 
 
 def main() -> None:
     """Entry point of ``sim-run``."""
     try:
-        prevalidate(sys.argv[1:])
+        total = prevalidate(sys.argv[1:])
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
+    os.environ["SIM_SWEEP_TOTAL"] = str(total)
+    os.environ["SIM_SWEEP_T0"] = str(time.time())
     hydra_entry()
+    if FAILURES:
+        print(f"{len(FAILURES)} job(s) failed; see failures.json in the sweep directory", file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

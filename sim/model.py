@@ -1079,6 +1079,29 @@ class CrossSectorModel(mesa.Model):
         initial = self.ngo_born == 0
         return float((self.ngo_alive & initial).sum() / max(initial.sum(), 1))
 
+    def network_table(self) -> pd.DataFrame:
+        """Active ties at the end: source, target, their sectors and municipalities, trust."""
+        tr = self.trust
+        k = np.flatnonzero(tr.active[: tr.n])
+        src, dst = tr.src[k], tr.dst[k]
+        return pd.DataFrame(
+            {
+                "src": src.astype(np.int32),
+                "dst": dst.astype(np.int32),
+                "src_sector": pd.Categorical.from_codes(self.sector[src], categories=list(ag.SECTORS)),
+                "dst_sector": pd.Categorical.from_codes(self.sector[dst], categories=list(ag.SECTORS)),
+                "src_municipality": self.org_municipality[src],
+                "dst_municipality": self.org_municipality[dst],
+                "trust": tr.trust(k),
+            }
+        )
+
+    def outcomes(self) -> dict[str, float]:
+        """End-of-run outcomes used by experiments, sweeps and sensitivity analysis."""
+        from sim.outcomes import outcomes
+
+        return outcomes(self)
+
     def summary(self) -> dict[str, Any]:
         """Final-state summary used by the regression baseline."""
         ts = self.timeseries()

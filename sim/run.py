@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
+import resource
 import subprocess
 import time
 from importlib import metadata
@@ -20,7 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 COMPLETED = "COMPLETED"
 """Marker file written last; a run directory without it is incomplete."""
 
-TABLES = ("timeseries", "flows", "accounts", "partnerships")
+TABLES = ("timeseries", "flows", "accounts", "partnerships", "network")
 
 
 def _versions() -> dict[str, str]:
@@ -33,6 +35,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=1)
 def git_commit() -> str:
     """Current git commit of the project (with ``-dirty`` if modified), or ``unknown``."""
     try:
@@ -66,9 +69,11 @@ def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> 
 
     Writes ``timeseries.parquet``, ``flows.parquet`` (the flow ledger),
     ``accounts.parquet`` (account labels and final balances),
-    ``partnerships.parquet`` (partnership log), ``manifest.json`` (config,
-    seed, versions, git commit) and, if ``cfg.output.plots``, PNG plots in
-    ``plots/``. ``COMPLETED`` is written last.
+    ``partnerships.parquet`` (partnership log), ``network.parquet`` (active
+    ties with trust at the end), ``manifest.json`` (config, seed, versions,
+    git commit, outcomes, peak memory) and, if ``cfg.output.plots``, PNG
+    plots in ``plots/``. Every file is written atomically; ``COMPLETED`` is
+    written last.
 
     Args:
         cfg: Validated configuration.
@@ -90,6 +95,7 @@ def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> 
     write_parquet(model.flows(), out / "flows.parquet")
     write_parquet(model.account_table(), out / "accounts.parquet")
     write_parquet(model.partnership_log(), out / "partnerships.parquet")
+    write_parquet(model.network_table(), out / "network.parquet")
     manifest = {
         "config": config_to_dict(cfg),
         "seed": cfg.seed,
@@ -100,6 +106,8 @@ def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> 
         "steps": cfg.steps,
         "wall_seconds": round(wall, 3),
         "summary": model.summary(),
+        "outcomes": model.outcomes(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
     }
     write_json(manifest, out / "manifest.json")
     if cfg.output.plots:

@@ -1,0 +1,69 @@
+"""End-of-run outcomes of a model, shared by experiments, sweeps and sensitivity analysis."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.partnerships import FORMS
+from sim.trust import TRUST_SECTOR_NAMES
+
+if TYPE_CHECKING:
+    from sim.model import CrossSectorModel
+
+OUTCOMES: dict[str, str] = {
+    "wellbeing": "family wellbeing, mean of the last 12 months (0..1)",
+    "reached_in_difficulty": "share of families in difficulty or crisis served within 12 months, last 12 months",
+    "share_crisis": "share of families in crisis, last 12 months",
+    "ngo_survival": "share of the initial NGOs alive at the end",
+    "ngo_income_cv": "median coefficient of variation of an NGO's monthly income (lower = more stable)",
+    **{f"partnerships_{f}": f"{f.replace('_', '-')} partnerships formed over the run" for f in FORMS},
+    **{
+        f"trust_{a}_{b}": f"mean personal trust {a} -> {b} at the end"
+        for a in TRUST_SECTOR_NAMES
+        for b in TRUST_SECTOR_NAMES
+        if a != b
+    },
+    "money_grants": "grants (regional + federal), mln roubles over the run",
+    "money_social_order": "social-order payments, mln roubles over the run",
+    "money_donations": "business and citizens' donations, mln roubles over the run",
+    "money_partnerships": "partnership money from government and business, mln roubles over the run",
+    "money_subsidies": "municipal subsidies, mln roubles over the run",
+    "money_endowment_payout": "endowment income paid to NGOs, mln roubles over the run",
+    "money_centres": "money to and through resource centres and the cluster core, mln roubles over the run",
+}
+"""Outcome name -> meaning."""
+
+MONEY: dict[str, tuple[str, ...]] = {
+    "money_grants": ("grant_regional", "grant_federal"),
+    "money_social_order": ("social_order",),
+    "money_donations": ("donation_business", "donation_citizens"),
+    "money_partnerships": ("partnership_gov", "partnership_business"),
+    "money_subsidies": ("subsidy",),
+    "money_endowment_payout": ("endowment_payout",),
+    "money_centres": ("rc_funding", "rc_grant", "rc_programme", "cluster_funding"),
+}
+"""Money outcome -> ledger channels it sums."""
+
+
+def outcomes(model: CrossSectorModel) -> dict[str, float]:
+    """Compute :data:`OUTCOMES` for a finished model."""
+    ts = model.timeseries()
+    last = ts.tail(12)
+    out: dict[str, float] = {
+        "wellbeing": float(last["wellbeing_mean"].mean()),
+        "reached_in_difficulty": float(last["reached_in_difficulty"].mean()),
+        "share_crisis": float(last["share_crisis"].mean()),
+        "ngo_survival": model.ngo_survival(),
+        "ngo_income_cv": model.ngo_income_cv(),
+    }
+    counts = model.partnership_log()["form"].value_counts()
+    for f in FORMS:
+        out[f"partnerships_{f}"] = float(counts.get(f, 0))
+    end = ts.iloc[-1]
+    for a in TRUST_SECTOR_NAMES:
+        for b in TRUST_SECTOR_NAMES:
+            if a != b:
+                out[f"trust_{a}_{b}"] = float(end[f"trust_{a}_{b}"])
+    for name, channels in MONEY.items():
+        out[name] = float(sum(ts[f"flow_{c}"].sum() for c in channels)) / 1e6
+    return out

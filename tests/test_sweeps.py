@@ -1,0 +1,156 @@
+"""Sweeps: launcher equivalence, resume after a killed sweep, failures, collection, sensitivity."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.sensitivity import load_spec, morris, prim, sobol
+from analysis.sweep import collect, plot_sweep
+from sim.params import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ["steps=8", "output.plots=false", "region.families=1000"]
+
+
+def sweep(out: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", *SMALL, *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+def tables(job: Path) -> dict[str, bytes]:
+    return {t: (job / f"{t}.parquet").read_bytes() for t in ("timeseries", "flows", "partnerships")}
+
+
+def test_same_seeds_same_results_whatever_the_launcher(tmp_path):
+    basic = sweep(tmp_path / "basic", "seed=1,2,3", "rc_model=none,municipal_rc")
+    assert basic.returncode == 0, basic.stderr
+    joblib = sweep(tmp_path / "joblib", "seed=1,2,3", "rc_model=none,municipal_rc", "hydra/launcher=joblib",
+                   "hydra.launcher.n_jobs=2")  # fmt: skip
+    assert joblib.returncode == 0, joblib.stderr
+    jobs = sorted(p.name for p in (tmp_path / "basic").iterdir() if p.is_dir())
+    assert len(jobs) == 6
+    for j in jobs:
+        assert tables(tmp_path / "basic" / j) == tables(tmp_path / "joblib" / j)
+    assert "6/6 done" in joblib.stderr + joblib.stdout
+
+
+def test_resume_after_a_killed_sweep(tmp_path):
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", "steps=60", "output.plots=false", "seed=1,2,3,4"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "0" / "COMPLETED").exists():
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # killed in the middle of the sweep
+    proc.wait()
+    assert (out / "0" / "COMPLETED").exists()
+    done_before = {p.parent.name for p in out.glob("*/COMPLETED")}
+    assert len(done_before) < 4
+    first = (out / "0" / "timeseries.parquet").stat().st_mtime_ns
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    log = r.stderr + r.stdout
+    skipped = [line for line in log.splitlines() if "already complete, skipped" in line]
+    assert len(skipped) == len(done_before)
+    for j in done_before:
+        assert any(f"seed={int(j) + 1} " in line for line in skipped)
+    assert (out / "0" / "timeseries.parquet").stat().st_mtime_ns == first  # not redone
+    assert {p.parent.name for p in out.glob("*/COMPLETED")} == {"0", "1", "2", "3"}
+    assert not list(out.glob("*/*.tmp"))  # no half-written table left behind
+    # a finished job is identical to one run in one go
+    fresh_cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "-m",
+        f"hydra.sweep.dir={tmp_path / 'fresh'}",
+        "steps=60",
+        "output.plots=false",
+        "seed=4",
+    ]
+    assert subprocess.run(fresh_cmd, cwd=ROOT, capture_output=True, timeout=600).returncode == 0
+    assert (out / "3" / "timeseries.parquet").read_bytes() == (tmp_path / "fresh" / "0" / "timeseries.parquet").read_bytes()
+
+
+def test_a_failed_job_is_reported_and_the_others_go_on(tmp_path):
+    out = tmp_path / "sw"
+    (out / "1" / "timeseries.parquet").mkdir(parents=True)  # job 1 cannot write its table
+    r = sweep(out, "seed=1,2,3")
+    assert r.returncode == 1
+    assert "1 job(s) failed" in r.stderr
+    info = json.loads((out / "1" / "FAILED.json").read_text())
+    assert "seed=2" in info["overrides"]
+    assert (out / "0" / "COMPLETED").exists() and (out / "2" / "COMPLETED").exists()
+    assert json.loads((out / "failures.json").read_text())[0]["overrides"] == info["overrides"]
+
+
+def test_collect_and_plot_a_sweep(tmp_path):
+    out = tmp_path / "sw"
+    assert sweep(out, "seed=1,2", "rc_model=none,public_development_centre", "trust.gossip=0.1").returncode == 0
+    runs, outcomes = collect(out)
+    assert len(outcomes) == 4 and len(runs) == 4 * 9
+    assert {"seed", "rc_model", "trust.gossip"} <= set(outcomes.columns)
+    assert outcomes["trust.gossip"].eq(0.1).all() and outcomes["seed"].dtype.kind == "i"
+    assert sorted(outcomes["rc_model"].unique()) == ["none", "public_development_centre"]
+    assert (out / "sweep.parquet").exists()
+    back = pd.read_parquet(out / "outcomes.parquet")
+    assert back.shape == outcomes.shape and "wellbeing" in back and "peak_rss_mb" in back
+    files = plot_sweep(out, by=["rc_model"])
+    names = {f.name for f in files}
+    for stem in ("curves", "final_outcomes", "money_by_channel", "partnerships_by_form", "trust_network"):
+        assert f"{stem}.png" in names and f"{stem}.svg" in names
+
+
+def test_collect_rejects_an_empty_folder(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        collect(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "analysis.sweep", "plot", str(tmp_path / "nope")], cwd=ROOT,
+                       capture_output=True, text=True)  # fmt: skip
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_tiny_morris_and_sobol(tmp_path):
+    spec = load_spec(ROOT / "experiments" / "sensitivity" / "tiny.yaml")
+    m = morris(spec, trajectories=3, jobs=1, out=tmp_path / "m")
+    assert set(m["parameter"]) == set(spec.names)
+    apply = m[(m["output"] == "reached_in_difficulty") & (m["parameter"] == "families.apply_prob")]["mu_star"].iloc[0]
+    assert apply > 0  # applying drives uptake
+    assert (tmp_path / "m" / "indices.csv").exists() and (tmp_path / "m" / "morris.png").exists()
+    s = sobol(spec, n=8, jobs=1, out=tmp_path / "s")
+    assert np.isfinite(s["ST"]).all() and (tmp_path / "s" / "sobol.svg").exists()
+
+
+def test_prim_finds_the_box():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, (2000, 3))
+    y = ((X[:, 0] > 0.6) & (X[:, 2] < 0.5)).astype(int)
+    r = prim(X, y, ["a", "b", "c"])
+    box = r["chosen"]["box"]
+    assert r["chosen"]["density"] > 0.8 > r["base_density"]
+    assert box["a"][0] > 0.45 and box["c"][1] < 0.65
+    assert box["b"][1] - box["b"][0] > 0.6  # b does not matter
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("name: x\nparameters: {trust.gosip: [0, 1], trust.gossip: [0, 1]}\n", "not a model parameter"),
+        ("name: x\nparameters: {trust.gossip: [0, 2], trust.forgetting: [0.5, 1]}\n", "outside the allowed"),
+        ("name: x\nparameters: {trust.gossip: [1, 0], trust.forgetting: [0.5, 1]}\n", "low < high"),
+        ("name: x\noutputs: [happiness]\nparameters: {trust.gossip: [0, 1], trust.forgetting: [0.5, 1]}\n", "allowed"),
+        ("name: x\nwhat: 1\n", "unknown key 'what'"),
+    ],
+)
+def test_bad_sensitivity_specs(tmp_path, text, fragment):
+    f = tmp_path / "s.yaml"
+    f.write_text(text)
+    with pytest.raises(ConfigError, match=fragment):
+        load_spec(f)

@@ -201,6 +201,10 @@ class CrossSectorModel(mesa.Model):
         self.ngo_income_sum = np.zeros(s, np.float64)
         self.ngo_income_sq = np.zeros(s, np.float64)
         self.ngo_income_months = np.zeros(s, np.int32)
+        self.ngo_contacts = np.zeros(s, np.int32)  # months with contact with the own municipality
+        self._contact = np.zeros(s, bool)
+        self.ngo_council = np.zeros(s, bool)
+        self.judgments: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.muni_requests = np.zeros(m, np.int32)
         self.muni_requests_fulfilled = np.zeros(m, np.int32)
         self._init_ngos(np.arange(rp.ngos), init, born=0)
@@ -261,6 +265,7 @@ class CrossSectorModel(mesa.Model):
         # per-step bookkeeping
         self.t = -1  # month index of the step being run (0-based)
         self.records = np.full((cfg.steps + 1, len(METRICS)), np.nan)
+        self.history: dict[str, list[np.ndarray]] = {k: [] for k in self._history_sources()}
         self.n_records = 0
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
@@ -394,6 +399,7 @@ class CrossSectorModel(mesa.Model):
                 rp.municipal_support_budget + state_inst + rc_assignment,
             )
             self._social_order_left = rp.social_order_budget * sc.social_order_scale
+            self._councils()
         csr = self.csr_month * self.rc.charity_factor() if self.rc.active else self.csr_month
         self._csr_now = csr
         led.transfer("business_profit", self.ext["business_market"], self._biz_orgs, csr)
@@ -537,6 +543,7 @@ class CrossSectorModel(mesa.Model):
         rank[ok] = within
         ok &= rank < can[mi]
         self.ngo_requests[req] += 1
+        self._contact[req] = True
         np.add.at(self.muni_requests, munis - self.muni0, 1)
         self._step_counts["requests"] += req.size
         if ok.any():
@@ -573,6 +580,7 @@ class CrossSectorModel(mesa.Model):
         biz = np.where(has_biz, biz, -1)
         ngo = np.where(has_ngo, ngo, -1)
         accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo))
+        self._log_judgments(gov, ngo, munis, feasible, accept)
         if not accept.any():
             return
         gov, biz, ngo, munis, forms, pk = gov[accept], biz[accept], ngo[accept], munis[accept], forms[accept], picks[accept]
@@ -604,6 +612,28 @@ class CrossSectorModel(mesa.Model):
         idx = np.minimum(start + (u * count).astype(np.int64), max(len(sorted_orgs) - 1, 0))
         picked = sorted_orgs[idx] if len(sorted_orgs) else np.full(len(munis), -1)
         return np.where(ok, picked, -1), ok
+
+    def _log_judgments(
+        self, gov: np.ndarray, ngo: np.ndarray, munis: np.ndarray, feasible: np.ndarray, accept: np.ndarray
+    ) -> None:
+        """Remember how municipalities judged NGO partners (for the survey's partner-criteria question)."""
+        k = np.flatnonzero(feasible & (gov >= 0) & (ngo >= 0))
+        if k.size == 0:
+            return
+        slot = ngo[k] - self.ngo0
+        m = munis[k]
+        attrs = np.stack(
+            [
+                self.plans[m, self.ngo_domain[slot]].astype(float),  # fits the authority's plans
+                (self.ngo_domain[slot] == self.plans[m].argmax(axis=1)).astype(float),  # its priority target group
+                self.trust.pair_trust(gov[k], ngo[k]),  # readiness for dialogue (trust in the NGO)
+                self.ngo_staff[slot] + self.ngo_volunteers[slot] / 10.0,  # scale of activity
+                self.ngo_capacity[slot],  # competence and responsibility
+                (self.trust.lookup(gov[k], ngo[k]) >= 0).astype(float),  # personal connections
+            ],
+            axis=1,
+        )
+        self.judgments.append((self.t, m.astype(np.int32), attrs, accept[k].copy()))
 
     def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
         """Probability that every invited member accepts each proposal (vectorised).
@@ -751,6 +781,8 @@ class CrossSectorModel(mesa.Model):
         self.ngo_capacity[learn] += op.capacity_learning * (1 - self.ngo_capacity[learn])
         self._active_ngo = np.zeros(self.n_ngo_slots, bool)
         self._active_ngo[ngo_slot[present[:, NGOS]]] = True
+        with_muni = present[:, NGOS] & present[:, GOV] & (gov != self.region)
+        self._contact[ngo_slot[with_muni]] = True
 
     # ------------------------------------------------- 8. services and families
     def _services(self) -> None:
@@ -951,6 +983,10 @@ class CrossSectorModel(mesa.Model):
 
     # ------------------------------------------------------------- 13. record
     def _record(self) -> None:
+        self.ngo_contacts += self._contact
+        self._contact[:] = False
+        for name, arr in self._history_sources().items():
+            self.history[name].append(arr.copy())
         if self.t >= 0:  # income of the month, for the income-stability outcome
             inc = self.ngo_income_month
             alive_now = self.ngo_alive
@@ -1059,6 +1095,37 @@ class CrossSectorModel(mesa.Model):
     def partnership_log(self) -> pd.DataFrame:
         """All partnerships of the run (finished and still active), one row each."""
         return pd.DataFrame(self.partnerships.table(self.t))
+
+    def _history_sources(self) -> dict[str, np.ndarray]:
+        return {
+            "ngo_requests": self.ngo_requests,
+            "ngo_requests_fulfilled": self.ngo_requests_fulfilled,
+            "ngo_grants": self.ngo_grants,
+            "ngo_applications": self.ngo_applications,
+            "ngo_contacts": self.ngo_contacts,
+            "muni_requests": self.muni_requests,
+            "muni_requests_fulfilled": self.muni_requests_fulfilled,
+        }
+
+    def counter_in_window(self, name: str, window: int) -> np.ndarray:
+        """Increase of a cumulative counter over the last ``window`` months (``history`` keeps one entry per month)."""
+        h = self.history[name]
+        return h[-1] - h[max(len(h) - 1 - window, 0)]
+
+    def _councils(self) -> None:
+        """In January each municipality seats the NGOs it trusts most on its public council."""
+        seats = self.cfg.org.council_seats
+        self.ngo_council[:] = False
+        if seats <= 0:
+            return
+        slots = np.flatnonzero(self.ngo_alive)
+        orgs = self.ngo0 + slots
+        muni = self.org_municipality[orgs]
+        t = self.trust.pair_trust(self.muni0 + muni, orgs)
+        order = np.lexsort((-t, muni))
+        sorted_m = muni[order]
+        rank = np.arange(order.size) - np.searchsorted(sorted_m, sorted_m, side="left")
+        self.ngo_council[slots[order[rank < seats]]] = True
 
     def ngo_income_cv(self, min_months: int = 12) -> float:
         """Median coefficient of variation of NGOs' monthly income (NGOs observed ``min_months`` or more).

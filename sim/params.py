@@ -221,6 +221,13 @@ class OrgParams:
         0.02, "probability/month an eligible NGO joins the register", "assumption: reporting barrier", lo=0.0, hi=1.0
     )
     capacity_learning: float = par(0.01, "capacity gain/month while running a project", "assumption", lo=0.0, hi=0.5)
+    council_seats: int = par(
+        3,
+        "NGO seats on each municipality's public council, filled each January by trust",
+        "assumption (BRIEF s.3.1: councils)",
+        lo=0,
+        hi=100,
+    )
     turnover_municipal: float = par(
         1.0 / 36.0, "probability/month the key municipal official leaves", "assumption", lo=0.0, hi=1.0
     )

@@ -1,0 +1,222 @@
+"""Validate the model against a survey targets file, and calibrate it.
+
+Commands::
+
+    sim-validate --targets ../shared/targets/volgograd_2021_calibration.yaml --seeds 10 [overrides ...]
+    sim-calibrate experiments/calibration/volgograd_2021.yaml [--trials 40]
+
+``sim-validate`` runs the configuration (Hydra overrides, e.g.
+``region=volgograd_rural_2021 calibration=volgograd_2021``) for ``--seeds``
+seeds to the survey month (``--month``, default the config's ``steps``), asks
+the synthetic survey (:mod:`sim.survey`) and reports, per question, group
+and answer, the target and the simulated mean with a 95% interval over seeds,
+plus the total distance (RMS difference in percentage points). Questions of
+the targets file the survey does not ask are listed as "not simulated". It
+writes ``validation.csv``, ``validation.md`` and ``validation.png``.
+
+``sim-calibrate`` searches the parameter ranges of a calibration file with
+Optuna (TPE, seeded) to minimise that distance, averaging several seeds per
+candidate, writes the best parameters as the config preset
+``configs/calibration/<name>.yaml`` and validates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from sim.params import Config, ConfigError, iter_parameters, replace
+from sim.survey import Target, compare, distance, load_targets, survey
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def simulate_surveys(cfg: Config, seeds: int, month: int | None = None, jobs: int = 1) -> list[dict[str, Any]]:
+    """Run ``seeds`` seeds to ``month`` and return each run's survey."""
+    from joblib import Parallel, delayed
+
+    steps = month or cfg.steps
+    cfg = replace(cfg, **{"steps": steps, "output.plots": False})
+    return Parallel(n_jobs=jobs)(delayed(_one)(cfg, s) for s in range(1, seeds + 1))
+
+
+def _one(cfg: Config, seed: int) -> dict[str, Any]:
+    from sim.model import run_model
+
+    return survey(run_model(replace(cfg, seed=seed)))
+
+
+def validate(cfg: Config, targets: list[Target], seeds: int = 10, month: int | None = None, jobs: int = 1) -> pd.DataFrame:
+    """Target vs simulated table (see module docstring)."""
+    return pd.DataFrame(compare(targets, simulate_surveys(cfg, seeds, month, jobs)))
+
+
+def write_report(table: pd.DataFrame, out: Path, title: str) -> float:
+    """Write validation.csv/.md/.png; return the distance."""
+    out.mkdir(parents=True, exist_ok=True)
+    d = distance(table.to_dict("records"))
+    table.to_csv(out / "validation.csv", index=False)
+    lines = [f"# {title}\n", f"Distance (RMS, percentage points, simulated shares only): **{d:.1f}**\n",
+             "| question | group | answer | target | simulated [95% CI] |", "|---|---|---|---|---|"]  # fmt: skip
+    for r in table.itertuples():
+        sim = "not simulated" if r.status != "ok" else f"{r.simulated:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
+        lines.append(f"| {r.question} | {r.group} | {r.answer} | {r.target:.1f} | {sim} |")
+    (out / "validation.md").write_text("\n".join(lines) + "\n")
+    _plot(table, out / "validation.png")
+    return d
+
+
+def _plot(table: pd.DataFrame, path: Path) -> None:
+    from analysis.sweep import _save, _setup
+
+    plt = _setup()
+    t = table[table["status"] == "ok"].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.22 * len(t) + 1.2))
+    y = np.arange(len(t))
+    ax.errorbar(t["simulated"], y, xerr=[t["simulated"] - t["ci_low"], t["ci_high"] - t["simulated"]], fmt="o", ms=3,
+                color="C0", label="simulated (95% CI)")  # fmt: skip
+    ax.scatter(t["target"], y, marker="x", color="C3", label="target", zorder=3)
+    ax.set_yticks(y, [f"{q} [{g}] {a}" for q, g, a in zip(t["question"], t["group"], t["answer"], strict=True)], fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("percent of respondents")
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+# ------------------------------------------------------------------- calibrate
+def load_calibration(path: str | Path) -> dict[str, Any]:
+    """Read a calibration file: name, targets, base overrides, seeds, trials, month, parameters ranges.
+
+    Raises:
+        ConfigError: One line naming the bad key and what is allowed.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
+    allowed = {"name", "targets", "base", "seeds", "trials", "month", "parameters"}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: must be a mapping with keys {', '.join(sorted(allowed))}")
+    bad = set(data) - allowed
+    if bad:
+        raise ConfigError(f"{path}: unknown key '{sorted(bad)[0]}': allowed keys {', '.join(sorted(allowed))}")
+    known = {n: meta for n, _d, meta in iter_parameters()}
+    params = data.get("parameters") or {}
+    if not params:
+        raise ConfigError(f"{path}: 'parameters' must map config keys to [low, high]")
+    for k, b in params.items():
+        if k not in known:
+            raise ConfigError(f"{path}: parameters.{k} is not a model parameter (see docs/parameters.md)")
+        if not (isinstance(b, list) and len(b) == 2 and b[0] < b[1]):
+            raise ConfigError(f"{path}: parameters.{k}={b!r} must be [low, high] with low < high")
+        lo, hi = known[k].get("lo"), known[k].get("hi")
+        if (lo is not None and b[0] < lo) or (hi is not None and b[1] > hi):
+            raise ConfigError(f"{path}: parameters.{k}={b!r} outside the allowed {lo}..{hi}")
+    targets_path = (path.parent / data.get("targets", "")).resolve()
+    data["targets_path"] = targets_path
+    data.setdefault("name", path.stem)
+    data.setdefault("seeds", 3)
+    data.setdefault("trials", 30)
+    data.setdefault("base", [])
+    n_targets = len(load_targets(targets_path))
+    if len(params) * 2 > n_targets:
+        raise ConfigError(f"{path}: {len(params)} parameters for {n_targets} target shares: keep the count well below")
+    return data
+
+
+def calibrate(spec: dict[str, Any], trials: int | None = None, jobs: int = 1, seed: int = 1,
+              preset_dir: Path | None = None, out: Path | None = None) -> dict[str, Any]:  # fmt: skip
+    """Optuna search; writes the preset and the validation of the best parameters."""
+    import optuna
+
+    from analysis.experiment import compose
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    targets = load_targets(spec["targets_path"])
+    base = compose(list(spec["base"]))
+    month = spec.get("month")
+    ints = {n for n, d, _m in iter_parameters() if isinstance(d, int) and not isinstance(d, bool)}
+
+    def objective(trial: optuna.Trial) -> float:
+        changes = {}
+        for k, (lo, hi) in spec["parameters"].items():
+            changes[k] = trial.suggest_int(k, int(lo), int(hi)) if k in ints else trial.suggest_float(k, float(lo), float(hi))
+        rows = compare(targets, simulate_surveys(replace(base, **changes), spec["seeds"], month, jobs))
+        return distance(rows)
+
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.optimize(objective, n_trials=trials or spec["trials"])
+    best = study.best_params
+    preset_dir = preset_dir or ROOT / "configs" / "calibration"
+    preset_dir.mkdir(parents=True, exist_ok=True)
+    nested: dict[str, Any] = {}
+    for k, v in best.items():
+        node = nested
+        *parents, leaf = k.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = v
+    header = (
+        f"# @package _global_\n# Calibrated by `sim-calibrate` against {Path(spec['targets_path']).name}\n"
+        f"# ({len(best)} parameters, {len(targets)} target shares, {spec['seeds']} seeds per candidate, "
+        f"{len(study.trials)} trials); best distance {study.best_value:.2f} percentage points.\n"
+        f"# Calibrated parameters: {', '.join(best)}. Regenerate on purpose only.\n"
+    )
+    preset = preset_dir / f"{spec['name']}.yaml"
+    preset.write_text(header + yaml.safe_dump(nested, sort_keys=True))
+    table = validate(replace(base, **best), targets, max(spec["seeds"], 5), month, jobs)
+    d = write_report(table, out or ROOT / "experiments" / "calibration" / "results" / spec["name"], f"Calibrated: {spec['name']}")
+    return {"best_params": best, "best_distance": study.best_value, "validation_distance": d, "preset": str(preset)}
+
+
+def main_validate(argv: list[str] | None = None) -> None:
+    """Entry point of ``sim-validate``."""
+    from analysis.experiment import compose
+
+    ap = argparse.ArgumentParser(prog="sim-validate", description="Compare the synthetic survey with a targets file.")
+    ap.add_argument("--targets", required=True, help="targets YAML (format of volgograd_2021_calibration.yaml)")
+    ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--month", type=int, default=None, help="survey month (default: the config's steps)")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("validation"))
+    ap.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. region=volgograd_rural_2021")
+    args = ap.parse_args(argv)
+    try:
+        if args.seeds < 2:
+            raise ConfigError(f"--seeds={args.seeds}: allowed an integer of at least 2 (for an interval)")
+        if args.month is not None and args.month < 1:
+            raise ConfigError(f"--month={args.month}: allowed a positive number of months")
+        targets = load_targets(args.targets)
+        cfg = compose(args.overrides)
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    table = validate(cfg, targets, args.seeds, args.month, args.jobs)
+    d = write_report(table, args.out, f"Validation against {Path(args.targets).name}: {' '.join(args.overrides) or 'defaults'}")
+    print((args.out / "validation.md").read_text())
+    print(f"distance {d:.2f} percentage points -> {args.out}")
+
+
+def main_calibrate(argv: list[str] | None = None) -> None:
+    """Entry point of ``sim-calibrate``."""
+    ap = argparse.ArgumentParser(prog="sim-calibrate", description="Calibrate parameters to survey targets with Optuna.")
+    ap.add_argument("spec", help="calibration YAML, e.g. experiments/calibration/volgograd_2021.yaml")
+    ap.add_argument("--trials", type=int, default=None)
+    ap.add_argument("--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    try:
+        spec = load_calibration(args.spec)
+        if args.trials is not None and args.trials < 1:
+            raise ConfigError(f"--trials={args.trials}: allowed a positive integer")
+    except ConfigError as e:
+        print(f"config error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    res = calibrate(spec, args.trials, args.jobs)
+    print(yaml.safe_dump(res, sort_keys=False))

@@ -1,0 +1,178 @@
+"""Synthetic survey rules, the targets parser, validation and a tiny calibration."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from conftest import make_cfg
+
+from analysis.validate import calibrate, load_calibration, validate
+from sim.model import CrossSectorModel, run_model
+from sim.params import ConfigError
+from sim.survey import SurveyRules, compare, distance, load_targets, survey
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ROOT.parent / "shared" / "targets" / "volgograd_2021_calibration.yaml"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return run_model(make_cfg(steps=36))
+
+
+def test_every_question_is_answered_and_shares_are_percentages(model):
+    s = survey(model)
+    for q in ("ngo_interacts_with_municipality", "ngo_contact_frequency", "ngo_requests_for_support", "ngo_request_outcome",
+              "municipality_handles_ngo_requests", "municipality_request_outcome", "received_grant_from_fund",
+              "took_part_in_competitions", "no_project_experience", "municipality_partner_criteria",
+              "ngo_partner_criteria", "ngo_satisfaction", "municipality_satisfaction", "ngo_council_member"):  # fmt: skip
+        assert q in s, q
+        for shares in s[q].values():
+            assert all(0.0 <= v <= 100.0 for v in shares.values())
+    yes_no = s["ngo_interacts_with_municipality"]["ngo"]
+    assert yes_no["yes"] + yes_no["no"] == pytest.approx(100.0)
+    assert yes_no["no_tried_and_failed"] + yes_no["no_no_need"] == pytest.approx(yes_no["no"])
+    out = s["ngo_request_outcome"]["ngo"]
+    assert sum(out.values()) == pytest.approx(100.0)
+
+
+def test_answers_follow_the_rules(model):
+    r = SurveyRules()
+    s = survey(model, r)
+    slots = np.flatnonzero(model.ngo_alive)
+    req = model.counter_in_window("ngo_requests", r.window)[slots]
+    ful = model.counter_in_window("ngo_requests_fulfilled", r.window)[slots]
+    asked = req > 0
+    share = ful[asked] / req[asked]
+    assert s["ngo_request_outcome"]["ngo"]["mostly_fulfilled"] == pytest.approx(100 * (share >= r.ngo_yardstick).mean())
+    assert s["ngo_request_outcome"]["ngo"]["never_fulfilled"] == pytest.approx(100 * (share == 0).mean())
+    assert s["ngo_requests_for_support"]["ngo"]["never"] == pytest.approx(100 * (req == 0).mean())
+    assert s["no_project_experience"]["ngo"]["yes"] == pytest.approx(100 * (~model.ngo_experienced[slots]).mean())
+    seats = model.cfg.org.council_seats
+    assert s["ngo_council_member"]["ngo"]["yes"] == pytest.approx(100 * min(seats * model.n_muni, slots.size) / slots.size, abs=5)
+
+
+def test_two_yardsticks_judge_the_same_requests_differently(model):
+    strict = survey(model, SurveyRules(ngo_yardstick=0.9, official_yardstick=0.1))
+    assert (
+        strict["municipality_request_outcome"]["municipality"]["mostly_fulfilled"]
+        >= strict["ngo_request_outcome"]["ngo"]["mostly_fulfilled"]
+    )
+
+
+def test_officials_never_name_personal_connections_but_ngos_may(model):
+    s = survey(model, SurveyRules(criteria_margin=-10.0))  # every criterion that differs at all is named
+    assert s["municipality_partner_criteria"]["municipality"]["personal_connections"] == 0.0
+    assert s["ngo_partner_criteria"]["ngo"]["personal_connections"] > 0.0
+
+
+def test_plan_fit_is_named_when_it_drives_choices():
+    cfg = make_cfg(steps=36, **{"partnership.accept_plan_fit": 8.0, "partnership.accept_intercept": -4.0})
+    fit = survey(run_model(cfg))["municipality_partner_criteria"]["municipality"]["fits_authority_plans"]
+    cfg0 = make_cfg(steps=36, **{"partnership.accept_plan_fit": 0.0})
+    nofit = survey(run_model(cfg0))["municipality_partner_criteria"]["municipality"]["fits_authority_plans"]
+    assert fit > nofit
+
+
+def test_request_history_is_windowed():
+    m = CrossSectorModel(make_cfg(steps=24))
+    for _ in range(24):
+        m.step()
+    all_time = m.counter_in_window("ngo_requests", 1000)
+    last_year = m.counter_in_window("ngo_requests", 12)
+    assert (last_year <= all_time).all() and last_year.sum() < all_time.sum()
+    np.testing.assert_array_equal(all_time, m.ngo_requests)
+
+
+# -------------------------------------------------------------------- targets
+def test_real_targets_file_parses():
+    t = load_targets(TARGETS)
+    assert len(t) > 30
+    assert {x.group for x in t} == {"ngo", "municipality"}
+    yes = [x for x in t if x.question == "ngo_interacts_with_municipality"]
+    assert {x.answer for x in yes} == {"yes", "no"}  # YAML booleans read back as the words
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        ("questions: {}\n", "non-empty mapping 'questions'"),
+        ("questions:\n  q: {group: officials, shares: {a: 1}}\n", "allowed values ngo, municipality"),
+        ("questions:\n  q: {group: ngo, shares: {a: 140}}\n", "percent in 0..100"),
+        ("questions:\n  q: {group: ngo, share: {a: 1}}\n", "unknown key 'share'"),
+        ("questions:\n  q: {shares_by_group: {mayor: 3}}\n", "allowed groups"),
+        ("questions:\n  q: {group: ngo}\n", "exactly one of"),
+        ("questions: [1, 2\n", "not valid YAML"),
+    ],
+)
+def test_bad_targets_files_get_one_line_errors(tmp_path, content, fragment):
+    f = tmp_path / "t.yaml"
+    f.write_text(content)
+    with pytest.raises(ConfigError) as e:
+        load_targets(f)
+    assert fragment in str(e.value) and "\n" not in str(e.value)
+
+
+def test_missing_targets_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_targets(tmp_path / "nope.yaml")
+
+
+def test_unseen_targets_file_and_unsimulated_questions(tmp_path, model):
+    f = tmp_path / "other.yaml"
+    f.write_text(yaml.safe_dump({"questions": {
+        "ngo_requests_for_support": {"group": "ngo", "shares": {"never": 50.0}},
+        "something_else": {"shares_by_group": {"ngo": 10.0}},
+    }}))  # fmt: skip
+    rows = compare(load_targets(f), [survey(model), survey(model)])
+    status = {r["question"]: r["status"] for r in rows}
+    assert status == {"ngo_requests_for_support": "ok", "something_else": "not simulated"}
+    assert distance(rows) == pytest.approx(abs(rows[0]["simulated"] - 50.0))
+
+
+def test_validate_cli_rejects_a_bad_targets_file(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text("questions:\n  q: {group: ngo, shares: {a: 140}}\n")
+    code = "import sys; from analysis.validate import main_validate; main_validate(sys.argv[1:])"
+    r = subprocess.run([sys.executable, "-c", code, "--targets", str(f)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "0..100" in r.stderr
+
+
+def test_validation_table(tmp_path):
+    t = load_targets(TARGETS)
+    table = validate(make_cfg(steps=12), t, seeds=2)
+    ok = table[table["status"] == "ok"]
+    assert len(ok) > 20
+    assert ((ok["ci_low"] <= ok["simulated"]) & (ok["simulated"] <= ok["ci_high"])).all()
+
+
+def test_tiny_calibration_end_to_end(tmp_path):
+    spec_file = tmp_path / "cal.yaml"
+    spec_file.write_text(yaml.safe_dump({
+        "name": "tiny", "targets": str(TARGETS), "base": ["steps=12", "region.families=500"], "seeds": 2, "trials": 3,
+        "parameters": {"finance.request_prob": [0.02, 0.2], "finance.request_fulfil_base": [0.0, 0.4]},
+    }))  # fmt: skip
+    spec = load_calibration(spec_file)
+    res = calibrate(spec, trials=3, preset_dir=tmp_path / "presets", out=tmp_path / "report")
+    preset = Path(res["preset"])
+    text = preset.read_text()
+    assert text.startswith("# @package _global_")
+    data = yaml.safe_load(text)
+    assert set(data["finance"]) == {"request_prob", "request_fulfil_base"}
+    assert 0.02 <= data["finance"]["request_prob"] <= 0.2
+    assert (tmp_path / "report" / "validation.md").exists()
+    assert np.isfinite(res["best_distance"])
+
+
+def test_calibration_spec_rejects_too_many_parameters(tmp_path):
+    params = {k: [0.0, 0.5] for k in ("finance.request_prob", "finance.request_fulfil_base", "finance.request_fulfil_trust")}
+    t = tmp_path / "t.yaml"
+    t.write_text("questions:\n  q: {group: ngo, shares: {a: 1, b: 2}}\n")
+    f = tmp_path / "cal.yaml"
+    f.write_text(yaml.safe_dump({"targets": str(t), "parameters": params}))
+    with pytest.raises(ConfigError, match="well below"):
+        load_calibration(f)

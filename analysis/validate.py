@@ -12,7 +12,8 @@ the synthetic survey (:mod:`sim.survey`) and reports, per question, group
 and answer, the target and the simulated mean with a 95% interval over seeds,
 plus the total distance (RMS difference in percentage points). Questions of
 the targets file the survey does not ask are listed as "not simulated". It
-writes ``validation.csv``, ``validation.md`` and ``validation.png``.
+writes ``validation.csv``, ``validation.md``, ``validation.png`` and
+``survey.yaml`` (the simulated shares, in the targets' format).
 
 ``sim-calibrate`` searches the parameter ranges of a calibration file with
 Optuna (TPE, seeded) to minimise that distance, averaging several seeds per
@@ -32,7 +33,7 @@ import pandas as pd
 import yaml
 
 from sim.params import Config, ConfigError, iter_parameters, replace
-from sim.survey import Target, compare, distance, load_targets, survey
+from sim.survey import Target, as_targets_format, compare, distance, load_targets, survey
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,9 +53,15 @@ def _one(cfg: Config, seed: int) -> dict[str, Any]:
     return survey(run_model(replace(cfg, seed=seed)))
 
 
-def validate(cfg: Config, targets: list[Target], seeds: int = 10, month: int | None = None, jobs: int = 1) -> pd.DataFrame:
-    """Target vs simulated table (see module docstring)."""
-    return pd.DataFrame(compare(targets, simulate_surveys(cfg, seeds, month, jobs)))
+def validate(
+    cfg: Config, targets: list[Target], seeds: int = 10, month: int | None = None, jobs: int = 1, survey_out: Path | None = None
+) -> pd.DataFrame:
+    """Target vs simulated table (see module docstring); optionally also the simulated shares in the targets format."""
+    sims = simulate_surveys(cfg, seeds, month, jobs)
+    if survey_out is not None:
+        survey_out.parent.mkdir(parents=True, exist_ok=True)
+        survey_out.write_text(yaml.safe_dump(as_targets_format(sims, f"synthetic survey, {seeds} seeds"), sort_keys=False))
+    return pd.DataFrame(compare(targets, sims))
 
 
 def write_report(table: pd.DataFrame, out: Path, title: str) -> float:
@@ -198,7 +205,7 @@ def main_validate(argv: list[str] | None = None) -> None:
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    table = validate(cfg, targets, args.seeds, args.month, args.jobs)
+    table = validate(cfg, targets, args.seeds, args.month, args.jobs, survey_out=args.out / "survey.yaml")
     d = write_report(table, args.out, f"Validation against {Path(args.targets).name}: {' '.join(args.overrides) or 'defaults'}")
     print((args.out / "validation.md").read_text())
     print(f"distance {d:.2f} percentage points -> {args.out}")

@@ -314,3 +314,17 @@ def distance(rows: list[dict[str, Any]]) -> float:
     """Root mean squared difference (percentage points) over the simulated target shares."""
     d = [(r["simulated"] - r["target"]) ** 2 for r in rows if r["status"] == "ok"]
     return float(np.sqrt(np.mean(d))) if d else float("nan")
+
+
+def as_targets_format(sims: list[dict[str, dict[str, dict[str, float]]]], source: str = "synthetic survey") -> dict[str, Any]:
+    """Mean simulated shares over surveys, written in the format of the targets files."""
+    questions: dict[str, Any] = {}
+    for q in sims[0]:
+        groups = sims[0][q]
+        if set(groups) == {"ngo", "municipality"} and all(set(v) == {"yes"} for v in groups.values()):
+            questions[q] = {"shares_by_group": {g: round(float(np.mean([s[q][g]["yes"] for s in sims])), 1) for g in groups}}
+            continue
+        for g, answers in groups.items():
+            key = q if len(groups) == 1 else f"{q}_{g}"
+            questions[key] = {"group": g, "shares": {a: round(float(np.mean([s[q][g][a] for s in sims])), 1) for a in answers}}
+    return {"source": source, "surveys": len(sims), "questions": questions}

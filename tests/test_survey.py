@@ -144,7 +144,9 @@ def test_validate_cli_rejects_a_bad_targets_file(tmp_path):
 
 def test_validation_table(tmp_path):
     t = load_targets(TARGETS)
-    table = validate(make_cfg(steps=12), t, seeds=2)
+    table = validate(make_cfg(steps=12), t, seeds=2, survey_out=tmp_path / "survey.yaml")
+    back = load_targets(tmp_path / "survey.yaml")  # the simulated survey reads back as a targets file
+    assert {x.question for x in back} >= {"ngo_requests_for_support", "received_grant_from_fund"}
     ok = table[table["status"] == "ok"]
     assert len(ok) > 20
     assert ((ok["ci_low"] <= ok["simulated"]) & (ok["simulated"] <= ok["ci_high"])).all()

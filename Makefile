@@ -1,15 +1,20 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    # installs (first time) and runs the default scenario end to end
 #   make test   # installs (first time) and runs lint, config/doc sync and the tests
+#                 (the dashboard's browser tests need Debian's chromium: apt-get install chromium; .ci/run does it)
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: setup run test bench baseline docs lint
+.PHONY: setup run test bench baseline docs lint dashboard
 
 .venv/.installed: pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 
-setup: .venv/.installed
+ASSETS := .assets/solara-cdn/@widgetti/vue-grid-layout@2.3.13-alpha.2/package.json
+$(ASSETS): scripts/fetch_assets.sh
+	bash scripts/fetch_assets.sh
+
+setup: .venv/.installed $(ASSETS)
 
 run: setup
 	.venv/bin/sim-run $(ARGS)
@@ -24,6 +29,9 @@ bench: setup
 
 baseline: setup
 	$(PY) scripts/update_baseline.py
+
+dashboard: setup
+	.venv/bin/sim-dashboard
 
 docs: setup
 	$(PY) scripts/gen_param_docs.py

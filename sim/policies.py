@@ -293,6 +293,7 @@ class Cluster:
         self.core = -1
         self.coalitions = 0
         self.session_ties = 0
+        self._extra_session = False
 
     @property
     def member(self) -> np.ndarray:
@@ -372,10 +373,11 @@ class Cluster:
                 mdl.ngo_endow_state[core_slot] = 1
                 mdl.ngo_endow_first[core_slot] = mdl.t
 
-    def _session(self, rng: np.random.Generator) -> None:
+    def _session(self, rng: np.random.Generator, participants: np.ndarray | None = None) -> None:
         """A strategic session: members, administrations and the region meet; new cross-sector ties."""
         p, mdl = self.params, self.model
-        participants = np.concatenate([np.flatnonzero(self.member), np.arange(mdl.muni0, mdl.biz0), [mdl.region]])
+        if participants is None:
+            participants = np.concatenate([np.flatnonzero(self.member), np.arange(mdl.muni0, mdl.biz0), [mdl.region]])
         k = rng.poisson(p.session_ties, participants.size)
         a = np.repeat(participants, k)
         if a.size == 0:
@@ -387,9 +389,23 @@ class Cluster:
         self.session_ties += int(ok.sum())
         mdl.trust.last_contact[e] = mdl.t
 
+    def session_now(self) -> None:
+        """Hold a strategic session now (a trainer's button): cluster members, or every organisation without a cluster.
+
+        Partnership proposals of the next month rise by ``session_proposals`` per municipality.
+        """
+        mdl = self.model
+        rng = mdl.streams["strategic_sessions"]
+        participants = None if self.launched else np.flatnonzero(mdl.alive)
+        self._session(rng, participants)
+        self._extra_session = True
+
     def session_proposals(self) -> float:
-        """Extra partnership proposals per municipality this month (a session month)."""
+        """Extra partnership proposals per municipality this month (a session month, or after a session held now)."""
         p = self.params
+        if self._extra_session:
+            self._extra_session = False
+            return p.session_proposals
         return p.session_proposals if self.launched and self.model.t in p.sessions else 0.0
 
     def _local_coalitions(self, rng: np.random.Generator) -> None:

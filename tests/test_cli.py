@@ -53,3 +53,12 @@ def test_bad_input_exits_2_with_one_line(tmp_path, args, fragment):
     assert len(lines) == 1, r.stderr
     assert fragment in lines[0]
     assert not out.exists()
+
+
+def test_every_key_of_a_group_can_be_overridden_with_any_option():
+    from analysis.experiment import compose
+
+    cfg = compose(["cluster=on", "cluster.launch_month=24", "rc_model=municipal_rc", "rc_model.network=true",
+                   "rc_model=administrative", "rc_model.bridging=3"])  # fmt: skip
+    assert cfg.cluster.enabled and cfg.cluster.launch_month == 24
+    assert cfg.rc_model.model == "administrative" and cfg.rc_model.bridging == 3.0 and cfg.rc_model.staff == 1.0

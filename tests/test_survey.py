@@ -15,7 +15,8 @@ from sim.params import ConfigError
 from sim.survey import SurveyRules, compare, distance, load_targets, survey
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = ROOT.parent / "shared" / "targets" / "volgograd_2021_calibration.yaml"
+SHARED_TARGETS = ROOT.parent / "shared" / "targets" / "volgograd_2021_calibration.yaml"
+TARGETS = ROOT / "tests" / "data" / "volgograd_2021_calibration.yaml"  # a copy, so the tests run without ../shared
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,11 @@ def test_request_history_is_windowed():
 
 
 # -------------------------------------------------------------------- targets
+def test_test_copy_of_the_targets_is_current():
+    if SHARED_TARGETS.exists():
+        assert TARGETS.read_text() == SHARED_TARGETS.read_text()
+
+
 def test_real_targets_file_parses():
     t = load_targets(TARGETS)
     assert len(t) > 30

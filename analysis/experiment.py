@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats
 
+from analysis.specs import read_mapping
 from sim.outcomes import MONEY, OUTCOMES
 from sim.params import Config, ConfigError, build_config, replace
 
@@ -63,16 +63,7 @@ def load_experiment(path: str | Path) -> Experiment:
         ConfigError: One line naming the bad key and what is allowed.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read experiment {path}: {str(e).splitlines()[0]}") from None
-    allowed = {"name", "question", "design", "steps", "seeds", "base", "arms"}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: an experiment must be a mapping with keys {', '.join(sorted(allowed))}")
-    unknown = set(data) - allowed
-    if unknown:
-        raise ConfigError(f"{path}: unknown key '{sorted(unknown)[0]}': allowed keys {', '.join(sorted(allowed))}")
+    data = read_mapping(path, {"name", "question", "design", "steps", "seeds", "base", "arms"})
     arms = data.get("arms")
     if not isinstance(arms, dict) or not arms:
         raise ConfigError(f"{path}: 'arms' must map arm names to lists of overrides")

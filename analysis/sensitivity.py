@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.specs import parameter_ranges, read_mapping
 from sim.outcomes import OUTCOMES
 from sim.params import Config, ConfigError, iter_parameters, replace
 
@@ -62,29 +63,8 @@ def load_spec(path: str | Path) -> Spec:
         ConfigError: One line naming the bad key and what is allowed.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
-    allowed = {"name", "base", "seeds", "outputs", "parameters", "compare"}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must be a mapping with keys {', '.join(sorted(allowed))}")
-    bad = set(data) - allowed
-    if bad:
-        raise ConfigError(f"{path}: unknown key '{sorted(bad)[0]}': allowed keys {', '.join(sorted(allowed))}")
-    params = data.get("parameters") or {}
-    if not isinstance(params, dict) or len(params) < 2:
-        raise ConfigError(f"{path}: 'parameters' must map at least two config keys to [low, high]")
-    known = {name: meta for name, _d, meta in iter_parameters()}
-    for key, b in params.items():
-        if key not in known:
-            raise ConfigError(f"{path}: parameters.{key} is not a model parameter (see docs/parameters.md)")
-        if not (isinstance(b, list) and len(b) == 2 and all(isinstance(x, (int, float)) for x in b) and b[0] < b[1]):
-            raise ConfigError(f"{path}: parameters.{key}={b!r} must be [low, high] with low < high")
-        meta = known[key]
-        lo, hi = meta.get("lo"), meta.get("hi")
-        if (lo is not None and b[0] < lo) or (hi is not None and b[1] > hi):
-            raise ConfigError(f"{path}: parameters.{key}={b!r} outside the allowed {lo}..{hi}")
+    data = read_mapping(path, {"name", "base", "seeds", "outputs", "parameters", "compare"})
+    params = parameter_ranges(path, data.get("parameters"), minimum=2)
     outputs = data.get("outputs") or ["wellbeing", "reached_in_difficulty", "ngo_survival"]
     for o in outputs:
         if o not in OUTCOMES:
@@ -103,7 +83,7 @@ def load_spec(path: str | Path) -> Spec:
         seeds=seeds,
         outputs=list(outputs),
         names=list(params),
-        bounds=[list(map(float, b)) for b in params.values()],
+        bounds=list(params.values()),
         compare=compare,
     )
 

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.specs import parameter_ranges, read_mapping
 from sim.params import Config, ConfigError, iter_parameters, replace
 from sim.survey import Target, as_targets_format, compare, distance, load_targets, survey
 
@@ -104,28 +105,8 @@ def load_calibration(path: str | Path) -> dict[str, Any]:
         ConfigError: One line naming the bad key and what is allowed.
     """
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read {path}: {str(e).splitlines()[0]}") from None
-    allowed = {"name", "targets", "base", "seeds", "trials", "month", "parameters"}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: must be a mapping with keys {', '.join(sorted(allowed))}")
-    bad = set(data) - allowed
-    if bad:
-        raise ConfigError(f"{path}: unknown key '{sorted(bad)[0]}': allowed keys {', '.join(sorted(allowed))}")
-    known = {n: meta for n, _d, meta in iter_parameters()}
-    params = data.get("parameters") or {}
-    if not params:
-        raise ConfigError(f"{path}: 'parameters' must map config keys to [low, high]")
-    for k, b in params.items():
-        if k not in known:
-            raise ConfigError(f"{path}: parameters.{k} is not a model parameter (see docs/parameters.md)")
-        if not (isinstance(b, list) and len(b) == 2 and b[0] < b[1]):
-            raise ConfigError(f"{path}: parameters.{k}={b!r} must be [low, high] with low < high")
-        lo, hi = known[k].get("lo"), known[k].get("hi")
-        if (lo is not None and b[0] < lo) or (hi is not None and b[1] > hi):
-            raise ConfigError(f"{path}: parameters.{k}={b!r} outside the allowed {lo}..{hi}")
+    data = read_mapping(path, {"name", "targets", "base", "seeds", "trials", "month", "parameters"})
+    params = data["parameters"] = parameter_ranges(path, data.get("parameters"))
     targets_path = (path.parent / data.get("targets", "")).resolve()
     data["targets_path"] = targets_path
     data.setdefault("name", path.stem)

@@ -622,14 +622,15 @@ class CrossSectorModel(mesa.Model):
             return
         slot = ngo[k] - self.ngo0
         m = munis[k]
+        e = self.trust.lookup(gov[k], ngo[k])
         attrs = np.stack(
             [
                 self.plans[m, self.ngo_domain[slot]].astype(float),  # fits the authority's plans
                 (self.ngo_domain[slot] == self.plans[m].argmax(axis=1)).astype(float),  # its priority target group
-                self.trust.pair_trust(gov[k], ngo[k]),  # readiness for dialogue (trust in the NGO)
+                self.trust.pair_trust(gov[k], ngo[k], e),  # readiness for dialogue (trust in the NGO)
                 self.ngo_staff[slot] + self.ngo_volunteers[slot] / 10.0,  # scale of activity
                 self.ngo_capacity[slot],  # competence and responsibility
-                (self.trust.lookup(gov[k], ngo[k]) >= 0).astype(float),  # personal connections
+                (e >= 0).astype(float),  # personal connections
             ],
             axis=1,
         )

@@ -76,6 +76,16 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     },
 }
 RC_MODELS = ["none", "administrative", "subordinate", "municipal_rc", "public_development_centre"]
+RC_LABELS = {
+    "en": ["none", "specialist in the administration", "municipal institution", "municipal resource centre",
+           "centre of public development"],
+    "ru": ["нет", "специалист администрации", "подведомственное учреждение", "муниципальный ресурсный центр",
+           "центр общественного развития"],
+}  # fmt: skip
+MONEY_LABELS = {
+    "en": ["grants", "social order", "donations", "partnerships", "centres"],
+    "ru": ["гранты", "соцзаказ", "пожертвования", "партнёрства", "центры"],
+}
 
 TEXT: dict[str, dict[str, str]] = {
     "en": {
@@ -253,7 +263,7 @@ def curves_figure(arm: Arm, lang: str) -> Figure:
     axes[1, 0].legend(fontsize=6)
     axes[1, 0].set_title(tx["partnerships"], fontsize=9)
     money = np.array([sum(ts[c] for c in cols) for cols in MONEY.values()]) / 1e6
-    axes[1, 1].stackplot(x, money, labels=list(MONEY), alpha=0.85)
+    axes[1, 1].stackplot(x, money, labels=MONEY_LABELS[lang], alpha=0.85)
     axes[1, 1].legend(fontsize=6, loc="upper left")
     axes[1, 1].set_title(tx["money"], fontsize=9)
     for ax in axes.ravel():
@@ -346,13 +356,18 @@ def PolicyControls(policy: solara.Reactive[Policy], title: str) -> None:
         policy.value = Policy(**{**p.__dict__, **kw})
 
     solara.HTML(tag="b", unsafe_innerHTML=title)
-    Tip(tx["rc_tip"], solara.Select(label=tx["rc"], values=RC_MODELS, value=p.rc, on_value=lambda v: set_(rc=v)))
+    labels = RC_LABELS[lang.value]
+    Tip(tx["rc_tip"], solara.Select(label=tx["rc"], values=labels, value=labels[RC_MODELS.index(p.rc)],
+                                    on_value=lambda v: set_(rc=RC_MODELS[labels.index(v)])))  # fmt: skip
     Tip(tx["cluster_tip"], solara.Switch(label=tx["cluster"], value=p.cluster, on_value=lambda v: set_(cluster=v)))
-    Tip(tx["launch_tip"], solara.SliderInt(tx["launch"], value=p.launch, min=0, max=60, on_value=lambda v: set_(launch=v)))
+    Tip(
+        tx["launch_tip"],
+        solara.SliderInt(tx["launch"], value=p.launch, min=0, max=60, on_value=lambda v: set_(launch=v), thumb_label="always"),
+    )
     Tip(tx["grants_tip"], solara.SliderFloat(tx["grants"], value=p.grants, min=0.0, max=3.0, step=0.1,
-                                              on_value=lambda v: set_(grants=v)))  # fmt: skip
+                                              on_value=lambda v: set_(grants=v), thumb_label="always"))  # fmt: skip
     Tip(tx["trust_tip"], solara.SliderFloat(tx["trust"], value=p.trust, min=0.0, max=1.0, step=0.1,
-                                             on_value=lambda v: set_(trust=v)))  # fmt: skip
+                                             on_value=lambda v: set_(trust=v), thumb_label="always"))  # fmt: skip
 
 
 @solara.component

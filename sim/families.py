@@ -134,6 +134,18 @@ class Families:
         Returns:
             Families served per cell this month.
         """
+        self.begin_month(rng_uptake, rng_transitions, p_aware, t, apply_bonus)
+        return self.finish_month(capacity, t, crisis, routing)
+
+    def begin_month(
+        self, rng_uptake: np.random.Generator, rng_transitions: np.random.Generator, p_aware: np.ndarray, t: int,
+        apply_bonus: float = 0.0,
+    ) -> None:  # fmt: skip
+        """First part of :meth:`month`: transitions, wellbeing, awareness and applications.
+
+        It reads nothing the organisations change during a step, so the model
+        may run it in a second thread while the organisations act.
+        """
         n = self.n
         u_up, u_mv = u16(rng_uptake, n), u16(rng_transitions, n)
         p = self.params
@@ -145,13 +157,18 @@ class Families:
             np.float32(p.wellbeing_rate), np.float32(p.service_boost), self._applicants, self.last_served, since,
         )  # fmt: skip
         self.n_aware += learned
+        self._begun = (u_up, n_app, apply16, since, reached)
+
+    def finish_month(self, capacity: np.ndarray, t: int, crisis: np.ndarray | None = None, routing: bool = False) -> np.ndarray:
+        """Second part of :meth:`month`: rationing of this month's capacity among the applicants."""
+        u_up, n_app, apply16, since, reached = self._begun
         served_per_cell = np.zeros(capacity.size)
         crisis_cap = np.zeros(0) if crisis is None else np.asarray(crisis, dtype=np.float64)
         self.n_served, newly, self.n_crisis = families_ration(
             self._applicants, n_app, u_up, self.cell, np.asarray(capacity, dtype=np.float64), apply16, self.served,
             self.last_served, self.times_served, served_per_cell, t, self.state, since, len(DOMAINS), routing, crisis_cap,
         )  # fmt: skip
-        self._reached = (reached + newly, t, p.reach_window)
+        self._reached = (reached + newly, t, self.params.reach_window)
         return served_per_cell
 
     # ------------------------------------------------------------- summaries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import mesa
@@ -269,6 +270,7 @@ class CrossSectorModel(mesa.Model):
         self.n_records = 0
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
+        self._families_job: Future[None] | None = None
         self._ngo_version = 0
         self._ngo_sorted_key: tuple[int, ...] = (-1,)
         self._ngo_sorted: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int32))
@@ -333,7 +335,9 @@ class CrossSectorModel(mesa.Model):
         9. Partnership delivery: members deliver or fail; money moves;
            output is produced (CES); kept and broken obligations feed trust.
         10. Services and families: families' vulnerability moves and
-            wellbeing follow last month's services; families learn of support,
+            wellbeing follow last month's services (this first part starts
+            after step 5, in a second thread with ``output.family_thread``,
+            since steps 6-9 never touch family state); families learn of support,
             apply and are served up to the capacity of NGOs, partnerships and
             state institutions in their municipality and need domain (the
             cluster's one window adds a hotline, online consultation, a crisis
@@ -355,6 +359,7 @@ class CrossSectorModel(mesa.Model):
         self._giving()
         self.rc.step()
         self.cluster.step()
+        self._start_families()
         if self.t % 12 == self.cfg.finance.grant_month - 1:
             self._grant_competitions()
         self._requests()
@@ -554,6 +559,29 @@ class CrossSectorModel(mesa.Model):
             self._step_counts["requests_fulfilled"] += int(ok.sum())
             edges = self.trust.ensure_edges(orgs[ok], munis[ok], self.t)
             self.trust.record(edges, np.ones(edges.size, bool), self.t)
+
+    def _start_families(self) -> None:
+        """Start the families' pass of this month (transitions, awareness, applications).
+
+        Its inputs (NGOs per municipality, resource centres, cluster) are
+        settled at this point of the step and the organisations' mechanisms that
+        follow never touch family state, so with ``output.family_thread`` it runs
+        in a second thread while they act; results are the same either way.
+        """
+        fpar, m, fam = self.cfg.families, self.n_muni, self.families
+        slots = np.flatnonzero(self.ngo_alive)
+        providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(
+            self.families_per_muni / 1000.0, 1e-9
+        )
+        p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers + self.cluster.awareness_bonus()
+        if self.rc.active:  # centres reaching small settlements (municipal RC, centre of public development)
+            p_aware = p_aware + self.cfg.rc_model.outreach * np.isin(self.rc.kind, (MUNI_RC, PDC))
+        args = (self.streams["uptake"], self.streams["family_transitions"], np.minimum(p_aware, 1.0), self.t,
+                self.cluster.apply_bonus())  # fmt: skip
+        if self.cfg.output.family_thread:
+            self._families_job = _family_executor().submit(fam.begin_month, *args)
+        else:
+            fam.begin_month(*args)
 
     def _reserved_state_inst(self) -> np.ndarray:
         """Municipal money still reserved for state-institution services this year, per municipality."""
@@ -787,7 +815,7 @@ class CrossSectorModel(mesa.Model):
 
     # ------------------------------------------------- 8. services and families
     def _services(self) -> None:
-        fam, fpar, op, fp, led = self.families, self.cfg.families, self.cfg.org, self.cfg.finance, self.ledger
+        fam, op, fp, led = self.families, self.cfg.org, self.cfg.finance, self.ledger
         m = self.n_muni
         slots = np.flatnonzero(self.ngo_alive)
         staff_services = op.services_per_staff * (1.0 + self.cfg.rc_model.practice_productivity * self.rc.practice[slots])
@@ -799,15 +827,11 @@ class CrossSectorModel(mesa.Model):
         ngo_cap = np.bincount(ngo_cell, weights=ngo_cap_each, minlength=m * N_DOMAINS)
         state_cap = self._state_cap
         cap = ngo_cap + state_cap + self.partnership_capacity.reshape(-1)
-        providers = np.bincount(ngo_cell // N_DOMAINS, minlength=m) / np.maximum(self.families_per_muni / 1000.0, 1e-9)
-        p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers + self.cluster.awareness_bonus()
-        if self.rc.active:  # centres reaching small settlements (municipal RC, centre of public development)
-            reach = np.isin(self.rc.kind, (MUNI_RC, PDC))
-            p_aware = p_aware + self.cfg.rc_model.outreach * reach
-        streams = self.streams
-        served_cell = fam.month(
-            streams["uptake"], streams["family_transitions"], np.minimum(p_aware, 1.0), cap, self.t,
-            apply_bonus=self.cluster.apply_bonus(), crisis=self.cluster.crisis_capacity(), routing=self.cluster.routing(),
+        if self._families_job is not None:
+            self._families_job.result()  # the family pass started at the beginning of the step
+            self._families_job = None
+        served_cell = fam.finish_month(
+            cap, self.t, crisis=self.cluster.crisis_capacity(), routing=self.cluster.routing()
         )  # fmt: skip
         self._step_counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity
@@ -1186,6 +1210,17 @@ class CrossSectorModel(mesa.Model):
             "ngo_cash_total": float(last["ngo_cash_total"]),
             "trust_ngo_gov": float(last["trust_ngo_gov"]),
         }
+
+
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _family_executor() -> ThreadPoolExecutor:
+    """One worker thread per process for the families' pass (numba releases the GIL)."""
+    global _EXECUTOR
+    if _EXECUTOR is None:
+        _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="families")
+    return _EXECUTOR
 
 
 def run_model(cfg: Config) -> CrossSectorModel:

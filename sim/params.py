@@ -702,6 +702,9 @@ class OutputParams:
 
     plots: bool = par(True, "on/off", "write outcome plots (png)")
     check_conservation: bool = par(True, "on/off", "check the ledger sums to zero every step")
+    family_thread: bool = par(
+        True, "on/off", "run the families' pass in a second thread while organisations act (same results either way)"
+    )
 
 
 @dataclass(frozen=True)

@@ -43,3 +43,13 @@ def test_extra_draws_in_one_mechanism_leave_others_unchanged():
     m2 = CrossSectorModel(make_cfg(steps=2))
     m2.streams["turnover"].random(12345)
     np.testing.assert_array_equal(m1.streams["family_transitions"].random(10), m2.streams["family_transitions"].random(10))
+
+
+def test_family_thread_gives_the_same_results(tmp_path):
+    """The families' pass in a second thread changes timing only, never results."""
+    on = make_cfg(steps=24, seed=9, **{"output.family_thread": True, "cluster.enabled": True, "cluster.launch_month": 6})
+    off = make_cfg(steps=24, seed=9, **{"output.family_thread": False, "cluster.enabled": True, "cluster.launch_month": 6})
+    run(on, tmp_path / "on")
+    run(off, tmp_path / "off")
+    for t in TABLES:
+        assert (tmp_path / "on" / f"{t}.parquet").read_bytes() == (tmp_path / "off" / f"{t}.parquet").read_bytes(), t

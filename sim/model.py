@@ -272,6 +272,7 @@ class CrossSectorModel(mesa.Model):
         self._social_order_left = 0.0
         self._families_job: Future[None] | None = None
         self._ngo_version = 0
+        self._biz_sorted: tuple[np.ndarray, np.ndarray] | None = None
         self._ngo_sorted_key: tuple[int, ...] = (-1,)
         self._ngo_sorted: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int32))
         self.running = True
@@ -630,6 +631,12 @@ class CrossSectorModel(mesa.Model):
                 self._ngo_sorted = (alive[order], self.org_municipality[alive][order])
                 self._ngo_sorted_key = key
             sorted_orgs, sorted_m = self._ngo_sorted
+        elif orgs is self._biz_orgs:  # businesses never move: sorted once
+            if self._biz_sorted is None:
+                om = self.org_municipality[orgs]
+                order = np.argsort(om, kind="stable")
+                self._biz_sorted = (orgs[order], om[order])
+            sorted_orgs, sorted_m = self._biz_sorted
         else:
             om = self.org_municipality[orgs]
             order = np.argsort(om, kind="stable")
@@ -650,12 +657,16 @@ class CrossSectorModel(mesa.Model):
             return
         slot = ngo[k] - self.ngo0
         m = munis[k]
-        e = self.trust.lookup(gov[k], ngo[k])
+        rows, e_g, t_g = self._gov_judged  # tie and trust as the acceptance decision saw them
+        e_full = np.full(len(gov), -1, np.int64)
+        t_full = np.zeros(len(gov))
+        e_full[rows], t_full[rows] = e_g, t_g
+        e = e_full[k]
         attrs = np.stack(
             [
                 self.plans[m, self.ngo_domain[slot]].astype(float),  # fits the authority's plans
                 (self.ngo_domain[slot] == self.plans[m].argmax(axis=1)).astype(float),  # its priority target group
-                self.trust.pair_trust(gov[k], ngo[k], e),  # readiness for dialogue (trust in the NGO)
+                t_full[k],  # readiness for dialogue (trust in the NGO)
                 self.ngo_staff[slot] + self.ngo_volunteers[slot] / 10.0,  # scale of activity
                 self.ngo_capacity[slot],  # competence and responsibility
                 (e >= 0).astype(float),  # personal connections
@@ -697,6 +708,8 @@ class CrossSectorModel(mesa.Model):
         )
         p_all = np.ones(len(gov))
         np.multiply.at(p_all, rows, 1.0 / (1.0 + np.exp(-z)))
+        n_gov = int(np.count_nonzero(inv[: len(gov)]))  # the government members come first
+        self._gov_judged = (rows[:n_gov], e[:n_gov], t[:n_gov])
         return p_all
 
     def acceptance_probability(self, gov: int, biz: int, ngo: int) -> float:

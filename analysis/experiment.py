@@ -172,6 +172,8 @@ def plot_curves(runs: pd.DataFrame, arms: list[str], path: Path) -> None:
     """Outcome curves per arm with 95% bands across seeds."""
     import matplotlib
 
+    from analysis.sweep import _band
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -179,11 +181,9 @@ def plot_curves(runs: pd.DataFrame, arms: list[str], path: Path) -> None:
     colours = plt.get_cmap("tab10")
     for ax, col in zip(axes.ravel(), CURVES, strict=True):
         for k, arm in enumerate(arms):
-            g = runs[runs["arm"] == arm].groupby("step")[col]
-            m, s, n = g.mean(), g.std(ddof=1), g.count()
-            h = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * s / np.sqrt(n)
+            m, lo, hi = _band(runs[runs["arm"] == arm].groupby("step")[col])
             ax.plot(m.index, m.values, color=colours(k % 10), label=arm, lw=1.5)
-            ax.fill_between(m.index, (m - h).values, (m + h).values, color=colours(k % 10), alpha=0.2, lw=0)
+            ax.fill_between(m.index, lo.values, hi.values, color=colours(k % 10), alpha=0.2, lw=0)
         ax.set_title(col.replace("_", " "))
         ax.set_xlabel("month")
     axes[0, 0].legend(fontsize=7)

@@ -41,6 +41,7 @@ from sim.outcomes import OUTCOMES
 from sim.params import Config, ConfigError, iter_parameters, replace
 
 ROOT = Path(__file__).resolve().parent.parent
+_DEFAULTS = {name: default for name, default, _meta in iter_parameters()}
 
 
 @dataclass
@@ -88,16 +89,17 @@ def load_spec(path: str | Path) -> Spec:
     )
 
 
-def _cast(cfg: Config, key: str, value: float) -> Any:
-    meta = {n: d for n, d, _m in iter_parameters()}
-    return int(round(value)) if isinstance(meta[key], int) and not isinstance(meta[key], bool) else float(value)
+def _cast(key: str, value: float) -> Any:
+    """Round values of integer parameters."""
+    default = _DEFAULTS[key]
+    return int(round(value)) if isinstance(default, int) and not isinstance(default, bool) else float(value)
 
 
 def evaluate(base: Config, names: list[str], x: np.ndarray, seeds: int, outputs: list[str]) -> np.ndarray:
     """Outputs (averaged over seeds 1..seeds) for one parameter vector."""
     from sim.model import run_model
 
-    cfg = replace(base, **{k: _cast(base, k, v) for k, v in zip(names, x, strict=True)})
+    cfg = replace(base, **{k: _cast(k, v) for k, v in zip(names, x, strict=True)})
     res = np.zeros(len(outputs))
     for seed in range(1, seeds + 1):
         o = run_model(replace(cfg, seed=seed)).outcomes()
@@ -125,6 +127,24 @@ def _out(spec: Spec, method: str, out: Path | None) -> Path:
     return d
 
 
+def _salib(
+    spec: Spec, method: str, X: np.ndarray, analyze: Any, keys: tuple[str, ...], jobs: int, out: Path | None
+) -> tuple[pd.DataFrame, Path]:
+    """Run the samples, compute indices per output with ``analyze(Y_j)``, write samples and indices."""
+    Y = _run_samples(_base(spec), spec, X, jobs)
+    rows = []
+    for j, o in enumerate(spec.outputs):
+        r = analyze(Y[:, j])
+        for i, name in enumerate(spec.names):
+            rows.append({"output": o, "parameter": name, **{k: r[k][i] for k in keys}})
+    table = pd.DataFrame(rows)
+    d = _out(spec, method, out)
+    samples = pd.DataFrame(X, columns=spec.names).assign(**{o: Y[:, j] for j, o in enumerate(spec.outputs)})
+    samples.to_parquet(d / "samples.parquet")
+    table.to_csv(d / "indices.csv", index=False)
+    return table, d
+
+
 def morris(
     spec: Spec, trajectories: int = 10, levels: int = 4, jobs: int = 2, out: Path | None = None, seed: int = 1
 ) -> pd.DataFrame:
@@ -134,19 +154,10 @@ def morris(
 
     problem = {"num_vars": len(spec.names), "names": spec.names, "bounds": spec.bounds}
     X = ms.sample(problem, trajectories, num_levels=levels, seed=seed)
-    Y = _run_samples(_base(spec), spec, X, jobs)
-    rows = []
-    for j, o in enumerate(spec.outputs):
-        r = ma.analyze(problem, X, Y[:, j], num_levels=levels, seed=seed)
-        for i, name in enumerate(spec.names):
-            rows.append({"output": o, "parameter": name, "mu_star": r["mu_star"][i], "mu_star_conf": r["mu_star_conf"][i],
-                         "sigma": r["sigma"][i]})  # fmt: skip
-    table = pd.DataFrame(rows)
-    d = _out(spec, "morris", out)
-    pd.DataFrame(X, columns=spec.names).assign(**{o: Y[:, j] for j, o in enumerate(spec.outputs)}).to_parquet(
-        d / "samples.parquet"
-    )
-    table.to_csv(d / "indices.csv", index=False)
+    table, d = _salib(
+        spec, "morris", X, lambda y: ma.analyze(problem, X, y, num_levels=levels, seed=seed),
+        ("mu_star", "mu_star_conf", "sigma"), jobs, out,
+    )  # fmt: skip
     _plot_morris(table, spec.outputs, d / "morris")
     return table
 
@@ -158,19 +169,10 @@ def sobol(spec: Spec, n: int = 64, jobs: int = 2, out: Path | None = None, seed:
 
     problem = {"num_vars": len(spec.names), "names": spec.names, "bounds": spec.bounds}
     X = ss.sample(problem, n, calc_second_order=True, seed=seed)
-    Y = _run_samples(_base(spec), spec, X, jobs)
-    rows = []
-    for j, o in enumerate(spec.outputs):
-        r = sa.analyze(problem, Y[:, j], calc_second_order=True, seed=seed)
-        for i, name in enumerate(spec.names):
-            rows.append({"output": o, "parameter": name, "S1": r["S1"][i], "S1_conf": r["S1_conf"][i], "ST": r["ST"][i],
-                         "ST_conf": r["ST_conf"][i]})  # fmt: skip
-    table = pd.DataFrame(rows)
-    d = _out(spec, "sobol", out)
-    pd.DataFrame(X, columns=spec.names).assign(**{o: Y[:, j] for j, o in enumerate(spec.outputs)}).to_parquet(
-        d / "samples.parquet"
-    )
-    table.to_csv(d / "indices.csv", index=False)
+    table, d = _salib(
+        spec, "sobol", X, lambda y: sa.analyze(problem, y, calc_second_order=True, seed=seed),
+        ("S1", "S1_conf", "ST", "ST_conf"), jobs, out,
+    )  # fmt: skip
     _plot_sobol(table, spec.outputs, d / "sobol")
     return table
 

@@ -465,10 +465,6 @@ class CrossSectorModel(mesa.Model):
         led.transfer("donation_citizens", self.ext["citizens"], self.ngo0 + alive_slots, amt)
         self.ngo_income_month[alive_slots] += amt
 
-    def reputation(self) -> np.ndarray:
-        """Mean personal trust others place in each organisation, as of the last month end."""
-        return self.trust.reputation
-
     # ----------------------------------------------------------- 4. grants
     def _grant_competitions(self) -> None:
         rp, sc = self.cfg.region, self.cfg.scenario
@@ -855,8 +851,6 @@ class CrossSectorModel(mesa.Model):
             * share_ngo[ngo_cell]
             * np.divide(ngo_cap_each, ngo_cap[ngo_cell], out=np.zeros_like(ngo_cap_each), where=ngo_cap[ngo_cell] > 0)
         )
-        self.ngo_services_month = np.zeros(self.n_ngo_slots)
-        self.ngo_services_month[slots] = ngo_services
         # state institutions: paid by the municipality
         state_services = (served_cell * share_state).reshape(m, N_DOMAINS).sum(axis=1)
         munis = np.arange(self.muni0, self.biz0)

@@ -121,30 +121,6 @@ class Partnerships:
             ):
                 getattr(self, name)[:n] = old[name][:n]
 
-    def add(
-        self,
-        members: tuple[int, int, int],
-        muni: int,
-        domain: int,
-        start: int,
-        duration: int,
-        mechanism: int,
-        edges: np.ndarray,
-        money_equiv: float = 0.0,
-    ) -> int:
-        """Create one partnership; returns its id."""
-        ids = self.add_many(
-            np.array([members]),
-            np.array([muni]),
-            np.array([domain]),
-            start,
-            np.array([duration]),
-            mechanism,
-            np.asarray(edges).reshape(1, -1),
-            np.array([money_equiv]),
-        )
-        return int(ids[0])
-
     def add_many(
         self,
         members: np.ndarray,

@@ -1,4 +1,4 @@
-"""Compiled inner loops (numba) for the two per-step passes over large arrays.
+"""Compiled inner loops (numba) of the per-step mechanisms.
 
 The model's state stays in numpy arrays; these kernels only fuse the
 per-family and per-edge arithmetic of one month into single loops, so that a
@@ -235,3 +235,595 @@ def trust_month(
             p = pair_cell[k]
             pair_sum[p] += t
             pair_cnt[p] += 1.0
+
+
+@njit(cache=True, nogil=True)
+def ledger_scatter(balance: np.ndarray, src: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> bool:
+    """Move ``amount[k]`` from ``balance[src[k]]`` to ``balance[dst[k]]``, in order.
+
+    A side given as an empty array is one account for every row, left to the
+    caller, who books the total in one go; otherwise the arithmetic is that of
+    ``np.subtract.at`` / ``np.add.at``. Nothing moves if any amount is
+    negative or NaN.
+
+    Returns:
+        False if an amount was negative or NaN (nothing moved), else True.
+    """
+    n = amount.size
+    for k in range(n):
+        if not amount[k] >= 0.0:
+            return False
+    if src.size == n:
+        for k in range(n):
+            balance[src[k]] -= amount[k]
+    if dst.size == n:
+        for k in range(n):
+            balance[dst[k]] += amount[k]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def drop_ties(src: np.ndarray, dst: np.ndarray, active: np.ndarray, r: np.ndarray, s: np.ndarray, leaving: np.ndarray) -> int:
+    """Deactivate (and clear the evidence of) every active edge with an end in ``leaving``.
+
+    Returns:
+        The number of edges deactivated.
+    """
+    lost = 0
+    for k in range(src.size):
+        if active[k] and (leaving[src[k]] or leaving[dst[k]]):
+            active[k] = False
+            r[k] = 0.0
+            s[k] = 0.0
+            lost += 1
+    return lost
+
+
+@njit(cache=True, nogil=True)
+def unhear(x: np.ndarray, edges: np.ndarray, active: np.ndarray, amount: float) -> None:
+    """Take back ``amount`` of gossip from each listed edge that is still active (in order)."""
+    for k in range(edges.size):
+        e = edges[k]
+        if active[e]:
+            x[e] -= amount
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def trust_summaries(
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    inst_sum: np.ndarray,
+    inst_cnt: np.ndarray,
+    rep_sum: np.ndarray,
+    rep_cnt: np.ndarray,
+    pair_sum: np.ndarray,
+    pair_cnt: np.ndarray,
+    rate: float,
+    reputation: np.ndarray,
+    pair_means: np.ndarray,
+) -> None:
+    """Reputation, sector-pair means and the institutional-trust move from the monthly sums.
+
+    Reputation is the mean incoming trust (the sector-mean institutional trust
+    where nobody has a tie); pair means are NaN where a sector pair has no
+    active tie; each institutional cell with ties moves ``rate`` of the way to
+    the mean personal trust of those ties.
+    """
+    n, k = institutional.shape
+    base = np.zeros(k)
+    for i in range(n):
+        for c in range(k):
+            base[c] += institutional[i, c]
+    for c in range(k):
+        base[c] = base[c] / n
+    for i in range(n):
+        if rep_cnt[i] > 0:
+            reputation[i] = rep_sum[i] / max(rep_cnt[i], 1e-12)
+        else:
+            reputation[i] = base[trust_sector[i]]
+    for p in range(pair_sum.size):
+        pair_means[p] = pair_sum[p] / pair_cnt[p]
+    if rate > 0:
+        flat = institutional.reshape(-1)
+        for c in range(flat.size):
+            old = flat[c]
+            target = inst_sum[c] / inst_cnt[c] if inst_cnt[c] > 0 else old
+            flat[c] = old + (target - old) * rate
+
+
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(key: int, mask: int) -> int:
+    return int((np.uint64(key) * _HASH_MULT) >> np.uint64(32)) & mask
+
+
+@njit(cache=True, nogil=True)
+def find_edges(hkeys: np.ndarray, hedge: np.ndarray, query: np.ndarray, active: np.ndarray, only_active: bool) -> np.ndarray:
+    """Edge of each query key in the open-addressing table ``hkeys``/``hedge`` (-1 if absent, or dormant with ``only_active``)."""
+    mask = hkeys.size - 1
+    out = np.full(query.size, -1, np.int64)
+    for q in range(query.size):
+        key = query[q]
+        h = _slot(key, mask)
+        while hkeys[h] != -1:
+            if hkeys[h] == key:
+                e = hedge[h]
+                if not only_active or active[e]:
+                    out[q] = e
+                break
+            h = (h + 1) & mask
+    return out
+
+
+@njit(cache=True, nogil=True)
+def insert_keys(hkeys: np.ndarray, hedge: np.ndarray, new_keys: np.ndarray, n0: int) -> tuple[np.ndarray, np.ndarray]:
+    """Add keys missing from the table, numbering new edges from ``n0`` in order of first appearance.
+
+    The table must have room (the caller keeps it at most half full).
+
+    Args:
+        hkeys: Open-addressing table of keys (-1 empty), size a power of two.
+        hedge: Edge index of each table slot.
+        new_keys: Keys not in the table, in call order (a key may repeat).
+        n0: Index of the first new edge.
+
+    Returns:
+        ``(edge of each new_keys entry, key of each new edge)``.
+    """
+    mask = hkeys.size - 1
+    m = new_keys.size
+    out = np.empty(m, np.int64)
+    added = np.empty(m, np.int64)
+    n_new = 0
+    for i in range(m):
+        key = new_keys[i]
+        h = _slot(key, mask)
+        while hkeys[h] != -1 and hkeys[h] != key:
+            h = (h + 1) & mask
+        if hkeys[h] == -1:
+            hkeys[h] = key
+            hedge[h] = n0 + n_new
+            added[n_new] = key
+            n_new += 1
+        out[i] = hedge[h]
+    return out, added[:n_new].copy()
+
+
+@njit(cache=True, nogil=True)
+def build_table(hkeys: np.ndarray, hedge: np.ndarray, keys: np.ndarray) -> None:
+    """Fill an empty table with ``keys`` (edge ``k`` has key ``keys[k]``; keys are distinct)."""
+    mask = hkeys.size - 1
+    for k in range(keys.size):
+        h = _slot(keys[k], mask)
+        while hkeys[h] != -1:
+            h = (h + 1) & mask
+        hkeys[h] = keys[k]
+        hedge[h] = k
+
+
+@njit(cache=True, nogil=True)
+def record_evidence(
+    edges: np.ndarray,
+    kept: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    last_contact: np.ndarray,
+    dst: np.ndarray,
+    heard_kept: np.ndarray,
+    heard_broken: np.ndarray,
+    kept_weight: float,
+    broken_weight: float,
+    step: int,
+    gossip: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kept (``kept[k]``) or broken obligations along ``edges``, in order; gossip about each trustee is queued.
+
+    Returns:
+        ``(edges with a kept obligation, edges with a broken one)``, in order.
+    """
+    m = edges.size
+    n_kept = 0
+    for k in range(m):
+        n_kept += kept[k]
+    ke = np.empty(n_kept, np.int64)
+    be = np.empty(m - n_kept, np.int64)
+    a = 0
+    b = 0
+    for k in range(m):
+        e = edges[k]
+        if kept[k]:
+            r[e] += kept_weight
+            ke[a] = e
+            a += 1
+        else:
+            s[e] += broken_weight
+            be[b] = e
+            b += 1
+        last_contact[e] = step
+    if gossip:
+        for k in range(a):
+            heard_kept[dst[ke[k]]] += kept_weight
+        for k in range(b):
+            heard_broken[dst[be[k]]] += broken_weight
+    return ke, be
+
+
+@njit(cache=True, nogil=True)
+def deliver_contributions(
+    mem: np.ndarray,
+    u: np.ndarray,
+    money_equiv: np.ndarray,
+    ngo0: int,
+    region: int,
+    muni0: int,
+    biz0: int,
+    ngo_capacity: np.ndarray,
+    ngo_staff: np.ndarray,
+    ngo_volunteers: np.ndarray,
+    balance: np.ndarray,
+    reserved: np.ndarray,
+    csr_now: np.ndarray,
+    cluster_member: np.ndarray,
+    boost: float,
+    commitment: np.ndarray,
+    gov_money: float,
+    business_share: float,
+    scale: np.ndarray,
+    premises_units: float,
+    inkind_units: float,
+    deliver: np.ndarray,
+    gov_amt: np.ndarray,
+    biz_amt: np.ndarray,
+    x: np.ndarray,
+    ngo_slot: np.ndarray,
+) -> None:
+    """Who delivers in each active partnership this month, the money it brings and the resource units.
+
+    Row ``k`` has members ``mem[k]`` (gov, business, NGO; -1 absent) and
+    draws ``u[k]``. A member delivers if its draw is below its commitment:
+    ``commitment[0]`` for government, ``commitment[1]`` for business,
+    ``commitment[2] + (1 - commitment[2]) * capacity`` for the NGO; a cluster
+    member (``cluster_member`` non-empty) closes ``boost`` of its business or
+    NGO shortfall. A municipality pays ``gov_money`` only if its balance less
+    ``reserved`` covers it (else its promise is broken); the region pays
+    nothing monthly; a business pays ``min(max(balance, 0), csr *
+    business_share)``. Balances are read before any payment of the month.
+    Resource units ``x``: money, NGO competence (capacity x staff), volunteers,
+    premises and in-kind help, each divided by ``scale``.
+    """
+    cluster = cluster_member.size > 0
+    for k in range(mem.shape[0]):
+        g = mem[k, 0]
+        b = mem[k, 1]
+        o = mem[k, 2]
+        slot = o - ngo0 if o >= 0 else 0
+        ngo_slot[k] = slot
+        c_biz = commitment[1]
+        c_ngo = commitment[2] + (1 - commitment[2]) * ngo_capacity[slot]
+        if cluster:
+            bb = boost if (b >= 0 and cluster_member[b]) else 0.0
+            c_biz += (1 - c_biz) * bb
+            bn = boost if (o >= 0 and cluster_member[o]) else 0.0
+            c_ngo += (1 - c_ngo) * bn
+        d_gov = g >= 0 and u[k, 0] < commitment[0]
+        d_biz = b >= 0 and u[k, 1] < c_biz
+        d_ngo = o >= 0 and u[k, 2] < c_ngo
+        ga = 0.0
+        if d_gov and g != region:
+            if balance[g] - reserved[g - muni0] >= gov_money:
+                ga = gov_money
+            else:
+                d_gov = False  # no money: the promise is broken
+        ba = 0.0
+        if d_biz:
+            ba = min(max(balance[b], 0.0), csr_now[b - biz0] * business_share)
+        deliver[k, 0] = d_gov
+        deliver[k, 1] = d_biz
+        deliver[k, 2] = d_ngo
+        gov_amt[k] = ga
+        biz_amt[k] = ba
+        fn = 1.0 if d_ngo else 0.0
+        x[k, 0] = (ga + ba + money_equiv[k] * fn) / scale[0]
+        x[k, 1] = fn * ngo_capacity[slot] * max(ngo_staff[slot], 1) / scale[1]
+        x[k, 2] = fn * ngo_volunteers[slot] / scale[2]
+        fg = 1.0 if (d_gov and g != region) else 0.0
+        fb = 1.0 if d_biz else 0.0
+        x[k, 3] = (fg * premises_units + fb * inkind_units) / scale[3]
+
+
+@njit(cache=True, nogil=True)
+def deliver_outcomes(
+    ids: np.ndarray,
+    mem: np.ndarray,
+    deliver: np.ndarray,
+    gov_amt: np.ndarray,
+    biz_amt: np.ndarray,
+    y: np.ndarray,
+    ngo_slot: np.ndarray,
+    region: int,
+    p_muni: np.ndarray,
+    p_domain: np.ndarray,
+    p_output: np.ndarray,
+    p_services: np.ndarray,
+    p_money: np.ndarray,
+    p_kept: np.ndarray,
+    p_broken: np.ndarray,
+    n_domains: int,
+    capacity_out: np.ndarray,
+    ngo_income: np.ndarray,
+    ngo_capacity: np.ndarray,
+    learning: float,
+    active_ngo: np.ndarray,
+    contact: np.ndarray,
+) -> None:
+    """Book a month of partnership delivery.
+
+    Writes output and services, money received, kept and broken counts,
+    capacity per (municipality, domain) cell, NGOs' income, learning (an NGO
+    that delivered in several partnerships learns once), activity and contact
+    with the municipality.
+    """
+    learned = np.zeros(ngo_capacity.size, np.bool_)
+    for k in range(ids.size):
+        if mem[k, 2] >= 0:
+            ngo_income[ngo_slot[k]] += gov_amt[k] + biz_amt[k]
+    for k in range(ids.size):
+        pid = ids[k]
+        p_output[pid] = y[k]
+        p_services[pid] += y[k]
+        p_money[pid] += gov_amt[k] + biz_amt[k]
+        capacity_out[p_muni[pid] * n_domains + p_domain[pid]] += y[k]
+        kept = 0
+        broken = 0
+        for j in range(3):
+            if mem[k, j] >= 0:
+                if deliver[k, j]:
+                    kept += 1
+                else:
+                    broken += 1
+        p_kept[pid] += kept
+        p_broken[pid] += broken
+        if deliver[k, 2]:
+            learned[ngo_slot[k]] = True
+        if mem[k, 2] >= 0:
+            active_ngo[ngo_slot[k]] = True
+            if mem[k, 0] >= 0 and mem[k, 0] != region:
+                contact[ngo_slot[k]] = True
+    for i in range(learned.size):
+        if learned[i]:
+            ngo_capacity[i] += learning * (1 - ngo_capacity[i])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _edge_trust(e: int, r: np.ndarray, s: np.ndarray, prior_cell: np.ndarray, inst_flat: np.ndarray, w: float) -> float:
+    """Beta-reputation trust of edge ``e`` (as :meth:`sim.trust.TrustNetwork.trust`)."""
+    return (r[e] + w * inst_flat[prior_cell[e]]) / (r[e] + s[e] + w)
+
+
+@njit(cache=True, nogil=True)
+def pair_trust_one(
+    i: int,
+    j: int,
+    n_orgs: int,
+    hkeys: np.ndarray,
+    hedge: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    prior_cell: np.ndarray,
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    w: float,
+) -> float:
+    """Trust of ``i`` in ``j``: personal if an active tie exists, else institutional toward ``j``'s sector."""
+    key = i * n_orgs + j
+    mask = hkeys.size - 1
+    h = _slot(key, mask)
+    while hkeys[h] != -1:
+        if hkeys[h] == key:
+            e = hedge[h]
+            if active[e]:
+                return _edge_trust(e, r, s, prior_cell, institutional.reshape(-1), w)
+            break
+        h = (h + 1) & mask
+    return institutional[i, trust_sector[j]]
+
+
+@njit(cache=True, nogil=True)
+def requests_month(
+    req: np.ndarray,
+    v: np.ndarray,
+    ngo0: int,
+    muni0: int,
+    rc0: int,
+    org_municipality: np.ndarray,
+    brokerage: float,
+    fulfil_base: float,
+    fulfil_trust: float,
+    can: np.ndarray,
+    n_orgs: int,
+    hkeys: np.ndarray,
+    hedge: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    prior_cell: np.ndarray,
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    w: float,
+    muni_requests: np.ndarray,
+) -> np.ndarray:
+    """Which NGO requests (NGO slots ``req``, draws ``v``) their municipalities fulfil.
+
+    A request is granted with probability ``clip(fulfil_base + fulfil_trust *
+    t)``, ``t`` the municipality's trust in the NGO (mixed with its trust in
+    the resource centre's specialist who vouches, weight ``brokerage``, when
+    ``brokerage`` > 0); each municipality then fulfils granted requests in
+    order while its free money allows (``can`` subsidies). Requests are
+    counted per municipality.
+
+    Returns:
+        Whether each request is fulfilled.
+    """
+    ok = np.zeros(req.size, np.bool_)
+    used = np.zeros(can.size, np.int64)
+    for k in range(req.size):
+        org = ngo0 + req[k]
+        mi = org_municipality[org]
+        muni = muni0 + mi
+        t = pair_trust_one(muni, org, n_orgs, hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w)
+        if brokerage > 0:
+            t_rc = pair_trust_one(rc0 + mi, org, n_orgs, hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w)
+            t = (1 - brokerage) * t + brokerage * t_rc
+        p = min(max(fulfil_base + fulfil_trust * t, 0.0), 1.0)
+        muni_requests[mi] += 1
+        if v[k] < p:
+            if used[mi] < can[mi]:
+                ok[k] = True
+            used[mi] += 1
+    return ok
+
+
+@njit(cache=True, nogil=True)
+def pick_in_municipality(sorted_orgs: np.ndarray, sorted_m: np.ndarray, munis: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One of the organisations of each requested municipality, uniformly by ``u`` in [0, 1) (-1 if it has none).
+
+    ``sorted_orgs`` are the candidates sorted by their municipality ``sorted_m``.
+    """
+    n = sorted_m.size
+    out = np.full(munis.size, -1, np.int64)
+    for k in range(munis.size):
+        m = munis[k]
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_m[mid] < m:
+                lo = mid + 1
+            else:
+                hi = mid
+        start = lo
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_m[mid] <= m:
+                lo = mid + 1
+            else:
+                hi = mid
+        count = lo - start
+        if count > 0:
+            out[k] = sorted_orgs[min(start + int(u[k] * count), n - 1)]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def acceptance_terms(
+    gov: np.ndarray,
+    biz: np.ndarray,
+    ngo: np.ndarray,
+    ngo0: int,
+    ngo_capacity: np.ndarray,
+    ngo_domain: np.ndarray,
+    sector: np.ndarray,
+    sec_municipal: int,
+    org_municipality: np.ndarray,
+    plans: np.ndarray,
+    coef: np.ndarray,
+    n_orgs: int,
+    hkeys: np.ndarray,
+    hedge: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    prior_cell: np.ndarray,
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    w: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Logit of each invited member's acceptance of each proposal.
+
+    The NGO (else the business) proposes; the government and the business
+    members other than the proposer are invited. ``z = coef[0] + coef[1] *
+    trust(member -> proposer) + coef[2] * capacity + coef[3] * plan_fit +
+    coef[4] * has_tie``, capacity being the NGO's (0.5 without one) and plan
+    fit applying to a municipal member judging an NGO in a domain of its plans.
+
+    Returns:
+        ``(row, z, edge, trust, n_gov)`` per invitation, the government
+        invitations (``n_gov`` of them) first, each group in row order.
+    """
+    k = gov.size
+    rows = np.empty(2 * k, np.int64)
+    z = np.empty(2 * k)
+    edges = np.empty(2 * k, np.int64)
+    trust = np.empty(2 * k)
+    mask = hkeys.size - 1
+    inst_flat = institutional.reshape(-1)
+    n = 0
+    n_gov = 0
+    for side in range(2):
+        for q in range(k):
+            i = gov[q] if side == 0 else biz[q]
+            proposer = ngo[q] if ngo[q] >= 0 else biz[q]
+            if i < 0 or i == proposer:
+                continue
+            slot = max(ngo[q] - ngo0, 0)
+            cap = ngo_capacity[slot] if ngo[q] >= 0 else 0.5
+            key = i * n_orgs + proposer
+            h = _slot(key, mask)
+            e = -1
+            while hkeys[h] != -1:
+                if hkeys[h] == key:
+                    if active[hedge[h]]:
+                        e = hedge[h]
+                    break
+                h = (h + 1) & mask
+            if e >= 0:
+                t = _edge_trust(e, r, s, prior_cell, inst_flat, w)
+            else:
+                t = institutional[i, trust_sector[proposer]]
+            fit = sector[i] == sec_municipal and ngo[q] >= 0 and plans[max(org_municipality[i], 0), ngo_domain[slot]]
+            rows[n] = q
+            z[n] = coef[0] + coef[1] * t + coef[2] * cap + coef[3] * (1.0 if fit else 0.0) + coef[4] * (1.0 if e >= 0 else 0.0)
+            edges[n] = e
+            trust[n] = t
+            n += 1
+        if side == 0:
+            n_gov = n
+    return rows[:n], z[:n], edges[:n], trust[:n], n_gov
+
+
+@njit(cache=True, nogil=True)
+def judgment_attributes(
+    slot: np.ndarray,
+    munis: np.ndarray,
+    plans: np.ndarray,
+    ngo_domain: np.ndarray,
+    trust: np.ndarray,
+    edges: np.ndarray,
+    ngo_staff: np.ndarray,
+    ngo_volunteers: np.ndarray,
+    ngo_capacity: np.ndarray,
+) -> np.ndarray:
+    """What a municipality saw of each NGO it judged (columns as in the survey's partner-criteria question).
+
+    Plan fit, priority target group (the first domain of its plans), trust,
+    scale of activity (staff + volunteers / 10), capacity, personal tie.
+    """
+    out = np.empty((slot.size, 6))
+    for k in range(slot.size):
+        m = munis[k]
+        d = ngo_domain[slot[k]]
+        first = 0
+        for c in range(plans.shape[1]):
+            if plans[m, c]:
+                first = c
+                break
+        out[k, 0] = 1.0 if plans[m, d] else 0.0
+        out[k, 1] = 1.0 if d == first else 0.0
+        out[k, 2] = trust[k]
+        out[k, 3] = ngo_staff[slot[k]] + ngo_volunteers[slot[k]] / 10.0
+        out[k, 4] = ngo_capacity[slot[k]]
+        out[k, 5] = 1.0 if edges[k] >= 0 else 0.0
+    return out

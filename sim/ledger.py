@@ -11,10 +11,11 @@ all times, which :meth:`Ledger.check` verifies every step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from sim.kernels import ledger_scatter
 
 CHANNELS: tuple[str, ...] = (
     "opening_balance",
@@ -52,12 +53,9 @@ CHANNELS: tuple[str, ...] = (
 CH = {name: i for i, name in enumerate(CHANNELS)}
 
 
-@dataclass
-class _Batch:
-    channel: int
-    src: np.ndarray
-    dst: np.ndarray
-    amount: np.ndarray
+_Batch = tuple[int, np.ndarray, np.ndarray, np.ndarray]
+"""One transfer call: channel code, source(s), destination(s), amounts."""
+_NONE = np.zeros(0, dtype=np.int64)  # "one account for all rows" for the scatter kernel
 
 
 class Ledger:
@@ -93,30 +91,29 @@ class Ledger:
         src_a = src if isinstance(src, np.ndarray) and src.ndim == 1 else np.asarray(src, dtype=np.int64)
         dst_a = dst if isinstance(dst, np.ndarray) and dst.ndim == 1 else np.asarray(dst, dtype=np.int64)
         n = max(amount.size, src_a.size, dst_a.size)
-        for a in (amount, src_a, dst_a):
-            if a.ndim and a.size != n:
-                if a.size == 0:
-                    return
-                raise ValueError(f"ledger: mismatched transfer sizes in channel {channel}")
+        if (amount.ndim and amount.size != n) or (src_a.ndim and src_a.size != n) or (dst_a.ndim and dst_a.size != n):
+            if 0 in (amount.size, src_a.size, dst_a.size):
+                return
+            raise ValueError(f"ledger: mismatched transfer sizes in channel {channel}")
         if amount.ndim == 0:
             amount = np.full(n, float(amount))
         total = float(amount.sum())
-        if not math.isfinite(total) or (n and float(amount.min()) < 0):
+        if not math.isfinite(total):
             raise ValueError(f"ledger: bad amount in channel {channel}")
         if total == 0.0:
+            if n and not float(amount.min()) >= 0.0:
+                raise ValueError(f"ledger: bad amount in channel {channel}")
             return
         bal = self.balance
-        if src_a.ndim:
-            np.subtract.at(bal, src_a, amount)
-        else:
+        if not ledger_scatter(bal, src_a if src_a.ndim else _NONE, dst_a if dst_a.ndim else _NONE, amount):
+            raise ValueError(f"ledger: bad amount in channel {channel}")
+        if not src_a.ndim:
             bal[int(src_a)] -= total
-        if dst_a.ndim:
-            np.add.at(bal, dst_a, amount)
-        else:
+        if not dst_a.ndim:
             bal[int(dst_a)] += total
         self.turnover += total
         self.step_by_channel[ch] += total
-        self._pending.append(_Batch(ch, src_a.copy(), dst_a.copy(), amount.copy()))  # zero rows are dropped in flows()
+        self._pending.append((ch, src_a.copy(), dst_a.copy(), amount.copy()))  # zero rows are dropped in flows()
 
     def close_step(self, step: int) -> None:
         """Keep the step's transfers (expanded and aggregated later, off the hot path)."""
@@ -154,13 +151,13 @@ class Ledger:
             )
         parts: dict[str, list[np.ndarray]] = {"step": [], "channel": [], "src": [], "dst": [], "amount": []}
         for step, batches in self._steps:
-            for bt in batches:
-                k = bt.amount.size
+            for channel, src, dst, amount in batches:
+                k = amount.size
                 parts["step"].append(np.full(k, step, dtype=np.int32))
-                parts["channel"].append(np.full(k, bt.channel, dtype=np.int16))
-                parts["src"].append(np.broadcast_to(bt.src, (k,)).astype(np.int32))
-                parts["dst"].append(np.broadcast_to(bt.dst, (k,)).astype(np.int32))
-                parts["amount"].append(bt.amount)
+                parts["channel"].append(np.full(k, channel, dtype=np.int16))
+                parts["src"].append(np.broadcast_to(src, (k,)).astype(np.int32))
+                parts["dst"].append(np.broadcast_to(dst, (k,)).astype(np.int32))
+                parts["amount"].append(amount)
         df = pd.DataFrame({key: np.concatenate(v) for key, v in parts.items()})
         df = df[df["amount"] > 0]  # record only real movements
         return df.groupby(["step", "channel", "src", "dst"], sort=True, as_index=False)["amount"].sum()

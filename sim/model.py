@@ -12,6 +12,14 @@ import pandas as pd
 
 from sim import agents as ag
 from sim.families import Families
+from sim.kernels import (
+    acceptance_terms,
+    deliver_contributions,
+    deliver_outcomes,
+    judgment_attributes,
+    pick_in_municipality,
+    requests_month,
+)
 from sim.ledger import CHANNELS, Ledger
 from sim.params import DOMAINS, FAMILY_STATES, Config
 from sim.partnerships import BIZ, FORMS, GOV, NGOS, PAIRS, Partnerships, ces_output
@@ -23,6 +31,7 @@ N_DOMAINS = len(DOMAINS)
 BUSINESS_TO_NGO = 1 * 3 + 2  # trust pair cell: business sector -> ngo sector
 PAIR_A = np.array([a for a, _ in PAIRS])
 PAIR_B = np.array([b for _, b in PAIRS])
+_NO_ORGS = np.zeros(0, bool)
 FORM_MEMBERS = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=bool)
 """Which member slots (gov, business, NGO) each partnership form fills."""
 
@@ -246,6 +255,12 @@ class CrossSectorModel(mesa.Model):
         )
 
         self.partnerships = Partnerships(capacity=256)
+        pp = cfg.partnership
+        self._commitment = np.array([pp.commitment_gov, pp.commitment_business, pp.commitment_ngo_base])
+        self._resource_scale = np.asarray(pp.resource_scale, dtype=np.float64)
+        self._accept_coef = np.array(
+            [pp.accept_intercept, pp.accept_trust, pp.accept_capacity, pp.accept_plan_fit, pp.accept_personal_tie]
+        )
         self.rc = ResourceCentres(self)
         self.cluster = Cluster(self)
 
@@ -517,45 +532,34 @@ class CrossSectorModel(mesa.Model):
 
     # --------------------------------------------------------- 5. requests
     def _requests(self) -> None:
-        fp, led = self.cfg.finance, self.ledger
+        fp, led, tr = self.cfg.finance, self.ledger, self.trust
         rng = self.streams["requests"]
         slots = np.flatnonzero(self.ngo_alive)
         req = slots[rng.random(slots.size) < fp.request_prob]
         if req.size == 0:
             return
         v = rng.random(req.size)
-        orgs = self.ngo0 + req
-        munis = self.muni0 + self.org_municipality[orgs]
-        t = self.trust.pair_trust(munis, orgs)
-        w = self.cfg.rc_model.personal_brokerage
-        if w > 0 and self.rc.active:  # the specialist vouches for the NGOs it knows
-            t = (1 - w) * t + w * self.trust.pair_trust(self.rc0 + munis - self.muni0, orgs)
-        p = np.clip(fp.request_fulfil_base + fp.request_fulfil_trust * t, 0.0, 1.0)
-        ok = v < p
         # budget-limited: each municipality fulfils, in order, as many as its free money allows
         free = np.maximum(led.balance[self.muni0 : self.biz0] - self._reserved_state_inst(), 0.0)
         can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(self.n_muni, np.inf)
-        mi = munis - self.muni0
-        okm = mi[ok]
-        order = np.argsort(okm, kind="stable")
-        sorted_m = okm[order]
-        within = np.empty(okm.size, np.int64)
-        within[order] = np.arange(okm.size) - np.searchsorted(sorted_m, sorted_m, side="left")
-        rank = np.zeros(req.size, np.int64)
-        rank[ok] = within
-        ok &= rank < can[mi]
+        w = self.cfg.rc_model.personal_brokerage if self.rc.active else 0.0  # the specialist vouches for NGOs it knows
+        ok = requests_month(
+            req, v, self.ngo0, self.muni0, self.rc0, self.org_municipality, w, fp.request_fulfil_base,
+            fp.request_fulfil_trust, can, tr.n_orgs, *tr.tables(), self.muni_requests,
+        )  # fmt: skip
         self.ngo_requests[req] += 1
         self._contact[req] = True
-        np.add.at(self.muni_requests, munis - self.muni0, 1)
         self._step_counts["requests"] += req.size
         if ok.any():
-            led.transfer("subsidy", munis[ok], orgs[ok], fp.subsidy_size)
+            orgs = self.ngo0 + req[ok]
+            munis = self.muni0 + self.org_municipality[orgs]
+            led.transfer("subsidy", munis, orgs, fp.subsidy_size)
             self.ngo_income_month[req[ok]] += fp.subsidy_size
             self.ngo_requests_fulfilled[req[ok]] += 1
-            np.add.at(self.muni_requests_fulfilled, munis[ok] - self.muni0, 1)
+            np.add.at(self.muni_requests_fulfilled, munis - self.muni0, 1)
             self._step_counts["requests_fulfilled"] += int(ok.sum())
-            edges = self.trust.ensure_edges(orgs[ok], munis[ok], self.t)
-            self.trust.record(edges, np.ones(edges.size, bool), self.t)
+            edges = tr.ensure_edges(orgs, munis, self.t)
+            tr.record(edges, np.ones(edges.size, bool), self.t)
 
     def _start_families(self) -> None:
         """Start the families' pass of this month (transitions, awareness, applications).
@@ -618,31 +622,39 @@ class CrossSectorModel(mesa.Model):
         self._create_partnerships(members, munis, dom, dur, 0, np.zeros(len(members)))
 
     def _pick_in_municipality(self, orgs: np.ndarray | None, munis: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Pick one of ``orgs`` (alive NGOs if None) uniformly in each requested municipality (``u`` in [0, 1))."""
+        """Pick one of ``orgs`` (alive NGOs if None) uniformly in each requested municipality (``u`` in [0, 1)).
+
+        Returns:
+            The picked organisation (-1 where the municipality has none) and whether there was one.
+        """
         if orgs is None:
-            key = (self._ngo_version,)
-            if self._ngo_sorted_key != key:  # alive NGOs sorted by municipality, rebuilt after births and deaths
-                alive = self.ngo0 + np.flatnonzero(self.ngo_alive)
-                order = np.argsort(self.org_municipality[alive], kind="stable")
-                self._ngo_sorted = (alive[order], self.org_municipality[alive][order])
-                self._ngo_sorted_key = key
-            sorted_orgs, sorted_m = self._ngo_sorted
-        elif orgs is self._biz_orgs:  # businesses never move: sorted once
-            if self._biz_sorted is None:
-                om = self.org_municipality[orgs]
-                order = np.argsort(om, kind="stable")
-                self._biz_sorted = (orgs[order], om[order])
-            sorted_orgs, sorted_m = self._biz_sorted
+            sorted_orgs, sorted_m = self._sorted_ngos()
+        elif orgs is self._biz_orgs:
+            sorted_orgs, sorted_m = self._sorted_businesses()
         else:
             om = self.org_municipality[orgs]
             order = np.argsort(om, kind="stable")
             sorted_orgs, sorted_m = orgs[order], om[order]
-        start = np.searchsorted(sorted_m, munis, side="left")
-        count = np.searchsorted(sorted_m, munis, side="right") - start
-        ok = count > 0
-        idx = np.minimum(start + (u * count).astype(np.int64), max(len(sorted_orgs) - 1, 0))
-        picked = sorted_orgs[idx] if len(sorted_orgs) else np.full(len(munis), -1)
-        return np.where(ok, picked, -1), ok
+        picked = pick_in_municipality(sorted_orgs, sorted_m, np.asarray(munis), np.asarray(u, dtype=np.float64))
+        return picked, picked >= 0
+
+    def _sorted_ngos(self) -> tuple[np.ndarray, np.ndarray]:
+        """Alive NGOs sorted by municipality, and their municipalities (rebuilt after births and deaths)."""
+        key = (self._ngo_version,)
+        if self._ngo_sorted_key != key:
+            alive = self.ngo0 + np.flatnonzero(self.ngo_alive)
+            order = np.argsort(self.org_municipality[alive], kind="stable")
+            self._ngo_sorted = (alive[order], self.org_municipality[alive][order])
+            self._ngo_sorted_key = key
+        return self._ngo_sorted
+
+    def _sorted_businesses(self) -> tuple[np.ndarray, np.ndarray]:
+        """Businesses sorted by municipality, and their municipalities (businesses never move: sorted once)."""
+        if self._biz_sorted is None:
+            om = self.org_municipality[self._biz_orgs]
+            order = np.argsort(om, kind="stable")
+            self._biz_sorted = (self._biz_orgs[order], om[order])
+        return self._biz_sorted
 
     def _log_judgments(
         self, gov: np.ndarray, ngo: np.ndarray, munis: np.ndarray, feasible: np.ndarray, accept: np.ndarray
@@ -651,24 +663,15 @@ class CrossSectorModel(mesa.Model):
         k = np.flatnonzero(feasible & (gov >= 0) & (ngo >= 0))
         if k.size == 0:
             return
-        slot = ngo[k] - self.ngo0
-        m = munis[k]
         rows, e_g, t_g = self._gov_judged  # tie and trust as the acceptance decision saw them
         e_full = np.full(len(gov), -1, np.int64)
         t_full = np.zeros(len(gov))
         e_full[rows], t_full[rows] = e_g, t_g
-        e = e_full[k]
-        attrs = np.stack(
-            [
-                self.plans[m, self.ngo_domain[slot]].astype(float),  # fits the authority's plans
-                (self.ngo_domain[slot] == self.plans[m].argmax(axis=1)).astype(float),  # its priority target group
-                t_full[k],  # readiness for dialogue (trust in the NGO)
-                self.ngo_staff[slot] + self.ngo_volunteers[slot] / 10.0,  # scale of activity
-                self.ngo_capacity[slot],  # competence and responsibility
-                (e >= 0).astype(float),  # personal connections
-            ],
-            axis=1,
-        )
+        m = munis[k]
+        attrs = judgment_attributes(
+            ngo[k] - self.ngo0, m, self.plans, self.ngo_domain, t_full[k], e_full[k], self.ngo_staff,
+            self.ngo_volunteers, self.ngo_capacity,
+        )  # fmt: skip
         self.judgments.append((self.t, m.astype(np.int32), attrs, accept[k].copy()))
 
     def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
@@ -678,33 +681,16 @@ class CrossSectorModel(mesa.Model):
         accepts with ``logistic(b0 + b_trust*trust(member->proposer) +
         b_cap*capacity + b_fit*plan_fit + b_tie*has_tie)``, where capacity is
         the NGO's (0.5 without an NGO) and plan fit applies to a municipal
-        member judging an NGO in a domain of its plans.
+        member judging an NGO in a domain of its plans
+        (:func:`sim.kernels.acceptance_terms`).
         """
-        pp = self.cfg.partnership
         gov, biz, ngo = (np.asarray(x, dtype=np.int64) for x in (gov, biz, ngo))
-        proposer = np.where(ngo >= 0, ngo, biz)
-        slot = np.maximum(ngo - self.ngo0, 0)
-        cap = np.where(ngo >= 0, self.ngo_capacity[slot], 0.5)
-        # invited members of all proposals at once: (proposal row, member, proposer)
-        both = np.concatenate([gov, biz])
-        rows = np.concatenate([np.arange(len(gov)), np.arange(len(gov))])
-        inv = (both >= 0) & (both != np.concatenate([proposer, proposer]))
-        rows, i = rows[inv], both[inv]
-        j = proposer[rows]
-        e = self.trust.lookup(i, j)
-        t = self.trust.pair_trust(i, j, e)
-        fit = (self.sector[i] == ag.SEC_MUNICIPAL) & (ngo[rows] >= 0)
-        fit &= self.plans[np.maximum(self.org_municipality[i], 0), self.ngo_domain[slot[rows]]]
-        z = (
-            pp.accept_intercept
-            + pp.accept_trust * t
-            + pp.accept_capacity * cap[rows]
-            + pp.accept_plan_fit * fit
-            + pp.accept_personal_tie * (e >= 0)
-        )
+        rows, z, e, t, n_gov = acceptance_terms(
+            gov, biz, ngo, self.ngo0, self.ngo_capacity, self.ngo_domain, self.sector, ag.SEC_MUNICIPAL,
+            self.org_municipality, self.plans, self._accept_coef, self.trust.n_orgs, *self.trust.tables(),
+        )  # fmt: skip
         p_all = np.ones(len(gov))
         np.multiply.at(p_all, rows, 1.0 / (1.0 + np.exp(-z)))
-        n_gov = int(np.count_nonzero(inv[: len(gov)]))  # the government members come first
         self._gov_judged = (rows[:n_gov], e[:n_gov], t[:n_gov])
         return p_all
 
@@ -741,67 +727,46 @@ class CrossSectorModel(mesa.Model):
 
     # ----------------------------------------------- 7. partnership delivery
     def _deliver_partnerships(self) -> None:
-        pp, led, ps = self.cfg.partnership, self.ledger, self.partnerships
+        pp, led, ps, op = self.cfg.partnership, self.ledger, self.partnerships, self.cfg.org
         ids = ps.active_ids()
         self.partnership_capacity = np.zeros((self.n_muni, N_DOMAINS))
         if ids.size == 0:
             return
         rng = self.streams["partnership_delivery"]
+        k = ids.size
         mem = ps.members[ids]
-        present = mem >= 0
-        ngo_slot = np.where(present[:, NGOS], mem[:, NGOS] - self.ngo0, 0)
-        u = rng.random((ids.size, 3))
-        deliver = present.copy()
-        deliver[:, GOV] &= u[:, GOV] < pp.commitment_gov
-        c_biz = np.full(ids.size, pp.commitment_business)
-        c_ngo = pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * self.ngo_capacity[ngo_slot]
-        if self.cluster.active:  # quality control and the trust-culture programme close part of the shortfall
-            c_biz += (1 - c_biz) * self.cluster.commitment_boost(mem[:, BIZ])
-            c_ngo += (1 - c_ngo) * self.cluster.commitment_boost(mem[:, NGOS])
-        deliver[:, BIZ] &= u[:, BIZ] < c_biz
-        deliver[:, NGOS] &= u[:, NGOS] < c_ngo
-        # government money: municipal members pay monthly; the region's grant was paid up front
-        gov = mem[:, GOV]
-        gov_pays = deliver[:, GOV] & (gov != self.region) & present[:, GOV]
-        biz_pays = deliver[:, BIZ]
-        # recipient of money: the NGO if any, else the municipality (gov-business)
-        recipient = np.where(present[:, NGOS], mem[:, NGOS], gov)
-        gov_amt = np.zeros(ids.size)
-        if gov_pays.any():
-            gi = np.flatnonzero(gov_pays)
-            avail = led.balance[gov[gi]]
-            can = avail - self._reserved_state_inst()[gov[gi] - self.muni0] >= pp.gov_money
-            deliver[gi[~can], GOV] = False  # no money: the promise is broken
-            gov_amt[gi[can]] = pp.gov_money
-            payer_ok = gi[can]
-            led.transfer("partnership_gov", gov[payer_ok], recipient[payer_ok], pp.gov_money)
-        biz_amt = np.zeros(ids.size)
-        if biz_pays.any():
-            bi = np.flatnonzero(biz_pays)
-            budget = np.maximum(led.balance[mem[bi, BIZ]], 0.0)
-            biz_amt[bi] = np.minimum(budget, self._csr_now[mem[bi, BIZ] - self.biz0] * pp.business_money_share)
+        u = rng.random((k, 3))
+        deliver = np.empty((k, 3), bool)
+        gov_amt, biz_amt, x = np.empty(k), np.empty(k), np.empty((k, 4))
+        ngo_slot = np.empty(k, np.int64)
+        cl = self.cluster  # quality control and the trust-culture programme close part of the shortfall
+        member, boost = (cl.member_orgs(), cl.commitment_boost_value()) if cl.active else (_NO_ORGS, 0.0)
+        deliver_contributions(
+            mem, u, ps.money_equiv[ids], self.ngo0, self.region, self.muni0, self.biz0,
+            self.ngo_capacity, self.ngo_staff, self.ngo_volunteers, led.balance, self._reserved_state_inst(),
+            self._csr_now, member, boost, self._commitment, pp.gov_money, pp.business_money_share,
+            self._resource_scale, pp.premises_units, pp.business_inkind_units,
+            deliver, gov_amt, biz_amt, x, ngo_slot,
+        )  # fmt: skip
+        # government money: municipal members pay monthly (the region's grant was paid up front);
+        # the recipient is the NGO if any, else the municipality (gov-business)
+        recipient = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
+        gi = np.flatnonzero(gov_amt > 0)
+        if gi.size:
+            led.transfer("partnership_gov", mem[gi, GOV], recipient[gi], pp.gov_money)
+        bi = np.flatnonzero(deliver[:, BIZ])
+        if bi.size:
             led.transfer("partnership_business", mem[bi, BIZ], recipient[bi], biz_amt[bi])
-        ngo_recv = present[:, NGOS]
-        np.add.at(self.ngo_income_month, ngo_slot[ngo_recv], (gov_amt + biz_amt)[ngo_recv])
-        # resources -> output
-        scale = np.asarray(pp.resource_scale)
-        x = np.zeros((ids.size, 4))
-        x[:, 0] = (gov_amt + biz_amt + ps.money_equiv[ids] * deliver[:, NGOS]) / scale[0]
-        ngo_ok = deliver[:, NGOS]
-        x[:, 1] = ngo_ok * self.ngo_capacity[ngo_slot] * np.maximum(self.ngo_staff[ngo_slot], 1) / scale[1]
-        x[:, 2] = ngo_ok * self.ngo_volunteers[ngo_slot] / scale[2]
-        x[:, 3] = (
-            (deliver[:, GOV] & (gov != self.region)) * pp.premises_units + deliver[:, BIZ] * pp.business_inkind_units
-        ) / scale[3]
         y = ces_output(x, pp.ces_rho, pp.productivity)
-        ps.output[ids] = y
-        ps.services[ids] += y
-        ps.money[ids] += gov_amt + biz_amt
-        cells = ps.muni[ids].astype(np.int64) * N_DOMAINS + ps.domain[ids]
-        self.partnership_capacity = np.bincount(cells, weights=y, minlength=self.n_muni * N_DOMAINS).reshape(
-            self.n_muni, N_DOMAINS
-        )
         self._step_counts["partnership_services"] += float(y.sum())
+        cap = np.zeros(self.n_muni * N_DOMAINS)
+        self._active_ngo = np.zeros(self.n_ngo_slots, bool)
+        deliver_outcomes(
+            ids, mem, deliver, gov_amt, biz_amt, y, ngo_slot, self.region, ps.muni, ps.domain, ps.output, ps.services,
+            ps.money, ps.kept, ps.broken, N_DOMAINS, cap, self.ngo_income_month, self.ngo_capacity,
+            op.capacity_learning, self._active_ngo, self._contact,
+        )  # fmt: skip
+        self.partnership_capacity = cap.reshape(self.n_muni, N_DOMAINS)
         # obligations -> trust along member pairs (truster a observes trustee b)
         pe = ps.edges[ids]
         stale = (pe >= 0) & ~self.trust.active[np.maximum(pe, 0)]
@@ -811,16 +776,6 @@ class CrossSectorModel(mesa.Model):
             ps.edges[ids] = pe
         ok = pe >= 0
         self.trust.record(pe[ok], deliver[:, PAIR_B][ok], self.t)  # evidence about the trustee of each pair
-        ps.kept[ids] += (deliver & present).sum(axis=1)
-        ps.broken[ids] += (~deliver & present).sum(axis=1)
-        # NGOs in projects learn
-        op = self.cfg.org
-        learn = ngo_slot[ngo_ok]
-        self.ngo_capacity[learn] += op.capacity_learning * (1 - self.ngo_capacity[learn])
-        self._active_ngo = np.zeros(self.n_ngo_slots, bool)
-        self._active_ngo[ngo_slot[present[:, NGOS]]] = True
-        with_muni = present[:, NGOS] & present[:, GOV] & (gov != self.region)
-        self._contact[ngo_slot[with_muni]] = True
 
     # ------------------------------------------------- 8. services and families
     def _services(self) -> None:

@@ -427,6 +427,19 @@ class Cluster:
         mdl._create_partnerships(members, munis[ok], dom, np.full(ok.sum(), p.coalition_months), 3, np.zeros(ok.sum()))
         self.coalitions += int(ok.sum())
 
+    def member_orgs(self) -> np.ndarray:
+        """Cluster membership over all organisation slots."""
+        return self.member
+
+    def commitment_boost_value(self) -> float:
+        """Share of a member's delivery shortfall closed this month (see :meth:`commitment_boost`)."""
+        if not self.launched:
+            return 0.0
+        p = self.params
+        n_members = max(int(self.member.sum()), 1)
+        qc = p.quality_control * min(1.0, p.coordinator_staff * 20.0 / n_members)
+        return 1.0 - (1.0 - qc) * (1.0 - 0.5 * p.trust_programme)
+
     def commitment_boost(self, orgs: np.ndarray) -> np.ndarray:
         """Share of a member's delivery shortfall closed by quality control and the trust-culture programme.
 
@@ -434,10 +447,7 @@ class Cluster:
         """
         if not self.launched:
             return np.zeros(len(orgs))
-        p = self.params
-        n_members = max(int(self.member.sum()), 1)
-        qc = p.quality_control * min(1.0, p.coordinator_staff * 20.0 / n_members)
-        boost = 1.0 - (1.0 - qc) * (1.0 - 0.5 * p.trust_programme)
+        boost = self.commitment_boost_value()
         return np.where(self.member[np.maximum(orgs, 0)] & (orgs >= 0), boost, 0.0)
 
     # ------------------------------------------------------------ one window

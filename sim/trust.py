@@ -28,18 +28,21 @@ build the initial graph and for snapshots.
 
 from __future__ import annotations
 
-from itertools import repeat
-
 import networkx as nx
 import numpy as np
 
-from sim.kernels import trust_month
+from sim.kernels import build_table, drop_ties, find_edges, insert_keys, record_evidence, trust_month, trust_summaries, unhear
 from sim.params import TrustParams
 
 N_TRUST_SECTORS = 3  # gov, business, ngo
 TRUST_SECTOR_NAMES = ("gov", "business", "ngo")
 
 _EDGE_ARRAYS = ("src", "dst", "prior_cell", "pair_cell", "r", "s", "active", "last_contact")
+
+
+def _table_size(edges: int) -> int:
+    """Power-of-two size of a key table that stays at most half full with ``edges`` edges (4x)."""
+    return 1 << max(10, int(4 * edges - 1).bit_length())
 
 
 class TrustNetwork:
@@ -65,7 +68,9 @@ class TrustNetwork:
         self.s = np.zeros(capacity, dtype=np.float64)
         self.active = np.zeros(capacity, dtype=bool)
         self.last_contact = np.zeros(capacity, dtype=np.int32)
-        self.index: dict[int, int] = {}
+        # edge index: open-addressing hash table of keys src * n_orgs + dst (-1 empty) and the edge of each
+        self._hkeys = np.full(_table_size(capacity), -1, dtype=np.int64)
+        self._hedge = np.zeros(self._hkeys.size, dtype=np.int64)
         inst0 = np.asarray(params.initial_institutional, dtype=np.float64).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
         self.institutional = inst0[self.trust_sector].copy()  # (n_orgs, 3)
         self._cache: np.ndarray | None = None
@@ -94,8 +99,11 @@ class TrustNetwork:
 
     def edge(self, i: int, j: int) -> int:
         """Index of the active edge i->j, or -1."""
-        k = self.index.get(i * self.n_orgs + j, -1)
-        return k if k >= 0 and self.active[k] else -1
+        return int(self._find(np.array([i * self.n_orgs + j], dtype=np.int64), only_active=True)[0])
+
+    def _find(self, keys: np.ndarray, only_active: bool = False) -> np.ndarray:
+        """Edge index of each key (dormant too unless ``only_active``), -1 where the pair has no such edge."""
+        return find_edges(self._hkeys, self._hedge, keys, self.active, only_active)
 
     def ensure_edges(self, src: np.ndarray, dst: np.ndarray, step: int, evidence: float = 0.0) -> np.ndarray:
         """Return edge indices for i->j pairs, creating (or re-activating) missing ties.
@@ -104,22 +112,17 @@ class TrustNetwork:
         """
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
-        keys = (src * self.n_orgs + dst).tolist()
-        index = self.index
-        out = np.array(list(map(index.get, keys, repeat(-1))), dtype=np.int64)
+        keys = src * self.n_orgs + dst
+        out = self._find(keys)
         missing = np.flatnonzero(out < 0)
-        if missing.size:
-            self._grow(self.n + missing.size)
-            nxt = self.n
-            setdefault = index.setdefault
-            for m in missing.tolist():  # a new pair may repeat within one call
-                k = setdefault(keys[m], nxt)
-                if k == nxt:
-                    nxt += 1
-                out[m] = k
-            self.n = nxt
-            new = out[missing]
-            ns, nd = src[missing], dst[missing]
+        if missing.size:  # a new pair may repeat within one call: new edges are numbered in order of first appearance
+            if 2 * (self.n + missing.size) > self._hkeys.size:
+                self._reindex(self.n + missing.size)
+            out[missing], new_keys = insert_keys(self._hkeys, self._hedge, keys[missing], self.n)
+            new = np.arange(self.n, self.n + new_keys.size)
+            self._grow(self.n + new_keys.size)
+            self.n += new_keys.size
+            ns, nd = new_keys // self.n_orgs, new_keys % self.n_orgs
             self.src[new] = ns
             self.dst[new] = nd
             self.prior_cell[new] = ns * N_TRUST_SECTORS + self.trust_sector[nd]
@@ -134,6 +137,12 @@ class TrustNetwork:
             self.last_contact[k] = step
             self._cache = None
         return out
+
+    def _reindex(self, room: int = 0) -> None:
+        """Rebuild the key table from the edge arrays, with room for ``room`` edges in all."""
+        self._hkeys = np.full(_table_size(max(room, self.n)), -1, dtype=np.int64)
+        self._hedge = np.zeros(self._hkeys.size, dtype=np.int64)
+        build_table(self._hkeys, self._hedge, self.src[: self.n] * self.n_orgs + self.dst[: self.n])
 
     def build_initial(
         self, orgs: np.ndarray, municipality: np.ndarray, mean_degree: float, cross_share: float, rng: np.random.Generator
@@ -188,11 +197,18 @@ class TrustNetwork:
 
     def lookup(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Indices of the active edges i->j (-1 where there is none)."""
-        keys = (np.asarray(i, dtype=np.int64) * self.n_orgs + np.asarray(j, dtype=np.int64)).tolist()
-        k = np.array(list(map(self.index.get, keys, repeat(-1))), dtype=np.int64)
-        has = k >= 0
-        k[has] = np.where(self.active[k[has]], k[has], -1)
-        return k
+        return self._find(np.asarray(i, dtype=np.int64) * self.n_orgs + np.asarray(j, dtype=np.int64), only_active=True)
+
+    def tables(self) -> tuple[np.ndarray, ...]:
+        """The arrays compiled kernels need to find an edge and its trust (see :func:`sim.kernels.pair_trust_one`).
+
+        Returns:
+            ``(hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector)`` and the prior weight last.
+        """
+        return (
+            self._hkeys, self._hedge, self.active, self.r, self.s, self.prior_cell, self.institutional,
+            self.trust_sector, self.params.prior_weight,
+        )  # fmt: skip
 
     def pair_trust(self, i: np.ndarray, j: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
         """Trust of i in j: personal if a tie exists, else institutional.
@@ -221,18 +237,15 @@ class TrustNetwork:
         if edges.size == 0:
             return
         p = self.params
-        ke, be = edges[kept], edges[~kept]
-        np.add.at(self.r, ke, p.kept_weight)
-        np.add.at(self.s, be, p.broken_weight)
-        self.last_contact[edges] = step
+        ke, be = record_evidence(
+            edges, kept, self.r, self.s, self.last_contact, self.dst, self._gossip_kept, self._gossip_broken,
+            p.kept_weight, p.broken_weight, step, p.gossip > 0,
+        )  # fmt: skip
         self._cache = None
         self.kept_total += ke.size
         self.broken_total += be.size
         self.updates += edges.size
-        if p.gossip > 0:
-            # about whom, and cancel each edge's share of its own event in the month-end pass
-            np.add.at(self._gossip_kept, self.dst[ke], p.kept_weight)
-            np.add.at(self._gossip_broken, self.dst[be], p.broken_weight)
+        if p.gossip > 0:  # cancel each edge's share of its own event in the month-end pass
             self._own.append((ke, be))
 
     def replace_person(self, orgs: np.ndarray) -> int:
@@ -247,12 +260,9 @@ class TrustNetwork:
         leaving = np.zeros(self.n_orgs, bool)
         leaving[orgs] = True
         n = self.n
-        lost = np.flatnonzero(self.active[:n] & (leaving[self.src[:n]] | leaving[self.dst[:n]]))
-        self.active[lost] = False
-        self.r[lost] = 0.0
-        self.s[lost] = 0.0
+        lost = drop_ties(self.src[:n], self.dst[:n], self.active[:n], self.r[:n], self.s[:n], leaving)
         self._cache = None
-        return int(lost.size)
+        return lost
 
     def remove_org(self, orgs: np.ndarray | int) -> None:
         """Deactivate all ties of organisations that ceased to exist (they are dropped at the next compaction)."""
@@ -314,8 +324,7 @@ class TrustNetwork:
             arr[: keep.size] = arr[keep]
             arr[keep.size : n] = 0
         self.n = keep.size
-        keys = (self.src[: self.n] * self.n_orgs + self.dst[: self.n]).tolist()
-        self.index = dict(zip(keys, range(self.n), strict=True))
+        self._reindex()
         self._own = [(remap[ke], remap[be]) for ke, be in self._own]
         self._own = [(ke[ke >= 0], be[be >= 0]) for ke, be in self._own]
         self._cache = None
@@ -332,10 +341,11 @@ class TrustNetwork:
         p = self.params
         n = self.n
         gossip = p.gossip
+        active = self.active
         if gossip > 0:
             for ke, be in self._own:  # the direct party does not hear its own event again
-                np.subtract.at(self.r, ke, self.active[ke] * (gossip * p.kept_weight))
-                np.subtract.at(self.s, be, self.active[be] * (gossip * p.broken_weight))
+                unhear(self.r, ke, active, gossip * p.kept_weight)
+                unhear(self.s, be, active, gossip * p.broken_weight)
         self._own.clear()
         size = self.n_orgs * N_TRUST_SECTORS
         k2 = N_TRUST_SECTORS**2
@@ -345,26 +355,21 @@ class TrustNetwork:
         pair_sum, pair_cnt = np.zeros(k2), np.zeros(k2)
         inst = self.institutional.reshape(-1)
         trust_month(
-            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n], self.active[:n],
+            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n], active[:n],
             self._gossip_kept, self._gossip_broken, inst, gossip, p.forgetting, p.prior_weight,
             t, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
         )  # fmt: skip
         self._gossip_kept[:] = 0.0
         self._gossip_broken[:] = 0.0
         self.updates += n
-        base = self.institutional.mean(axis=0)[self.trust_sector]
-        self.reputation = np.where(rep_cnt > 0, rep_sum / np.maximum(rep_cnt, 1e-12), base)
+        self.reputation = np.empty(self.n_orgs)
         self.in_degree = rep_cnt
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.pair_means = (pair_sum / pair_cnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
-        if p.institutional_rate > 0:
-            move = np.divide(inst_sum, inst_cnt, out=inst.copy(), where=inst_cnt > 0)  # no ties: no move
-            move -= inst
-            move *= p.institutional_rate
-            inst += move
-            self._cache = None
-        else:
-            self._cache = t
+        self.pair_means = np.empty((N_TRUST_SECTORS, N_TRUST_SECTORS))
+        trust_summaries(
+            self.institutional, self.trust_sector, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
+            p.institutional_rate, self.reputation, self.pair_means.reshape(-1),
+        )  # fmt: skip
+        self._cache = None if p.institutional_rate > 0 else t
 
     def refresh(self, t: np.ndarray | None = None) -> None:
         """Recompute :attr:`reputation` and :attr:`pair_means` from trust values ``t`` (current if None)."""

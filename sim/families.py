@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.kernels import families_month, families_ration
+from sim.kernels import families_ration, families_transitions, families_uptake
 from sim.params import DOMAINS, FAMILY_STATES, FamilyParams
 
 N_STATES = len(FAMILY_STATES)
@@ -106,6 +106,8 @@ class Families:
         self._applicants = np.empty(n, np.int32)
         self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
+        self._moved: tuple[int, int] = (-1, 0)  # month of the last transitions pass, families reached then
+        self._wellbeing_mean = float(self.wellbeing.sum()) / n
 
     # ------------------------------------------------------------ mechanisms
     def month(
@@ -141,23 +143,39 @@ class Families:
         self, rng_uptake: np.random.Generator, rng_transitions: np.random.Generator, p_aware: np.ndarray, t: int,
         apply_bonus: float = 0.0,
     ) -> None:  # fmt: skip
-        """First part of :meth:`month`: transitions, wellbeing, awareness and applications.
+        """First part of :meth:`month`: transitions and wellbeing, then awareness and applications.
 
         It reads nothing the organisations change during a step, so the model
         may run it in a second thread while the organisations act.
         """
-        n = self.n
-        u_up, u_mv = u16(rng_uptake, n), u16(rng_transitions, n)
+        self.transitions(rng_transitions, t)
+        self.uptake(rng_uptake, p_aware, t, apply_bonus)
+
+    def transitions(self, rng_transitions: np.random.Generator, t: int) -> None:
+        """Vulnerability moves and wellbeing after last month's services (needs nothing from this month)."""
         p = self.params
+        u_mv = u16(rng_transitions, self.n)
         since = t - p.reach_window
+        reached = families_transitions(
+            self.state, self.served, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
+            np.float32(p.wellbeing_rate), np.float32(p.service_boost), self.last_served, since,
+        )  # fmt: skip
+        self._moved = (t, reached)
+        self._wellbeing_mean = float(self.wellbeing.sum()) / self.n
+
+    def uptake(self, rng_uptake: np.random.Generator, p_aware: np.ndarray, t: int, apply_bonus: float = 0.0) -> None:
+        """Awareness and applications of month ``t`` (after :meth:`transitions`)."""
+        p = self.params
+        if self._moved[0] != t:
+            raise RuntimeError(f"families: uptake of month {t} before its transitions")
+        u_up = u16(rng_uptake, self.n)
         apply16 = self.apply16 if apply_bonus <= 0 else int(threshold16(min(1.0, p.apply_prob + apply_bonus)))
-        n_app, learned, reached = families_month(
-            self.state, self.aware, self.served, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), apply16,
-            u_up, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
-            np.float32(p.wellbeing_rate), np.float32(p.service_boost), self._applicants, self.last_served, since,
+        n_app, learned = families_uptake(
+            self.state, self.aware, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), apply16, u_up,
+            self._applicants,
         )  # fmt: skip
         self.n_aware += learned
-        self._begun = (u_up, n_app, apply16, since, reached)
+        self._begun = (u_up, n_app, apply16, t - p.reach_window, self._moved[1])
 
     def finish_month(self, capacity: np.ndarray, t: int, crisis: np.ndarray | None = None, routing: bool = False) -> np.ndarray:
         """Second part of :meth:`month`: rationing of this month's capacity among the applicants."""
@@ -195,8 +213,8 @@ class Families:
         return int(np.count_nonzero(sel & (self.last_served > t - window))) / difficult
 
     def wellbeing_mean(self) -> float:
-        """Mean wellbeing."""
-        return float(self.wellbeing.sum()) / self.n
+        """Mean wellbeing (computed once after each month's transitions, the only pass that changes it)."""
+        return self._wellbeing_mean
 
 
 class Family:

@@ -15,14 +15,9 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def families_month(
+def families_transitions(
     state: np.ndarray,
-    aware: np.ndarray,
     served: np.ndarray,
-    cell: np.ndarray,
-    aware16: np.ndarray,
-    apply16: int,
-    u_uptake: np.ndarray,
     u_move: np.ndarray,
     down: np.ndarray,
     up_to: np.ndarray,
@@ -31,29 +26,20 @@ def families_month(
     counts: np.ndarray,
     rate: float,
     boost: float,
-    applicants: np.ndarray,
     last_served: np.ndarray,
     since: int,
-) -> tuple[int, int, int]:
-    """One pass over families: transition, wellbeing, awareness and applications.
+) -> int:
+    """First pass over families: vulnerability transitions and wellbeing.
 
     For each family: the vulnerability state moves down if
     ``u_move < down[code]`` and up if ``u_move < up_to[code]``, with
     ``code = state * 2 + served`` (served *last* month); wellbeing closes
     ``rate`` of the gap to the new state's target, plus ``boost`` if it was
-    served (capped at 1); the served flag is cleared. Then, if eligible
-    (state >= 1): an unaware family learns of support if
-    ``u_uptake < aware16[cell]`` (it can apply from next month), an
-    aware one applies if ``u_uptake < apply16`` (each family uses its uptake
-    draw for one of the two, so they stay independent); applicants are written to
-    ``applicants``.
+    served (capped at 1); the served flag is cleared.
 
     Returns:
-        ``(applicants, learned, reached)`` where ``reached``
-        counts families in state >= 2 last served after month ``since``.
+        The number of families in state >= 2 last served after month ``since``.
     """
-    n_app = 0
-    learned = 0
     reached = 0
     for i in range(state.size):
         s = served[i]
@@ -73,18 +59,44 @@ def families_month(
             served[i] = False
         wellbeing[i] = w
         reached += (new >= 2) & (last_served[i] > since)
+    return reached
+
+
+@njit(cache=True, nogil=True)
+def families_uptake(
+    state: np.ndarray,
+    aware: np.ndarray,
+    cell: np.ndarray,
+    aware16: np.ndarray,
+    apply16: int,
+    u_uptake: np.ndarray,
+    applicants: np.ndarray,
+) -> tuple[int, int]:
+    """Second pass over families: awareness and applications (after :func:`families_transitions`).
+
+    An eligible family (state >= 1) that is unaware learns of support if
+    ``u_uptake < aware16[cell]`` (it can apply from next month); an aware one
+    applies if ``u_uptake < apply16`` (each family uses its uptake draw for
+    one of the two, so they stay independent). Applicants are written to
+    ``applicants``.
+
+    Returns:
+        ``(applicants, learned)``.
+    """
+    n_app = 0
+    learned = 0
+    for i in range(state.size):
         # branch-free: these flags are random, so branches would mispredict
-        e = new >= 1
+        e = state[i] >= 1
         a = aware[i]
         u = u_uptake[i]
         app = e & a & (u < apply16)
-        c = cell[i]
-        learn = e & (not a) & (u < aware16[c])
+        learn = e & (not a) & (u < aware16[cell[i]])
         aware[i] = a | learn
         applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
         n_app += app
         learned += learn
-    return n_app, learned, reached
+    return n_app, learned
 
 
 @njit(cache=True, nogil=True)
@@ -238,13 +250,25 @@ def trust_month(
 
 
 @njit(cache=True, nogil=True)
-def ledger_scatter(balance: np.ndarray, src: np.ndarray, dst: np.ndarray, amount: np.ndarray) -> bool:
-    """Move ``amount[k]`` from ``balance[src[k]]`` to ``balance[dst[k]]``, in order.
+def ledger_book(
+    balance: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    amount: np.ndarray,
+    total: float,
+    channel: int,
+    rec_channel: np.ndarray,
+    rec_src: np.ndarray,
+    rec_dst: np.ndarray,
+    rec_amount: np.ndarray,
+    pos: int,
+) -> bool:
+    """Move ``amount[k]`` from ``balance[src[k]]`` to ``balance[dst[k]]`` and record the rows from ``pos``.
 
-    A side given as an empty array is one account for every row, left to the
-    caller, who books the total in one go; otherwise the arithmetic is that of
-    ``np.subtract.at`` / ``np.add.at``. Nothing moves if any amount is
-    negative or NaN.
+    A side with one element while there are more rows is one account for
+    every row: it is booked ``total`` (the caller's sum of ``amount``) in one
+    go; otherwise rows are booked in order (as ``np.subtract.at`` /
+    ``np.add.at``). Nothing moves if any amount is negative or NaN.
 
     Returns:
         False if an amount was negative or NaN (nothing moved), else True.
@@ -253,12 +277,23 @@ def ledger_scatter(balance: np.ndarray, src: np.ndarray, dst: np.ndarray, amount
     for k in range(n):
         if not amount[k] >= 0.0:
             return False
-    if src.size == n:
+    if src.size == n and n > 1:
         for k in range(n):
             balance[src[k]] -= amount[k]
-    if dst.size == n:
+    else:
+        balance[src[0]] -= total
+    if dst.size == n and n > 1:
         for k in range(n):
             balance[dst[k]] += amount[k]
+    else:
+        balance[dst[0]] += total
+    one_src = src.size == 1
+    one_dst = dst.size == 1
+    for k in range(n):
+        rec_channel[pos + k] = channel
+        rec_src[pos + k] = src[0] if one_src else src[k]
+        rec_dst[pos + k] = dst[0] if one_dst else dst[k]
+        rec_amount[pos + k] = amount[k]
     return True
 
 
@@ -358,37 +393,65 @@ def find_edges(hkeys: np.ndarray, hedge: np.ndarray, query: np.ndarray, active: 
 
 
 @njit(cache=True, nogil=True)
-def insert_keys(hkeys: np.ndarray, hedge: np.ndarray, new_keys: np.ndarray, n0: int) -> tuple[np.ndarray, np.ndarray]:
-    """Add keys missing from the table, numbering new edges from ``n0`` in order of first appearance.
+def ensure_edges(
+    hkeys: np.ndarray,
+    hedge: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    n0: int,
+    n_orgs: int,
+    trust_sector: np.ndarray,
+    e_src: np.ndarray,
+    e_dst: np.ndarray,
+    prior_cell: np.ndarray,
+    pair_cell: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    last_contact: np.ndarray,
+    evidence: float,
+    step: int,
+) -> tuple[np.ndarray, int, int]:
+    """Edge of each pair ``src[k] -> dst[k]``, creating missing edges and re-activating dormant ones.
 
-    The table must have room (the caller keeps it at most half full).
-
-    Args:
-        hkeys: Open-addressing table of keys (-1 empty), size a power of two.
-        hedge: Edge index of each table slot.
-        new_keys: Keys not in the table, in call order (a key may repeat).
-        n0: Index of the first new edge.
+    New edges are numbered from ``n0`` in order of first appearance (a new
+    pair may repeat); the key table must have room for them (the caller keeps
+    it at most half full) and the edge arrays room from ``n0``. A created or
+    re-activated tie starts with ``evidence`` kept obligations and no broken
+    ones, in contact at ``step``.
 
     Returns:
-        ``(edge of each new_keys entry, key of each new edge)``.
+        ``(edge of each pair, edges created, edges created or re-activated)``.
     """
     mask = hkeys.size - 1
-    m = new_keys.size
-    out = np.empty(m, np.int64)
-    added = np.empty(m, np.int64)
+    out = np.empty(src.size, np.int64)
     n_new = 0
-    for i in range(m):
-        key = new_keys[i]
+    for k in range(src.size):
+        key = src[k] * n_orgs + dst[k]
         h = _slot(key, mask)
         while hkeys[h] != -1 and hkeys[h] != key:
             h = (h + 1) & mask
         if hkeys[h] == -1:
+            e = n0 + n_new
             hkeys[h] = key
-            hedge[h] = n0 + n_new
-            added[n_new] = key
+            hedge[h] = e
             n_new += 1
-        out[i] = hedge[h]
-    return out, added[:n_new].copy()
+            e_src[e] = src[k]
+            e_dst[e] = dst[k]
+            prior_cell[e] = src[k] * 3 + trust_sector[dst[k]]
+            pair_cell[e] = trust_sector[src[k]] * 3 + trust_sector[dst[k]]
+            active[e] = False
+        out[k] = hedge[h]
+    changed = 0
+    for k in range(src.size):
+        e = out[k]
+        if not active[e]:
+            active[e] = True
+            r[e] = evidence
+            s[e] = 0.0
+            last_contact[e] = step
+            changed += 1
+    return out, n_new, changed
 
 
 @njit(cache=True, nogil=True)
@@ -827,3 +890,331 @@ def judgment_attributes(
         out[k, 4] = ngo_capacity[slot[k]]
         out[k, 5] = 1.0 if edges[k] >= 0 else 0.0
     return out
+
+
+@njit(cache=True, nogil=True)
+def ngo_costs(
+    slots: np.ndarray, ngo0: int, staff: np.ndarray, balance: np.ndarray, staff_cost: float, overhead: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Costs of NGOs for the month: overhead always, wages only from cash at hand.
+
+    Returns:
+        ``(amount due, in arrears)`` per NGO slot in ``slots``.
+    """
+    amount = np.empty(slots.size)
+    arrears = np.empty(slots.size, np.bool_)
+    for k in range(slots.size):
+        wages = staff[slots[k]] * staff_cost
+        paid = min(wages, max(balance[ngo0 + slots[k]] - overhead, 0.0))
+        amount[k] = paid + overhead
+        arrears[k] = paid < wages
+    return amount, arrears
+
+
+@njit(cache=True, nogil=True)
+def ngo_staffing(
+    slots: np.ndarray,
+    ngo0: int,
+    arrears: np.ndarray,
+    balance: np.ndarray,
+    neg_months: np.ndarray,
+    staff: np.ndarray,
+    staff_cut_months: int,
+    staff_cost: float,
+    overhead: float,
+    hire_cash_months: float,
+) -> None:
+    """Count months in arrears or debt; cut or hire staff.
+
+    An NGO that has been so for ``staff_cut_months`` cuts one staff member;
+    one with cash for ``hire_cash_months`` of costs (and a new wage) hires one.
+    """
+    for k in range(slots.size):
+        i = slots[k]
+        bal = balance[ngo0 + i]
+        neg_months[i] = neg_months[i] + 1 if (arrears[k] or bal < 0) else 0
+        if neg_months[i] >= staff_cut_months and staff[i] > 0:
+            staff[i] -= 1
+        cost = staff[i] * staff_cost + overhead
+        if bal > hire_cash_months * (cost + staff_cost):
+            staff[i] += 1
+
+
+@njit(cache=True, nogil=True)
+def ngo_people(
+    slots: np.ndarray,
+    ngo0: int,
+    volunteers: np.ndarray,
+    recruits: np.ndarray,
+    active: np.ndarray,
+    loss: float,
+    gain: float,
+    u_register: np.ndarray,
+    join_prob: float,
+    registered: np.ndarray,
+    experienced: np.ndarray,
+    capacity: np.ndarray,
+    register_threshold: float,
+    neg_months: np.ndarray,
+    insolvency_months: int,
+    balance: np.ndarray,
+    staff: np.ndarray,
+) -> np.ndarray:
+    """Volunteers leave, stay with active NGOs and are recruited; experienced capable NGOs join the register.
+
+    Returns:
+        Whether each NGO in ``slots`` dies: insolvent for ``insolvency_months`` and in debt, or nobody left.
+    """
+    dies = np.empty(slots.size, np.bool_)
+    for k in range(slots.size):
+        i = slots[k]
+        v = volunteers[i]
+        v = v * (1 - loss) + v * gain * (1.0 if active[i] else 0.0) + recruits[k]
+        volunteers[i] = v
+        if (not registered[i]) and experienced[i] and capacity[i] >= register_threshold and u_register[k] < join_prob:
+            registered[i] = True
+        dies[k] = (neg_months[i] >= insolvency_months and balance[ngo0 + i] < 0) or (v < 1.0 and staff[i] == 0)
+    return dies
+
+
+@njit(cache=True, nogil=True)
+def dissolution_reasons(
+    ids: np.ndarray,
+    members: np.ndarray,
+    edges: np.ndarray,
+    end: np.ndarray,
+    kept: np.ndarray,
+    broken: np.ndarray,
+    alive: np.ndarray,
+    now: int,
+    dissolve_trust: float,
+    r: np.ndarray,
+    s: np.ndarray,
+    prior_cell: np.ndarray,
+    institutional: np.ndarray,
+    w: float,
+    ngo0: int,
+    ngo_experienced: np.ndarray,
+) -> np.ndarray:
+    """Why each active partnership ends this month: 0 it goes on, 1 a member died, 2 its term is over, 3 low trust.
+
+    Low trust: the mean trust along its member ties is below ``dissolve_trust``.
+    A partnership that ran its term with more kept than broken obligations
+    gives its NGO project experience.
+    """
+    inst_flat = institutional.reshape(-1)
+    out = np.zeros(ids.size, np.int8)
+    for k in range(ids.size):
+        p = ids[k]
+        dead = False
+        for j in range(3):
+            m = members[p, j]
+            if m >= 0 and not alive[m]:
+                dead = True
+        ended = end[p] <= now + 1
+        tsum = 0.0
+        n_has = 0
+        for c in range(edges.shape[1]):
+            e = edges[p, c]
+            if e >= 0:
+                tsum += _edge_trust(e, r, s, prior_cell, inst_flat, w)
+                n_has += 1
+        mean_t = tsum / n_has if n_has > 0 else 1.0
+        if dead:
+            out[k] = 1
+        elif ended:
+            out[k] = 2
+            if kept[p] > broken[p] and members[p, 2] >= 0:
+                ngo_experienced[members[p, 2] - ngo0] = True
+        elif mean_t < dissolve_trust:
+            out[k] = 3
+    return out
+
+
+@njit(cache=True, nogil=True)
+def business_giving(
+    src: np.ndarray,
+    dst: np.ndarray,
+    active: np.ndarray,
+    pair_cell: np.ndarray,
+    giving_cell: int,
+    alive: np.ndarray,
+    sector: np.ndarray,
+    sec_business: int,
+    sec_ngo: int,
+    r: np.ndarray,
+    s: np.ndarray,
+    prior_cell: np.ndarray,
+    institutional: np.ndarray,
+    w: float,
+    biz0: int,
+    give: np.ndarray,
+    ngo0: int,
+    endowments: bool,
+    endow_intent: np.ndarray,
+    endow_state: np.ndarray,
+    endow_share: float,
+    ngo_income: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Donations of businesses to the living NGOs they have ties with, in proportion to trust squared.
+
+    Business ``b`` gives ``give[b - biz0]`` in all; the part
+    ``endow_share`` of a donation to an NGO forming an endowment (with
+    ``endowments`` on) goes to its endowment, the rest is added to the
+    NGO's ``ngo_income``.
+
+    Returns:
+        ``(business, NGO, cash part, endowment part)`` per tie, in edge order.
+    """
+    n = src.size
+    sel = np.empty(n, np.int64)
+    m = 0
+    for k in range(n):
+        if active[k] and pair_cell[k] == giving_cell and alive[dst[k]]:
+            if sector[src[k]] == sec_business and sector[dst[k]] == sec_ngo:
+                sel[m] = k
+                m += 1
+    inst_flat = institutional.reshape(-1)
+    wt = np.empty(m)
+    wsum = np.zeros(give.size)
+    for q in range(m):
+        t = _edge_trust(sel[q], r, s, prior_cell, inst_flat, w)
+        wt[q] = t * t
+        wsum[src[sel[q]] - biz0] += wt[q]
+    b_out = np.empty(m, np.int64)
+    n_out = np.empty(m, np.int64)
+    cash = np.empty(m)
+    endow = np.empty(m)
+    for q in range(m):
+        b = src[sel[q]]
+        o = dst[sel[q]]
+        amount = give[b - biz0] * wt[q] / wsum[b - biz0]
+        slot = o - ngo0
+        to_endow = endowments and endow_intent[slot] and endow_state[slot] < 2
+        e = amount * (1.0 if to_endow else 0.0) * endow_share
+        b_out[q] = b
+        n_out[q] = o
+        cash[q] = amount - e
+        endow[q] = e
+        ngo_income[slot] += cash[q]
+    return b_out, n_out, cash, endow
+
+
+@njit(cache=True, nogil=True)
+def ngo_service_capacity(
+    slots: np.ndarray,
+    ngo0: int,
+    staff: np.ndarray,
+    volunteers: np.ndarray,
+    capacity: np.ndarray,
+    practice: np.ndarray,
+    org_municipality: np.ndarray,
+    domain: np.ndarray,
+    n_domains: int,
+    per_staff: float,
+    per_volunteer: float,
+    practice_productivity: float,
+    n_cells: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Services per month each NGO can give, and their sum per (municipality, domain) cell.
+
+    ``staff * per_staff * (1 + practice_productivity * has_practice) *
+    capacity + volunteers * per_volunteer``.
+
+    Returns:
+        ``(capacity of each NGO, its cell, capacity per cell)``.
+    """
+    each = np.empty(slots.size)
+    cell = np.empty(slots.size, np.int64)
+    per_cell = np.zeros(n_cells)
+    for k in range(slots.size):
+        i = slots[k]
+        staff_services = per_staff * (1.0 + practice_productivity * (1.0 if practice[i] else 0.0))
+        each[k] = staff[i] * staff_services * capacity[i] + volunteers[i] * per_volunteer
+        cell[k] = org_municipality[ngo0 + i] * n_domains + domain[i]
+        per_cell[cell[k]] += each[k]
+    return each, cell, per_cell
+
+
+@njit(cache=True, nogil=True)
+def service_attribution(
+    served_cell: np.ndarray,
+    cap: np.ndarray,
+    ngo_cap: np.ndarray,
+    state_cap: np.ndarray,
+    ngo_each: np.ndarray,
+    ngo_cell: np.ndarray,
+    n_domains: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Share the families served in each cell among its providers in proportion to capacity.
+
+    Returns:
+        ``(services of each NGO, services of state institutions per municipality)``.
+    """
+    ngo_services = np.empty(ngo_each.size)
+    for k in range(ngo_each.size):
+        c = ngo_cell[k]
+        share = ngo_cap[c] / cap[c] if cap[c] > 0 else 0.0
+        own = ngo_each[k] / ngo_cap[c] if ngo_cap[c] > 0 else 0.0
+        ngo_services[k] = served_cell[c] * share * own
+    n_muni = cap.size // n_domains
+    state = np.empty(n_muni)
+    for m in range(n_muni):
+        acc = 0.0
+        for d in range(n_domains):
+            c = m * n_domains + d
+            x = served_cell[c] * (state_cap[c] / cap[c] if cap[c] > 0 else 0.0)
+            acc = x if d == 0 else acc + x
+        state[m] = acc
+    return ngo_services, state
+
+
+@njit(cache=True, nogil=True)
+def group_by_municipality(orgs: np.ndarray, municipality: np.ndarray, n_muni: int) -> tuple[np.ndarray, np.ndarray]:
+    """``orgs`` sorted by their municipality (stable: a counting sort), and those municipalities.
+
+    Organisations without a municipality (-1) come first.
+    """
+    count = np.zeros(n_muni + 2, np.int64)
+    for k in range(orgs.size):
+        count[municipality[orgs[k]] + 2] += 1
+    for m in range(1, n_muni + 2):
+        count[m] += count[m - 1]
+    out = np.empty(orgs.size, orgs.dtype)
+    out_m = np.empty(orgs.size, municipality.dtype)
+    for k in range(orgs.size):
+        m = municipality[orgs[k]]
+        pos = count[m + 1]
+        out[pos] = orgs[k]
+        out_m[pos] = m
+        count[m + 1] += 1
+    return out, out_m
+
+
+@njit(cache=True, nogil=True)
+def renew_ties(
+    candidates: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    alive: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    last_contact: np.ndarray,
+    step: int,
+) -> int:
+    """Re-activate, with no evidence, the dormant candidate edges whose two organisations live.
+
+    Returns:
+        The number of ties renewed.
+    """
+    renewed = 0
+    for k in range(candidates.size):
+        e = candidates[k]
+        if not active[e] and alive[src[e]] and alive[dst[e]]:
+            active[e] = True
+            r[e] = 0.0
+            s[e] = 0.0
+            last_contact[e] = step
+            renewed += 1
+    return renewed

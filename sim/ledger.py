@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.kernels import ledger_scatter
+from sim.kernels import ledger_book
 
 CHANNELS: tuple[str, ...] = (
     "opening_balance",
@@ -53,9 +53,8 @@ CHANNELS: tuple[str, ...] = (
 CH = {name: i for i, name in enumerate(CHANNELS)}
 
 
-_Batch = tuple[int, np.ndarray, np.ndarray, np.ndarray]
-"""One transfer call: channel code, source(s), destination(s), amounts."""
-_NONE = np.zeros(0, dtype=np.int64)  # "one account for all rows" for the scatter kernel
+_Step = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""The rows one step recorded: step, channel codes, sources, destinations, amounts."""
 
 
 class Ledger:
@@ -69,10 +68,20 @@ class Ledger:
     def __init__(self, n_accounts: int, account_names: dict[int, str] | None = None) -> None:
         self.balance = np.zeros(n_accounts, dtype=np.float64)
         self.account_names = dict(account_names or {})
-        self._pending: list[_Batch] = []
-        self._steps: list[tuple[int, list[_Batch]]] = []
+        self._steps: list[_Step] = []
+        self._alloc(4096)
         self.turnover = 0.0  # total absolute flow, scale for the conservation tolerance
         self.step_by_channel = np.zeros(len(CHANNELS), dtype=np.float64)
+
+    def _alloc(self, cap: int) -> None:
+        """(Re)allocate the buffers of the current step's rows, keeping the rows so far."""
+        old = getattr(self, "_rec", None)
+        self._rec = (np.zeros(cap, np.int16), np.zeros(cap, np.int64), np.zeros(cap, np.int64), np.zeros(cap))
+        if old is not None:
+            for new, prev in zip(self._rec, old, strict=True):
+                new[: self._pos] = prev[: self._pos]
+        else:
+            self._pos = 0
 
     def transfer(self, channel: str, src: np.ndarray | int, dst: np.ndarray | int, amount: np.ndarray | float) -> None:
         """Move money from ``src`` to ``dst`` accounts (vectorised).
@@ -88,8 +97,8 @@ class Ledger:
         """
         ch = CH[channel]
         amount = np.asarray(amount, dtype=np.float64)
-        src_a = src if isinstance(src, np.ndarray) and src.ndim == 1 else np.asarray(src, dtype=np.int64)
-        dst_a = dst if isinstance(dst, np.ndarray) and dst.ndim == 1 else np.asarray(dst, dtype=np.int64)
+        src_a = src if type(src) is np.ndarray and src.ndim == 1 else np.asarray(src, dtype=np.int64)
+        dst_a = dst if type(dst) is np.ndarray and dst.ndim == 1 else np.asarray(dst, dtype=np.int64)
         n = max(amount.size, src_a.size, dst_a.size)
         if (amount.ndim and amount.size != n) or (src_a.ndim and src_a.size != n) or (dst_a.ndim and dst_a.size != n):
             if 0 in (amount.size, src_a.size, dst_a.size):
@@ -103,23 +112,23 @@ class Ledger:
         if total == 0.0:
             if n and not float(amount.min()) >= 0.0:
                 raise ValueError(f"ledger: bad amount in channel {channel}")
-            return
-        bal = self.balance
-        if not ledger_scatter(bal, src_a if src_a.ndim else _NONE, dst_a if dst_a.ndim else _NONE, amount):
+            return  # zero rows are not recorded
+        if self._pos + n > self._rec[0].size:
+            self._alloc(2 * (self._pos + n))
+        if not ledger_book(
+            self.balance, src_a.reshape(-1), dst_a.reshape(-1), amount, total, ch, *self._rec, self._pos
+        ):  # fmt: skip
             raise ValueError(f"ledger: bad amount in channel {channel}")
-        if not src_a.ndim:
-            bal[int(src_a)] -= total
-        if not dst_a.ndim:
-            bal[int(dst_a)] += total
+        self._pos += n
         self.turnover += total
         self.step_by_channel[ch] += total
-        self._pending.append((ch, src_a.copy(), dst_a.copy(), amount.copy()))  # zero rows are dropped in flows()
 
     def close_step(self, step: int) -> None:
-        """Keep the step's transfers (expanded and aggregated later, off the hot path)."""
-        if self._pending:
-            self._steps.append((step, self._pending))
-            self._pending = []
+        """Keep the step's transfers (aggregated later, off the hot path)."""
+        if self._pos:
+            ch, src, dst, amount = (a[: self._pos].copy() for a in self._rec)
+            self._steps.append((step, ch, src, dst, amount))
+            self._pos = 0
         self.step_by_channel[:] = 0.0
 
     def check(self) -> float:
@@ -150,14 +159,12 @@ class Ledger:
                 }
             )
         parts: dict[str, list[np.ndarray]] = {"step": [], "channel": [], "src": [], "dst": [], "amount": []}
-        for step, batches in self._steps:
-            for channel, src, dst, amount in batches:
-                k = amount.size
-                parts["step"].append(np.full(k, step, dtype=np.int32))
-                parts["channel"].append(np.full(k, channel, dtype=np.int16))
-                parts["src"].append(np.broadcast_to(src, (k,)).astype(np.int32))
-                parts["dst"].append(np.broadcast_to(dst, (k,)).astype(np.int32))
-                parts["amount"].append(amount)
+        for step, channel, src, dst, amount in self._steps:
+            parts["step"].append(np.full(amount.size, step, dtype=np.int32))
+            parts["channel"].append(channel)
+            parts["src"].append(src.astype(np.int32))
+            parts["dst"].append(dst.astype(np.int32))
+            parts["amount"].append(amount)
         df = pd.DataFrame({key: np.concatenate(v) for key, v in parts.items()})
         df = df[df["amount"] > 0]  # record only real movements
         return df.groupby(["step", "channel", "src", "dst"], sort=True, as_index=False)["amount"].sum()

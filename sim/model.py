@@ -14,11 +14,19 @@ from sim import agents as ag
 from sim.families import Families
 from sim.kernels import (
     acceptance_terms,
+    business_giving,
     deliver_contributions,
     deliver_outcomes,
+    dissolution_reasons,
+    group_by_municipality,
     judgment_attributes,
+    ngo_costs,
+    ngo_people,
+    ngo_service_capacity,
+    ngo_staffing,
     pick_in_municipality,
     requests_month,
+    service_attribution,
 )
 from sim.ledger import CHANNELS, Ledger
 from sim.params import DOMAINS, FAMILY_STATES, Config
@@ -258,6 +266,8 @@ class CrossSectorModel(mesa.Model):
         pp = cfg.partnership
         self._commitment = np.array([pp.commitment_gov, pp.commitment_business, pp.commitment_ngo_base])
         self._resource_scale = np.asarray(pp.resource_scale, dtype=np.float64)
+        weights = np.asarray(pp.form_weights, dtype=np.float64)
+        self._form_cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
         self._accept_coef = np.array(
             [pp.accept_intercept, pp.accept_trust, pp.accept_capacity, pp.accept_plan_fit, pp.accept_personal_tie]
         )
@@ -285,7 +295,11 @@ class CrossSectorModel(mesa.Model):
         self.n_records = 0
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
-        self._families_job: Future[None] | None = None
+        self._families_jobs: list[Future[None]] = []
+        self._no_active_ngo = np.zeros(s, bool)
+        self._turnover_hazard = np.zeros(self.n_orgs)  # monthly hazard that an organisation's key person leaves
+        self._turnover_hazard[self.muni0 : self.biz0] = op.turnover_municipal
+        self._turnover_hazard[self.ngo0 :] = op.turnover_ngo
         self._ngo_version = 0
         self._biz_sorted: tuple[np.ndarray, np.ndarray] | None = None
         self._ngo_sorted_key: tuple[int, ...] = (-1,)
@@ -351,13 +365,15 @@ class CrossSectorModel(mesa.Model):
         9. Partnership delivery: members deliver or fail; money moves;
            output is produced (CES); kept and broken obligations feed trust.
         10. Services and families: families' vulnerability moves and
-            wellbeing follow last month's services (this first part starts
-            after step 5, in a second thread with ``output.family_thread``,
-            since steps 6-9 never touch family state); families learn of support,
-            apply and are served up to the capacity of NGOs, partnerships and
-            state institutions in their municipality and need domain (the
-            cluster's one window adds a hotline, online consultation, a crisis
-            centre and routing); social orders pay registered NGOs.
+            wellbeing follow last month's services; families learn of support
+            and apply; they are served up to the capacity of NGOs,
+            partnerships and state institutions in their municipality and need
+            domain (the cluster's one window adds a hotline, online
+            consultation, a crisis centre and routing); social orders pay
+            registered NGOs. Steps 1-9 never touch family state, so the moves
+            are computed at the start of the step and awareness and
+            applications after step 5 (their inputs are settled then), in a
+            second thread with ``output.family_thread``.
         11. Trust: gossip heard this month, forgetting, institutional trust,
             reputation; in December the ties of dead organisations are
             compacted away if they are a third of the edge arrays.
@@ -368,6 +384,7 @@ class CrossSectorModel(mesa.Model):
         15. Record metrics and check that the ledger balances.
         """
         self.t = self.steps - 1
+        self._begin_families()
         self._step_counts = dict.fromkeys(COUNTERS, 0.0)
         self.ngo_income_month[:] = 0.0
         self._budgets()
@@ -427,13 +444,9 @@ class CrossSectorModel(mesa.Model):
 
     # --------------------------------------------------------- 2. turnover
     def _turnover(self) -> None:
-        op = self.cfg.org
         rng = self.streams["turnover"]
         u = rng.random(self.n_orgs)
-        hazard = np.zeros(self.n_orgs)
-        hazard[self.muni0 : self.biz0] = op.turnover_municipal
-        hazard[self.ngo0 :] = op.turnover_ngo
-        leave = np.flatnonzero((u < hazard) & self.alive)
+        leave = np.flatnonzero((u < self._turnover_hazard) & self.alive)
         if leave.size:
             self._step_counts["ties_lost_turnover"] += self.trust.replace_person(leave)
         # acquaintance: successors renew dormant ties (lost with a person) between living organisations
@@ -444,25 +457,20 @@ class CrossSectorModel(mesa.Model):
     def _giving(self) -> None:
         op, fp, led, tr = self.cfg.org, self.cfg.finance, self.ledger, self.trust
         n = tr.n
-        src, dst = tr.src[:n], tr.dst[:n]
-        sel = np.flatnonzero(tr.active[:n] & (tr.pair_cell[:n] == BUSINESS_TO_NGO))
-        sel = sel[self.alive[dst[sel]] & (self.sector[src[sel]] == ag.SEC_BUSINESS) & (self.sector[dst[sel]] == ag.SEC_NGO)]
-        if sel.size:
-            w = tr.trust(sel) ** 2
-            bi = src[sel] - self.biz0
-            wsum = np.bincount(bi, weights=w, minlength=self.biz_size.size)
-            budget = np.maximum(led.balance[self.biz0 : self.manager], 0.0)
-            # a business keeps the share it will put into partnerships this month
-            give = budget * (1.0 - self.cfg.partnership.business_money_share)
-            amount = give[bi] * w / wsum[bi]
-            slot = dst[sel] - self.ngo0
-            to_endow = self.cfg.scenario.endowments & self.ngo_endow_intent[slot] & (self.ngo_endow_state[slot] < 2)
-            e_amt = amount * to_endow * fp.endowment_donation_share
-            cash_amt = amount - e_amt
-            led.transfer("donation_business", src[sel], dst[sel], cash_amt)
-            np.add.at(self.ngo_income_month, slot, cash_amt)
+        # a business keeps the share it will put into partnerships this month
+        give = np.maximum(led.balance[self.biz0 : self.manager], 0.0) * (1.0 - self.cfg.partnership.business_money_share)
+        bsrc, bdst, cash_amt, e_amt = business_giving(
+            tr.src[:n], tr.dst[:n], tr.active[:n], tr.pair_cell[:n], BUSINESS_TO_NGO, self.alive, self.sector,
+            ag.SEC_BUSINESS, ag.SEC_NGO, tr.r, tr.s, tr.prior_cell, tr.institutional, tr.params.prior_weight,
+            self.biz0, give, self.ngo0, self.cfg.scenario.endowments, self.ngo_endow_intent, self.ngo_endow_state,
+            fp.endowment_donation_share, self.ngo_income_month,
+        )  # fmt: skip
+        if bsrc.size:
+            slot = bdst - self.ngo0
+            led.transfer("donation_business", bsrc, bdst, cash_amt)
             if e_amt.any():
-                led.transfer("endowment_donation", src[sel], self.cap0 + slot, e_amt)
+                to_endow = self.ngo_endow_intent[slot] & (self.ngo_endow_state[slot] < 2)
+                led.transfer("endowment_donation", bsrc, self.cap0 + slot, e_amt)
                 forming = e_amt * (self.ngo_endow_state[slot] < 2)
                 match = np.bincount(slot, weights=forming, minlength=self.n_ngo_slots) * fp.endowment_match
                 room = max(led.balance[self.region] - self._social_order_left, 0.0)
@@ -561,13 +569,25 @@ class CrossSectorModel(mesa.Model):
             edges = tr.ensure_edges(orgs, munis, self.t)
             tr.record(edges, np.ones(edges.size, bool), self.t)
 
-    def _start_families(self) -> None:
-        """Start the families' pass of this month (transitions, awareness, applications).
+    def _begin_families(self) -> None:
+        """Start the families' transitions of this month (they depend on nothing of this month).
 
-        Its inputs (NGOs per municipality, resource centres, cluster) are
-        settled at this point of the step and the organisations' mechanisms that
-        follow never touch family state, so with ``output.family_thread`` it runs
-        in a second thread while they act; results are the same either way.
+        With ``output.family_thread`` they run in a second thread while the
+        organisations act (no mechanism before :meth:`_services` touches
+        family state); results are the same either way.
+        """
+        args = (self.streams["family_transitions"], self.t)
+        if self.cfg.output.family_thread:
+            self._families_jobs.append(_family_executor().submit(self.families.transitions, *args))
+        else:
+            self.families.transitions(*args)
+
+    def _start_families(self) -> None:
+        """Start the families' awareness and applications of this month.
+
+        Their inputs (NGOs per municipality, resource centres, cluster) are
+        settled at this point of the step; with ``output.family_thread`` they
+        follow the transitions in the second thread.
         """
         fpar, m, fam = self.cfg.families, self.n_muni, self.families
         slots = np.flatnonzero(self.ngo_alive)
@@ -577,12 +597,11 @@ class CrossSectorModel(mesa.Model):
         p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers + self.cluster.awareness_bonus()
         if self.rc.active:  # centres reaching small settlements (municipal RC, centre of public development)
             p_aware = p_aware + self.cfg.rc_model.outreach * np.isin(self.rc.kind, (MUNI_RC, PDC))
-        args = (self.streams["uptake"], self.streams["family_transitions"], np.minimum(p_aware, 1.0), self.t,
-                self.cluster.apply_bonus())  # fmt: skip
-        if self.cfg.output.family_thread:
-            self._families_job = _family_executor().submit(fam.begin_month, *args)
+        args = (self.streams["uptake"], np.minimum(p_aware, 1.0), self.t, self.cluster.apply_bonus())
+        if self.cfg.output.family_thread:  # one worker: runs after the transitions
+            self._families_jobs.append(_family_executor().submit(fam.uptake, *args))
         else:
-            fam.begin_month(*args)
+            fam.uptake(*args)
 
     def _reserved_state_inst(self) -> np.ndarray:
         """Municipal money still reserved for state-institution services this year, per municipality."""
@@ -595,10 +614,9 @@ class CrossSectorModel(mesa.Model):
         pp = self.cfg.partnership
         rng = self.streams["partnership_formation"]
         k = rng.poisson((pp.proposal_rate + self.cluster.session_proposals()) * self.n_muni)
-        weights = np.asarray(pp.form_weights, dtype=np.float64)
-        if k == 0 or weights.sum() <= 0:
+        if k == 0 or self._form_cdf is None:
             return
-        forms = np.searchsorted(np.cumsum(weights) / weights.sum(), rng.random(k), side="right").clip(0, 3)
+        forms = np.searchsorted(self._form_cdf, rng.random(k), side="right").clip(0, 3)
         munis = rng.integers(0, self.n_muni, size=k)
         picks = rng.random((k, 4))
         has_gov, has_biz, has_ngo = FORM_MEMBERS[forms].T
@@ -643,8 +661,7 @@ class CrossSectorModel(mesa.Model):
         key = (self._ngo_version,)
         if self._ngo_sorted_key != key:
             alive = self.ngo0 + np.flatnonzero(self.ngo_alive)
-            order = np.argsort(self.org_municipality[alive], kind="stable")
-            self._ngo_sorted = (alive[order], self.org_municipality[alive][order])
+            self._ngo_sorted = group_by_municipality(alive, self.org_municipality, self.n_muni)
             self._ngo_sorted_key = key
         return self._ngo_sorted
 
@@ -782,32 +799,25 @@ class CrossSectorModel(mesa.Model):
         fam, op, fp, led = self.families, self.cfg.org, self.cfg.finance, self.ledger
         m = self.n_muni
         slots = np.flatnonzero(self.ngo_alive)
-        staff_services = op.services_per_staff * (1.0 + self.cfg.rc_model.practice_productivity * self.rc.practice[slots])
-        ngo_cap_each = (
-            self.ngo_staff[slots] * staff_services * self.ngo_capacity[slots]
-            + self.ngo_volunteers[slots] * op.services_per_volunteer
-        )
-        ngo_cell = self.org_municipality[self.ngo0 + slots].astype(np.int64) * N_DOMAINS + self.ngo_domain[slots]
-        ngo_cap = np.bincount(ngo_cell, weights=ngo_cap_each, minlength=m * N_DOMAINS)
+        ngo_cap_each, ngo_cell, ngo_cap = ngo_service_capacity(
+            slots, self.ngo0, self.ngo_staff, self.ngo_volunteers, self.ngo_capacity, self.rc.practice,
+            self.org_municipality, self.ngo_domain, N_DOMAINS, op.services_per_staff, op.services_per_volunteer,
+            self.cfg.rc_model.practice_productivity, m * N_DOMAINS,
+        )  # fmt: skip
         state_cap = self._state_cap
         cap = ngo_cap + state_cap + self.partnership_capacity.reshape(-1)
-        if self._families_job is not None:
-            self._families_job.result()  # the family pass started at the beginning of the step
-            self._families_job = None
+        for job in self._families_jobs:  # the family passes started earlier in the step
+            job.result()
+        self._families_jobs.clear()
         served_cell = fam.finish_month(
             cap, self.t, crisis=self.cluster.crisis_capacity(), routing=self.cluster.routing()
         )  # fmt: skip
         self._step_counts["families_served"] = float(fam.n_served)
-        # attribute services: providers share the served count of a cell by capacity
-        share_ngo = np.divide(ngo_cap, cap, out=np.zeros_like(cap), where=cap > 0)
-        share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
-        ngo_services = (
-            served_cell[ngo_cell]
-            * share_ngo[ngo_cell]
-            * np.divide(ngo_cap_each, ngo_cap[ngo_cell], out=np.zeros_like(ngo_cap_each), where=ngo_cap[ngo_cell] > 0)
-        )
-        # state institutions: paid by the municipality
-        state_services = (served_cell * share_state).reshape(m, N_DOMAINS).sum(axis=1)
+        # attribute services: providers share the served count of a cell by capacity; state institutions
+        # are paid by the municipality
+        ngo_services, state_services = service_attribution(
+            served_cell, cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell, N_DOMAINS
+        )  # fmt: skip
         munis = np.arange(self.muni0, self.biz0)
         pay = np.minimum(state_services * fp.unit_price, np.maximum(led.balance[munis], 0.0))
         led.transfer("state_institutions", munis, self.ext["state_institutions"], pay)
@@ -880,33 +890,21 @@ class CrossSectorModel(mesa.Model):
         slots = np.flatnonzero(self.ngo_alive)
         orgs = self.ngo0 + slots
         # overhead is always due; wages are paid only from cash at hand (arrears cut staff)
-        wages = self.ngo_staff[slots] * op.staff_cost
-        paid = np.minimum(wages, np.maximum(led.balance[orgs] - op.overhead_cost, 0.0))
-        led.transfer("ngo_costs", orgs, self.ext["operating_costs"], paid + op.overhead_cost)
-        arrears = paid < wages
-        self.ngo_neg_months[slots] = np.where(arrears | (led.balance[orgs] < 0), self.ngo_neg_months[slots] + 1, 0)
-        cut = slots[(self.ngo_neg_months[slots] >= op.staff_cut_months) & (self.ngo_staff[slots] > 0)]
-        self.ngo_staff[cut] -= 1
-        cost = self._ngo_monthly_cost(slots)
-        rich = slots[led.balance[orgs] > op.hire_cash_months * (cost + op.staff_cost)]
-        self.ngo_staff[rich] += 1
-        active = getattr(self, "_active_ngo", np.zeros(self.n_ngo_slots, bool))[slots]
-        rep = self.trust.reputation[orgs]
-        v = self.ngo_volunteers[slots]
-        v = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active + rng.poisson(op.volunteer_recruit * rep)
-        self.ngo_volunteers[slots] = v
-        # register entry
-        elig = (
-            ~self.ngo_registered[slots]
-            & self.ngo_experienced[slots]
-            & (self.ngo_capacity[slots] >= op.register_capacity_threshold)
-        )
-        join = elig & (rng.random(slots.size) < op.register_join_prob)
-        self.ngo_registered[slots[join]] = True
-        # deaths: insolvency or no people left
-        dies = ((self.ngo_neg_months[slots] >= op.insolvency_months) & (led.balance[orgs] < 0)) | (
-            (self.ngo_volunteers[slots] < 1.0) & (self.ngo_staff[slots] == 0)
-        )
+        amount, arrears = ngo_costs(slots, self.ngo0, self.ngo_staff, led.balance, op.staff_cost, op.overhead_cost)
+        led.transfer("ngo_costs", orgs, self.ext["operating_costs"], amount)
+        ngo_staffing(
+            slots, self.ngo0, arrears, led.balance, self.ngo_neg_months, self.ngo_staff, op.staff_cut_months,
+            op.staff_cost, op.overhead_cost, op.hire_cash_months,
+        )  # fmt: skip
+        active = getattr(self, "_active_ngo", self._no_active_ngo)
+        recruits = rng.poisson(op.volunteer_recruit * self.trust.reputation[orgs])
+        # register entry (experienced and capable NGOs) and deaths (insolvency or no people left)
+        dies = ngo_people(
+            slots, self.ngo0, self.ngo_volunteers, recruits.astype(np.float64), active, op.volunteer_loss,
+            op.volunteer_gain, rng.random(slots.size), op.register_join_prob, self.ngo_registered,
+            self.ngo_experienced, self.ngo_capacity, op.register_capacity_threshold, self.ngo_neg_months,
+            op.insolvency_months, led.balance, self.ngo_staff,
+        )  # fmt: skip
         self._kill_ngos(slots[dies])
         # births
         births = rng.poisson(op.ngo_birth_rate * self.n_muni)
@@ -947,23 +945,16 @@ class CrossSectorModel(mesa.Model):
 
     # ---------------------------------------------- 12. partnership dissolution
     def _dissolve_partnerships(self) -> None:
-        ps, pp = self.partnerships, self.cfg.partnership
+        ps, pp, tr = self.partnerships, self.cfg.partnership, self.trust
         ids = ps.active_ids()
         if ids.size == 0:
             return
-        mem = ps.members[ids]
-        dead = ((mem >= 0) & ~self.alive[np.maximum(mem, 0)]).any(axis=1)
-        ended = ps.end[ids] <= self.t + 1
-        pe = ps.edges[ids]
-        has = pe >= 0
-        n_has = has.sum(axis=1)
-        tsum = (self.trust.trust(np.maximum(pe, 0)) * has).sum(axis=1) if self.trust.n else np.zeros(ids.size)
-        mean_t = np.divide(tsum, n_has, out=np.ones(ids.size), where=n_has > 0)
-        low = mean_t < pp.dissolve_trust
-        # grant projects that ran their term give the NGO project experience
-        done_ok = ended & ~dead & (ps.kept[ids] > ps.broken[ids]) & (mem[:, NGOS] >= 0)
-        self.ngo_experienced[mem[done_ok, NGOS] - self.ngo0] = True
-        for mask, reason in ((dead, "member_died"), (ended & ~dead, "completed"), (low & ~ended & ~dead, "low_trust")):
+        why = dissolution_reasons(
+            ids, ps.members, ps.edges, ps.end, ps.kept, ps.broken, self.alive, self.t, pp.dissolve_trust, tr.r, tr.s,
+            tr.prior_cell, tr.institutional, tr.params.prior_weight, self.ngo0, self.ngo_experienced,
+        )  # fmt: skip
+        for code, reason in enumerate(("member_died", "completed", "low_trust"), start=1):
+            mask = why == code
             if mask.any():
                 ps.close(ids[mask], self.t, reason)
                 self._step_counts["partnerships_dissolved"] += int(mask.sum())

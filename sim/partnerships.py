@@ -136,22 +136,24 @@ class Partnerships:
         k = len(members)
         while self.n + k > self.form.size:
             self._alloc(self.form.size * 2)
-        ids = np.arange(self.n, self.n + k)
-        self.n += k
+        n0 = self.n
+        ids = np.arange(n0, n0 + k)
         code = (members >= 0) @ np.array([4, 2, 1])  # gov, business, NGO present
         form = FORM_OF_MEMBERS[code]
         if (form < 0).any():
             raise ValueError("a partnership needs at least two members")
-        self.form[ids] = form
-        self.mechanism[ids] = mechanism
-        self.muni[ids] = muni
-        self.domain[ids] = domain
-        self.start[ids] = start
-        self.end[ids] = start + np.maximum(duration, 1)
-        self.active[ids] = True
-        self.members[ids] = members
-        self.edges[ids] = edges
-        self.money_equiv[ids] = money_equiv
+        new = slice(n0, n0 + k)
+        self.n += k
+        self.form[new] = form
+        self.mechanism[new] = mechanism
+        self.muni[new] = muni
+        self.domain[new] = domain
+        self.start[new] = start
+        self.end[new] = start + np.maximum(duration, 1)
+        self.active[new] = True
+        self.members[new] = members
+        self.edges[new] = edges
+        self.money_equiv[new] = money_equiv
         return ids
 
     def active_ids(self) -> np.ndarray:

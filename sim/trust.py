@@ -31,7 +31,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from sim.kernels import build_table, drop_ties, find_edges, insert_keys, record_evidence, trust_month, trust_summaries, unhear
+from sim.kernels import build_table, drop_ties, find_edges, record_evidence, renew_ties, trust_month, trust_summaries, unhear
+from sim.kernels import ensure_edges as kernel_ensure_edges
 from sim.params import TrustParams
 
 N_TRUST_SECTORS = 3  # gov, business, ngo
@@ -112,29 +113,16 @@ class TrustNetwork:
         """
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
-        keys = src * self.n_orgs + dst
-        out = self._find(keys)
-        missing = np.flatnonzero(out < 0)
-        if missing.size:  # a new pair may repeat within one call: new edges are numbered in order of first appearance
-            if 2 * (self.n + missing.size) > self._hkeys.size:
-                self._reindex(self.n + missing.size)
-            out[missing], new_keys = insert_keys(self._hkeys, self._hedge, keys[missing], self.n)
-            new = np.arange(self.n, self.n + new_keys.size)
-            self._grow(self.n + new_keys.size)
-            self.n += new_keys.size
-            ns, nd = new_keys // self.n_orgs, new_keys % self.n_orgs
-            self.src[new] = ns
-            self.dst[new] = nd
-            self.prior_cell[new] = ns * N_TRUST_SECTORS + self.trust_sector[nd]
-            self.pair_cell[new] = self.trust_sector[ns] * N_TRUST_SECTORS + self.trust_sector[nd]
-            self._cache = None
-        revive = ~self.active[out]
-        if revive.any():
-            k = out[revive]  # repeated indices are harmless here
-            self.active[k] = True
-            self.r[k] = evidence
-            self.s[k] = 0.0
-            self.last_contact[k] = step
+        room = self.n + src.size
+        self._grow(room)
+        if 2 * room > self._hkeys.size:
+            self._reindex(room)
+        out, n_new, changed = kernel_ensure_edges(
+            self._hkeys, self._hedge, src, dst, self.n, self.n_orgs, self.trust_sector, self.src, self.dst,
+            self.prior_cell, self.pair_cell, self.active, self.r, self.s, self.last_contact, float(evidence), step,
+        )  # fmt: skip
+        self.n += n_new
+        if changed:
             self._cache = None
         return out
 
@@ -293,14 +281,10 @@ class TrustNetwork:
                 more = np.cumsum((np.log(1.0 - rng.random(chunk)) / np.log1p(-p)).astype(np.int64) + 1) + pos[-1]
                 pos = np.concatenate([pos, more])
             cand = pos[: np.searchsorted(pos, n)]
-        k = cand[~self.active[cand] & alive[self.src[cand]] & alive[self.dst[cand]]]
-        if k.size:
-            self.active[k] = True
-            self.r[k] = 0.0
-            self.s[k] = 0.0
-            self.last_contact[k] = step
+        renewed = renew_ties(cand, self.src, self.dst, alive, self.active, self.r, self.s, self.last_contact, step)
+        if renewed:
             self._cache = None
-        return int(k.size)
+        return renewed
 
     def compact(self) -> np.ndarray | None:
         """Drop the ties of dead organisations when they are a third or more of the arrays.

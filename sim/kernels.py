@@ -298,23 +298,6 @@ def ledger_book(
 
 
 @njit(cache=True, nogil=True)
-def drop_ties(src: np.ndarray, dst: np.ndarray, active: np.ndarray, r: np.ndarray, s: np.ndarray, leaving: np.ndarray) -> int:
-    """Deactivate (and clear the evidence of) every active edge with an end in ``leaving``.
-
-    Returns:
-        The number of edges deactivated.
-    """
-    lost = 0
-    for k in range(src.size):
-        if active[k] and (leaving[src[k]] or leaving[dst[k]]):
-            active[k] = False
-            r[k] = 0.0
-            s[k] = 0.0
-            lost += 1
-    return lost
-
-
-@njit(cache=True, nogil=True)
 def unhear(x: np.ndarray, edges: np.ndarray, active: np.ndarray, amount: float) -> None:
     """Take back ``amount`` of gossip from each listed edge that is still active (in order)."""
     for k in range(edges.size):
@@ -1033,11 +1016,10 @@ def dissolution_reasons(
 
 @njit(cache=True, nogil=True)
 def business_giving(
+    candidates: np.ndarray,
     src: np.ndarray,
     dst: np.ndarray,
     active: np.ndarray,
-    pair_cell: np.ndarray,
-    giving_cell: int,
     alive: np.ndarray,
     sector: np.ndarray,
     sec_business: int,
@@ -1058,22 +1040,22 @@ def business_giving(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Donations of businesses to the living NGOs they have ties with, in proportion to trust squared.
 
-    Business ``b`` gives ``give[b - biz0]`` in all; the part
-    ``endow_share`` of a donation to an NGO forming an endowment (with
-    ``endowments`` on) goes to its endowment, the rest is added to the
-    NGO's ``ngo_income``.
+    ``candidates`` are the business-to-NGO edges (ascending); the active ones
+    to a living NGO give. Business ``b`` gives ``give[b - biz0]`` in all; the
+    part ``endow_share`` of a donation to an NGO forming an endowment (with
+    ``endowments`` on) goes to its endowment, the rest is added to the NGO's
+    ``ngo_income``.
 
     Returns:
         ``(business, NGO, cash part, endowment part)`` per tie, in edge order.
     """
-    n = src.size
-    sel = np.empty(n, np.int64)
+    sel = np.empty(candidates.size, np.int64)
     m = 0
-    for k in range(n):
-        if active[k] and pair_cell[k] == giving_cell and alive[dst[k]]:
-            if sector[src[k]] == sec_business and sector[dst[k]] == sec_ngo:
-                sel[m] = k
-                m += 1
+    for q in range(candidates.size):
+        k = candidates[q]
+        if active[k] and alive[dst[k]] and sector[src[k]] == sec_business and sector[dst[k]] == sec_ngo:
+            sel[m] = k
+            m += 1
     inst_flat = institutional.reshape(-1)
     wt = np.empty(m)
     wsum = np.zeros(give.size)
@@ -1218,3 +1200,76 @@ def renew_ties(
             last_contact[e] = step
             renewed += 1
     return renewed
+
+
+@njit(cache=True, nogil=True)
+def cell_edges(pair_cell: np.ndarray, cell: int, start: int, stop: int) -> np.ndarray:
+    """Edges ``start <= k < stop`` whose sector pair is ``cell``, ascending."""
+    out = np.empty(stop - start, np.int64)
+    m = 0
+    for k in range(start, stop):
+        if pair_cell[k] == cell:
+            out[m] = k
+            m += 1
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True)
+def incidence(src: np.ndarray, dst: np.ndarray, n: int, n_orgs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges ``0 <= k < n`` grouped by organisation (each edge under its source and its target): CSR offsets and edges."""
+    count = np.zeros(n_orgs + 1, np.int64)
+    for k in range(n):
+        count[src[k] + 1] += 1
+        count[dst[k] + 1] += 1
+    for i in range(n_orgs):
+        count[i + 1] += count[i]
+    edges = np.empty(2 * n, np.int64)
+    fill = count[:-1].copy()
+    for k in range(n):
+        edges[fill[src[k]]] = k
+        fill[src[k]] += 1
+        edges[fill[dst[k]]] = k
+        fill[dst[k]] += 1
+    return count, edges
+
+
+@njit(cache=True, nogil=True)
+def drop_org_ties(
+    orgs: np.ndarray,
+    offsets: np.ndarray,
+    inc_edges: np.ndarray,
+    indexed: int,
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    leaving: np.ndarray,
+) -> int:
+    """Deactivate (and clear the evidence of) every active edge of ``orgs``.
+
+    Edges below ``indexed`` are found through the incidence lists
+    ``offsets``/``inc_edges``; edges from ``indexed`` to ``n`` are scanned.
+    ``leaving`` marks ``orgs`` (a boolean per organisation).
+
+    Returns:
+        The number of edges deactivated.
+    """
+    lost = 0
+    for q in range(orgs.size):
+        o = orgs[q]
+        for p in range(offsets[o], offsets[o + 1]):
+            k = inc_edges[p]
+            if active[k]:
+                active[k] = False
+                r[k] = 0.0
+                s[k] = 0.0
+                lost += 1
+    for k in range(indexed, n):
+        if active[k] and (leaving[src[k]] or leaving[dst[k]]):
+            active[k] = False
+            r[k] = 0.0
+            s[k] = 0.0
+            lost += 1
+    return lost

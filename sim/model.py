@@ -301,6 +301,8 @@ class CrossSectorModel(mesa.Model):
         self._turnover_hazard[self.muni0 : self.biz0] = op.turnover_municipal
         self._turnover_hazard[self.ngo0 :] = op.turnover_ngo
         self._ngo_version = 0
+        self._alive_key = -1
+        self._alive_cache = np.zeros(0, np.int64)
         self._biz_sorted: tuple[np.ndarray, np.ndarray] | None = None
         self._ngo_sorted_key: tuple[int, ...] = (-1,)
         self._ngo_sorted: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int32))
@@ -330,6 +332,13 @@ class CrossSectorModel(mesa.Model):
     def ngo_alive(self) -> np.ndarray:
         """Alive mask over NGO slots."""
         return self.alive[self.ngo0 :]
+
+    def alive_slots(self) -> np.ndarray:
+        """Slots of the alive NGOs, ascending (cached until the next birth or death; do not modify)."""
+        if self._alive_key != self._ngo_version:
+            self._alive_cache = np.flatnonzero(self.ngo_alive)
+            self._alive_key = self._ngo_version
+        return self._alive_cache
 
     def ngo_agents(self) -> list[ag.NGO]:
         """Alive NGO agents."""
@@ -456,13 +465,12 @@ class CrossSectorModel(mesa.Model):
     # ----------------------------------------------------------- 3. giving
     def _giving(self) -> None:
         op, fp, led, tr = self.cfg.org, self.cfg.finance, self.ledger, self.trust
-        n = tr.n
         # a business keeps the share it will put into partnerships this month
         give = np.maximum(led.balance[self.biz0 : self.manager], 0.0) * (1.0 - self.cfg.partnership.business_money_share)
         bsrc, bdst, cash_amt, e_amt = business_giving(
-            tr.src[:n], tr.dst[:n], tr.active[:n], tr.pair_cell[:n], BUSINESS_TO_NGO, self.alive, self.sector,
-            ag.SEC_BUSINESS, ag.SEC_NGO, tr.r, tr.s, tr.prior_cell, tr.institutional, tr.params.prior_weight,
-            self.biz0, give, self.ngo0, self.cfg.scenario.endowments, self.ngo_endow_intent, self.ngo_endow_state,
+            tr.edges_in_cell(BUSINESS_TO_NGO), tr.src, tr.dst, tr.active, self.alive, self.sector, ag.SEC_BUSINESS,
+            ag.SEC_NGO, tr.r, tr.s, tr.prior_cell, tr.institutional, tr.params.prior_weight, self.biz0, give,
+            self.ngo0, self.cfg.scenario.endowments, self.ngo_endow_intent, self.ngo_endow_state,
             fp.endowment_donation_share, self.ngo_income_month,
         )  # fmt: skip
         if bsrc.size:
@@ -482,7 +490,7 @@ class CrossSectorModel(mesa.Model):
                 self.ngo_endow_first[slot[starting]] = self.t
                 self.ngo_endow_state[slot[starting]] = 1
         # citizens give by reputation (mean incoming trust)
-        alive_slots = np.flatnonzero(self.ngo_alive)
+        alive_slots = self.alive_slots()
         rep = self.trust.reputation[self.ngo0 + alive_slots]
         amt = op.citizen_donation_mean * rep
         led.transfer("donation_citizens", self.ext["citizens"], self.ngo0 + alive_slots, amt)
@@ -499,7 +507,7 @@ class CrossSectorModel(mesa.Model):
     def _competition(self, channel: str, payer: int, budget: float, bias: bool) -> None:
         fp, led = self.cfg.finance, self.ledger
         rng = self.streams[f"competition_{channel}"]
-        slots = np.flatnonzero(self.ngo_alive)
+        slots = self.alive_slots()
         p_apply = np.where(self.ngo_experienced[slots], fp.apply_prob_experienced, fp.apply_prob_novice)
         helped = self.rc.last_supported[slots] > self.t - 12  # supported by a resource centre within a year
         p_apply = np.minimum(1.0, p_apply + self.cfg.rc_model.project_help * helped)
@@ -542,7 +550,7 @@ class CrossSectorModel(mesa.Model):
     def _requests(self) -> None:
         fp, led, tr = self.cfg.finance, self.ledger, self.trust
         rng = self.streams["requests"]
-        slots = np.flatnonzero(self.ngo_alive)
+        slots = self.alive_slots()
         req = slots[rng.random(slots.size) < fp.request_prob]
         if req.size == 0:
             return
@@ -590,7 +598,7 @@ class CrossSectorModel(mesa.Model):
         follow the transitions in the second thread.
         """
         fpar, m, fam = self.cfg.families, self.n_muni, self.families
-        slots = np.flatnonzero(self.ngo_alive)
+        slots = self.alive_slots()
         providers = np.bincount(self.org_municipality[self.ngo0 + slots], minlength=m) / np.maximum(
             self.families_per_muni / 1000.0, 1e-9
         )
@@ -660,7 +668,7 @@ class CrossSectorModel(mesa.Model):
         """Alive NGOs sorted by municipality, and their municipalities (rebuilt after births and deaths)."""
         key = (self._ngo_version,)
         if self._ngo_sorted_key != key:
-            alive = self.ngo0 + np.flatnonzero(self.ngo_alive)
+            alive = self.ngo0 + self.alive_slots()
             self._ngo_sorted = group_by_municipality(alive, self.org_municipality, self.n_muni)
             self._ngo_sorted_key = key
         return self._ngo_sorted
@@ -798,7 +806,7 @@ class CrossSectorModel(mesa.Model):
     def _services(self) -> None:
         fam, op, fp, led = self.families, self.cfg.org, self.cfg.finance, self.ledger
         m = self.n_muni
-        slots = np.flatnonzero(self.ngo_alive)
+        slots = self.alive_slots()
         ngo_cap_each, ngo_cell, ngo_cap = ngo_service_capacity(
             slots, self.ngo0, self.ngo_staff, self.ngo_volunteers, self.ngo_capacity, self.rc.practice,
             self.org_municipality, self.ngo_domain, N_DOMAINS, op.services_per_staff, op.services_per_volunteer,
@@ -887,7 +895,7 @@ class CrossSectorModel(mesa.Model):
     def _ngo_life(self) -> None:
         op, led = self.cfg.org, self.ledger
         rng = self.streams["ngo_life"]
-        slots = np.flatnonzero(self.ngo_alive)
+        slots = self.alive_slots()
         orgs = self.ngo0 + slots
         # overhead is always due; wages are paid only from cash at hand (arrears cut staff)
         amount, arrears = ngo_costs(slots, self.ngo0, self.ngo_staff, led.balance, op.staff_cost, op.overhead_cost)
@@ -1096,7 +1104,7 @@ class CrossSectorModel(mesa.Model):
         self.ngo_council[:] = False
         if seats <= 0:
             return
-        slots = np.flatnonzero(self.ngo_alive)
+        slots = self.alive_slots()
         orgs = self.ngo0 + slots
         muni = self.org_municipality[orgs]
         t = self.trust.pair_trust(self.muni0 + muni, orgs)

@@ -31,7 +31,18 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 
-from sim.kernels import build_table, drop_ties, find_edges, record_evidence, renew_ties, trust_month, trust_summaries, unhear
+from sim.kernels import (
+    build_table,
+    cell_edges,
+    drop_org_ties,
+    find_edges,
+    incidence,
+    record_evidence,
+    renew_ties,
+    trust_month,
+    trust_summaries,
+    unhear,
+)
 from sim.kernels import ensure_edges as kernel_ensure_edges
 from sim.params import TrustParams
 
@@ -75,6 +86,10 @@ class TrustNetwork:
         inst0 = np.asarray(params.initial_institutional, dtype=np.float64).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
         self.institutional = inst0[self.trust_sector].copy()  # (n_orgs, 3)
         self._cache: np.ndarray | None = None
+        self._cell_edges: dict[int, tuple[int, np.ndarray]] = {}  # cell -> (edges scanned, edges in the cell)
+        # edges by organisation (CSR offsets, edges) for the first _inc_n edges; later ones are scanned
+        self._inc = (np.zeros(n_orgs + 1, np.int64), np.zeros(0, np.int64))
+        self._inc_n = 0
         self._gossip_kept = np.zeros(n_orgs)
         self._gossip_broken = np.zeros(n_orgs)
         self._own: list[tuple[np.ndarray, np.ndarray]] = []  # edges whose own event must not echo back
@@ -187,6 +202,17 @@ class TrustNetwork:
         """Indices of the active edges i->j (-1 where there is none)."""
         return self._find(np.asarray(i, dtype=np.int64) * self.n_orgs + np.asarray(j, dtype=np.int64), only_active=True)
 
+    def edges_in_cell(self, cell: int) -> np.ndarray:
+        """All edges (active or dormant) of one sector pair ``cell`` (sector(src) * 3 + sector(dst)), ascending.
+
+        Kept up to date incrementally: only edges created since the last call are scanned.
+        """
+        done, edges = self._cell_edges.get(cell, (0, np.zeros(0, np.int64)))
+        if done < self.n:
+            edges = np.concatenate([edges, cell_edges(self.pair_cell, cell, done, self.n)])
+            self._cell_edges[cell] = (self.n, edges)
+        return edges
+
     def tables(self) -> tuple[np.ndarray, ...]:
         """The arrays compiled kernels need to find an edge and its trust (see :func:`sim.kernels.pair_trust_one`).
 
@@ -248,7 +274,12 @@ class TrustNetwork:
         leaving = np.zeros(self.n_orgs, bool)
         leaving[orgs] = True
         n = self.n
-        lost = drop_ties(self.src[:n], self.dst[:n], self.active[:n], self.r[:n], self.s[:n], leaving)
+        if self._inc_n < n - 4096:  # many edges since the incidence lists were built
+            self._inc = incidence(self.src, self.dst, n, self.n_orgs)
+            self._inc_n = n
+        lost = drop_org_ties(
+            orgs, *self._inc, self._inc_n, n, self.src, self.dst, self.active, self.r, self.s, leaving
+        )  # fmt: skip
         self._cache = None
         return lost
 
@@ -309,6 +340,9 @@ class TrustNetwork:
             arr[keep.size : n] = 0
         self.n = keep.size
         self._reindex()
+        self._cell_edges.clear()
+        self._inc = (np.zeros(self.n_orgs + 1, np.int64), np.zeros(0, np.int64))  # edge indices changed
+        self._inc_n = 0
         self._own = [(remap[ke], remap[be]) for ke, be in self._own]
         self._own = [(ke[ke >= 0], be[be >= 0]) for ke, be in self._own]
         self._cache = None

@@ -104,6 +104,8 @@ class Families:
         self.n_served = 0
         self.n_crisis = 0
         self._applicants = np.empty(n, np.int32)
+        self._flags = np.empty(n, np.uint8)
+        self.bounds = np.concatenate([[0], np.cumsum(self.per_municipality)]).astype(np.int64)  # families of each municipality
         self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
         self._moved: tuple[int, int] = (-1, 0)  # month of the last transitions pass, families reached then
@@ -170,11 +172,9 @@ class Families:
             raise RuntimeError(f"families: uptake of month {t} before its transitions")
         u_up = u16(rng_uptake, self.n)
         apply16 = self.apply16 if apply_bonus <= 0 else int(threshold16(min(1.0, p.apply_prob + apply_bonus)))
-        n_app, learned = families_uptake(
-            self.state, self.aware, self.cell, np.repeat(threshold16(p_aware), len(DOMAINS)), apply16, u_up,
-            self._applicants,
+        n_app, self.n_aware = families_uptake(
+            self.state, self.aware, self.bounds, threshold16(p_aware), apply16, u_up, self._applicants, self._flags
         )  # fmt: skip
-        self.n_aware += learned
         self._begun = (u_up, n_app, apply16, t - p.reach_window, self._moved[1])
 
     def finish_month(self, capacity: np.ndarray, t: int, crisis: np.ndarray | None = None, routing: bool = False) -> np.ndarray:

@@ -33,32 +33,60 @@ def families_transitions(
 
     For each family: the vulnerability state moves down if
     ``u_move < down[code]`` and up if ``u_move < up_to[code]``, with
-    ``code = state * 2 + served`` (served *last* month); wellbeing closes
-    ``rate`` of the gap to the new state's target, plus ``boost`` if it was
-    served (capped at 1); the served flag is cleared.
+    ``code = state * 2 + served`` (served *last* month; ``down <= up_to``);
+    wellbeing closes ``rate`` of the gap to the new state's target, plus
+    ``boost`` if it was served (capped at 1); the served flag is cleared;
+    ``counts`` become the number of families per state.
+
+    The three loops are written without branches or table lookups (the
+    eight thresholds and four targets are selected) so that they compile to
+    vector instructions; ``tests/test_kernels.py`` checks them against a
+    per-family reference.
 
     Returns:
         The number of families in state >= 2 last served after month ``since``.
     """
-    reached = 0
-    for i in range(state.size):
-        s = served[i]
-        old = state[i]
-        new = old
-        u = u_move[i]
-        code = old * 2 + (1 if s else 0)
-        if u < up_to[code]:  # rare: most families stay
-            new = old - 1 if u < down[code] else old + 1
-            state[i] = new
-            counts[old] -= 1
-            counts[new] += 1
+    i32 = np.int32
+    d0, d1, d2, d3 = i32(down[0]), i32(down[1]), i32(down[2]), i32(down[3])
+    d4, d5, d6, d7 = i32(down[4]), i32(down[5]), i32(down[6]), i32(down[7])
+    u0, u1, u2, u3 = i32(up_to[0]), i32(up_to[1]), i32(up_to[2]), i32(up_to[3])
+    u4, u5, u6, u7 = i32(up_to[4]), i32(up_to[5]), i32(up_to[6]), i32(up_to[7])
+    sv = served.view(np.uint8)
+    n = state.size
+    for i in range(n):  # moves
+        old = i32(state[i])
+        s = i32(sv[i])
+        u = i32(u_move[i])
+        dn = d1 if s != 0 else d0
+        up = u1 if s != 0 else u0
+        dn = (d3 if s != 0 else d2) if old == 1 else dn
+        up = (u3 if s != 0 else u2) if old == 1 else up
+        dn = (d5 if s != 0 else d4) if old == 2 else dn
+        up = (u5 if s != 0 else u4) if old == 2 else up
+        dn = (d7 if s != 0 else d6) if old == 3 else dn
+        up = (u7 if s != 0 else u6) if old == 3 else up
+        state[i] = np.int8(old + (i32(1) if u < up else i32(0)) - (i32(2) if u < dn else i32(0)))
+    t0, t1, t2, t3 = target_by_state[0], target_by_state[1], target_by_state[2], target_by_state[3]
+    one = np.float32(1.0)
+    for i in range(n):  # wellbeing after last month's services
+        new = i32(state[i])
+        target = t0 if new == 0 else (t1 if new == 1 else (t2 if new == 2 else t3))
         w = wellbeing[i]
-        w += rate * (target_by_state[new] - w)
-        if s:
-            w = min(w + boost, 1.0)
-            served[i] = False
-        wellbeing[i] = w
-        reached += (new >= 2) & (last_served[i] > since)
+        w = w + rate * (target - w)
+        wellbeing[i] = min(w + boost, one) if sv[i] != 0 else w
+        sv[i] = np.uint8(0)
+    c1, c2, c3, reached = i32(0), i32(0), i32(0), i32(0)
+    since32 = i32(since)
+    for i in range(n):  # counts
+        new = i32(state[i])
+        c1 += i32(new == 1)
+        c2 += i32(new == 2)
+        c3 += i32(new == 3)
+        reached += i32(new >= 2) & i32(last_served[i] > since32)
+    counts[0] = n - c1 - c2 - c3
+    counts[1] = c1
+    counts[2] = c2
+    counts[3] = c3
     return reached
 
 
@@ -66,37 +94,48 @@ def families_transitions(
 def families_uptake(
     state: np.ndarray,
     aware: np.ndarray,
-    cell: np.ndarray,
+    bounds: np.ndarray,
     aware16: np.ndarray,
     apply16: int,
     u_uptake: np.ndarray,
     applicants: np.ndarray,
+    flags: np.ndarray,
 ) -> tuple[int, int]:
     """Second pass over families: awareness and applications (after :func:`families_transitions`).
 
-    An eligible family (state >= 1) that is unaware learns of support if
-    ``u_uptake < aware16[cell]`` (it can apply from next month); an aware one
-    applies if ``u_uptake < apply16`` (each family uses its uptake draw for
-    one of the two, so they stay independent). Applicants are written to
-    ``applicants``.
+    Families are stored by municipality: those of municipality ``m`` are
+    ``bounds[m]:bounds[m + 1]``. An eligible family (state >= 1) that is
+    unaware learns of support if ``u_uptake < aware16[m]`` (it can apply
+    from next month); an aware one applies if ``u_uptake < apply16`` (each
+    family uses its uptake draw for one of the two, so they stay
+    independent). Applicants are written to ``applicants`` in order;
+    ``flags`` is scratch space.
 
     Returns:
-        ``(applicants, learned)``.
+        ``(applicants, families aware now)``.
     """
+    i32 = np.int32
+    ap = i32(apply16)
+    aw = aware.view(np.uint8)
+    for m in range(bounds.size - 1):
+        lo, hi = bounds[m], bounds[m + 1]
+        st, a_, u_, f_ = state[lo:hi], aw[lo:hi], u_uptake[lo:hi], flags[lo:hi]  # slices: the loop vectorises
+        th = i32(aware16[m])
+        for i in range(st.size):
+            e = i32(st[i] >= 1)
+            a = i32(a_[i])
+            u = i32(u_[i])
+            learn = e & (a ^ 1) & i32(u < th)
+            a_[i] = np.uint8(a | learn)
+            f_[i] = np.uint8(e & a & i32(u < ap))
     n_app = 0
-    learned = 0
-    for i in range(state.size):
-        # branch-free: these flags are random, so branches would mispredict
-        e = state[i] >= 1
-        a = aware[i]
-        u = u_uptake[i]
-        app = e & a & (u < apply16)
-        learn = e & (not a) & (u < aware16[cell[i]])
-        aware[i] = a | learn
+    for i in range(flags.size):
         applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
-        n_app += app
-        learned += learn
-    return n_app, learned
+        n_app += flags[i]
+    n_aware = 0
+    for i in range(aw.size):
+        n_aware += aw[i]
+    return n_app, n_aware
 
 
 @njit(cache=True, nogil=True)

@@ -1166,28 +1166,36 @@ def service_attribution(
     ngo_each: np.ndarray,
     ngo_cell: np.ndarray,
     n_domains: int,
+    registered: np.ndarray,
+    slots: np.ndarray,
+    muni_balance: np.ndarray,
+    unit_price: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Share the families served in each cell among its providers in proportion to capacity.
+    """Share the families served in each cell among its providers in proportion to capacity, and price them.
+
+    NGO ``slots[k]`` gave ``served * its share of the cell's capacity``
+    services; state institutions the rest of their share, per municipality.
 
     Returns:
-        ``(services of each NGO, services of state institutions per municipality)``.
+        ``(social-order bill of each NGO (registered ones only), what each municipality pays its state
+        institutions (at most its positive balance ``muni_balance``))``.
     """
-    ngo_services = np.empty(ngo_each.size)
+    bill = np.empty(ngo_each.size)
     for k in range(ngo_each.size):
         c = ngo_cell[k]
         share = ngo_cap[c] / cap[c] if cap[c] > 0 else 0.0
         own = ngo_each[k] / ngo_cap[c] if ngo_cap[c] > 0 else 0.0
-        ngo_services[k] = served_cell[c] * share * own
+        bill[k] = served_cell[c] * share * own * (1.0 if registered[slots[k]] else 0.0) * unit_price
     n_muni = cap.size // n_domains
-    state = np.empty(n_muni)
+    pay = np.empty(n_muni)
     for m in range(n_muni):
         acc = 0.0
         for d in range(n_domains):
             c = m * n_domains + d
             x = served_cell[c] * (state_cap[c] / cap[c] if cap[c] > 0 else 0.0)
             acc = x if d == 0 else acc + x
-        state[m] = acc
-    return ngo_services, state
+        pay[m] = min(acc * unit_price, max(muni_balance[m], 0.0))
+    return bill, pay
 
 
 @njit(cache=True, nogil=True)
@@ -1312,3 +1320,162 @@ def drop_org_ties(
             s[k] = 0.0
             lost += 1
     return lost
+
+
+@njit(cache=True, nogil=True)
+def endowment_month(
+    state: np.ndarray,
+    alive: np.ndarray,
+    first: np.ndarray,
+    balance: np.ndarray,
+    cap0: int,
+    res0: int,
+    min_capital: float,
+    now: int,
+    formation_months: int,
+    market_return: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly endowment bookkeeping before money moves.
+
+    A forming endowment (state 1) of a living NGO with ``min_capital`` is
+    formed (state 2); one still short after ``formation_months`` is given
+    up (state 0): its capital is refunded. Every formed endowment earns
+    ``market_return`` on its market value (capital + reserve).
+
+    Returns:
+        ``(given-up slots, their refunds, formed slots, gains, losses)``.
+    """
+    n = state.size
+    late = np.empty(n, np.int64)
+    refund = np.empty(n)
+    n_late = 0
+    for i in range(n):
+        if state[i] == 1 and alive[i]:
+            if balance[cap0 + i] >= min_capital:
+                state[i] = 2
+            elif now - first[i] >= formation_months:
+                late[n_late] = i
+                refund[n_late] = balance[cap0 + i]
+                n_late += 1
+                state[i] = 0
+                first[i] = -1
+    formed = np.empty(n, np.int64)
+    gain = np.empty(n)
+    loss = np.empty(n)
+    n_formed = 0
+    for i in range(n):
+        if state[i] == 2:
+            ret = (balance[cap0 + i] + balance[res0 + i]) * market_return
+            formed[n_formed] = i
+            gain[n_formed] = max(ret, 0.0)
+            loss[n_formed] = max(-ret, 0.0)
+            n_formed += 1
+    return late[:n_late], refund[:n_late], formed[:n_formed], gain[:n_formed], loss[:n_formed]
+
+
+@njit(cache=True, nogil=True)
+def ngo_month_end(
+    alive: np.ndarray,
+    contact: np.ndarray,
+    contacts: np.ndarray,
+    income: np.ndarray,
+    income_sum: np.ndarray,
+    income_sq: np.ndarray,
+    income_months: np.ndarray,
+    accumulate_income: bool,
+    registered: np.ndarray,
+    experienced: np.ndarray,
+    practice: np.ndarray,
+    endow_state: np.ndarray,
+) -> tuple[int, int, int, int, int]:
+    """Month-end NGO bookkeeping: months with contact, income moments of alive NGOs, and counts.
+
+    Returns:
+        ``(alive, registered, experienced, using a practice, with a formed endowment)``.
+    """
+    n_alive = n_reg = n_exp = n_prac = n_formed = 0
+    for i in range(alive.size):
+        contacts[i] += contact[i]
+        contact[i] = False
+        n_formed += endow_state[i] == 2
+        if alive[i]:
+            if accumulate_income:
+                income_sum[i] += income[i]
+                income_sq[i] += income[i] * income[i]
+                income_months[i] += 1
+            n_alive += 1
+            n_reg += registered[i]
+            n_exp += experienced[i]
+            n_prac += practice[i]
+    return n_alive, n_reg, n_exp, n_prac, n_formed
+
+
+@njit(cache=True, nogil=True)
+def proposal_members(
+    forms: np.ndarray,
+    munis: np.ndarray,
+    picks: np.ndarray,
+    form_members: np.ndarray,
+    muni0: int,
+    biz_sorted: np.ndarray,
+    biz_m: np.ndarray,
+    ngo_sorted: np.ndarray,
+    ngo_m: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Members of each proposed partnership: its municipality, a business and an NGO of the municipality.
+
+    Form ``f`` fills the slots ``form_members[f]`` (gov, business, NGO); the
+    business and the NGO are picked uniformly by ``picks[:, 0]`` and
+    ``picks[:, 1]`` (as :func:`pick_in_municipality`). A proposal is feasible
+    if every slot its form needs was filled.
+
+    Returns:
+        ``(gov, business, NGO, feasible)``; -1 for an empty slot.
+    """
+    k = forms.size
+    biz = pick_in_municipality(biz_sorted, biz_m, munis, picks[:, 0])
+    ngo = pick_in_municipality(ngo_sorted, ngo_m, munis, picks[:, 1])
+    gov = np.empty(k, np.int64)
+    feasible = np.empty(k, np.bool_)
+    for q in range(k):
+        f = forms[q]
+        has_gov, has_biz, has_ngo = form_members[f, 0], form_members[f, 1], form_members[f, 2]
+        feasible[q] = (biz[q] >= 0 or not has_biz) and (ngo[q] >= 0 or not has_ngo)
+        gov[q] = muni0 + munis[q] if has_gov else -1
+        if not has_biz:
+            biz[q] = -1
+        if not has_ngo:
+            ngo[q] = -1
+    return gov, biz, ngo, feasible
+
+
+@njit(cache=True, nogil=True)
+def stale_pairs(pair_edges: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each member-pair edge that is no longer active (its tie left with a person)."""
+    rows = np.empty(pair_edges.size, np.int64)
+    cols = np.empty(pair_edges.size, np.int64)
+    m = 0
+    for r in range(pair_edges.shape[0]):
+        for c in range(pair_edges.shape[1]):
+            e = pair_edges[r, c]
+            if e >= 0 and not active[e]:
+                rows[m] = r
+                cols[m] = c
+                m += 1
+    return rows[:m], cols[:m]
+
+
+@njit(cache=True, nogil=True)
+def pair_evidence(pair_edges: np.ndarray, deliver: np.ndarray, trustee: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edges of the member pairs (row by row) and whether the trustee of each (member ``trustee[c]``) delivered."""
+    edges = np.empty(pair_edges.size, np.int64)
+    kept = np.empty(pair_edges.size, np.bool_)
+    m = 0
+    for r in range(pair_edges.shape[0]):
+        for c in range(pair_edges.shape[1]):
+            e = pair_edges[r, c]
+            if e >= 0:
+                edges[m] = e
+                kept[m] = deliver[r, trustee[c]]
+                m += 1
+    return edges[:m], kept[:m]

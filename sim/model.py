@@ -18,15 +18,20 @@ from sim.kernels import (
     deliver_contributions,
     deliver_outcomes,
     dissolution_reasons,
+    endowment_month,
     group_by_municipality,
     judgment_attributes,
     ngo_costs,
+    ngo_month_end,
     ngo_people,
     ngo_service_capacity,
     ngo_staffing,
+    pair_evidence,
     pick_in_municipality,
+    proposal_members,
     requests_month,
     service_attribution,
+    stale_pairs,
 )
 from sim.ledger import CHANNELS, Ledger
 from sim.params import DOMAINS, FAMILY_STATES, Config
@@ -297,6 +302,7 @@ class CrossSectorModel(mesa.Model):
         self._social_order_left = 0.0
         self._families_jobs: list[Future[None]] = []
         self._no_active_ngo = np.zeros(s, bool)
+        self._munis = np.arange(self.muni0, self.biz0)
         self._turnover_hazard = np.zeros(self.n_orgs)  # monthly hazard that an organisation's key person leaves
         self._turnover_hazard[self.muni0 : self.biz0] = op.turnover_municipal
         self._turnover_hazard[self.ngo0 :] = op.turnover_ngo
@@ -627,13 +633,9 @@ class CrossSectorModel(mesa.Model):
         forms = np.searchsorted(self._form_cdf, rng.random(k), side="right").clip(0, 3)
         munis = rng.integers(0, self.n_muni, size=k)
         picks = rng.random((k, 4))
-        has_gov, has_biz, has_ngo = FORM_MEMBERS[forms].T
-        biz, ok_b = self._pick_in_municipality(self._biz_orgs, munis, picks[:, 0])
-        ngo, ok_n = self._pick_in_municipality(None, munis, picks[:, 1])
-        feasible = (ok_b | ~has_biz) & (ok_n | ~has_ngo)
-        gov = np.where(has_gov, self.muni0 + munis, -1)
-        biz = np.where(has_biz, biz, -1)
-        ngo = np.where(has_ngo, ngo, -1)
+        gov, biz, ngo, feasible = proposal_members(
+            forms, munis, picks, FORM_MEMBERS, self.muni0, *self._sorted_businesses(), *self._sorted_ngos()
+        )  # fmt: skip
         accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo))
         self._log_judgments(gov, ngo, munis, feasible, accept)
         if not accept.any():
@@ -794,13 +796,11 @@ class CrossSectorModel(mesa.Model):
         self.partnership_capacity = cap.reshape(self.n_muni, N_DOMAINS)
         # obligations -> trust along member pairs (truster a observes trustee b)
         pe = ps.edges[ids]
-        stale = (pe >= 0) & ~self.trust.active[np.maximum(pe, 0)]
-        if stale.any():  # a tie was lost with a person who left: the partners start a new one
-            rows, cols = np.nonzero(stale)
+        rows, cols = stale_pairs(pe, self.trust.active)
+        if rows.size:  # a tie was lost with a person who left: the partners start a new one
             pe[rows, cols] = self.trust.ensure_edges(mem[rows, PAIR_A[cols]], mem[rows, PAIR_B[cols]], self.t)
             ps.edges[ids] = pe
-        ok = pe >= 0
-        self.trust.record(pe[ok], deliver[:, PAIR_B][ok], self.t)  # evidence about the trustee of each pair
+        self.trust.record(*pair_evidence(pe, deliver, PAIR_B), self.t)  # evidence about the trustee of each pair
 
     # ------------------------------------------------- 8. services and families
     def _services(self) -> None:
@@ -823,15 +823,12 @@ class CrossSectorModel(mesa.Model):
         self._step_counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity; state institutions
         # are paid by the municipality
-        ngo_services, state_services = service_attribution(
-            served_cell, cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell, N_DOMAINS
+        bill, pay = service_attribution(
+            served_cell, cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell, N_DOMAINS, self.ngo_registered, slots,
+            led.balance[self.muni0 : self.biz0], fp.unit_price,
         )  # fmt: skip
-        munis = np.arange(self.muni0, self.biz0)
-        pay = np.minimum(state_services * fp.unit_price, np.maximum(led.balance[munis], 0.0))
-        led.transfer("state_institutions", munis, self.ext["state_institutions"], pay)
+        led.transfer("state_institutions", self._munis, self.ext["state_institutions"], pay)
         # social order: registered NGOs paid per service, within the annual budget
-        reg = self.ngo_registered[slots]
-        bill = ngo_services * reg * fp.unit_price
         total = float(bill.sum())
         if total > 0 and self._social_order_left > 0:
             factor = min(1.0, self._social_order_left / total, max(led.balance[self.region], 0.0) / total)
@@ -853,25 +850,15 @@ class CrossSectorModel(mesa.Model):
     # -------------------------------------------------------- 10. endowments
     def _endowments(self) -> None:
         fp, led = self.cfg.finance, self.ledger
-        forming = np.flatnonzero((self.ngo_endow_state == 1) & self.ngo_alive)
-        if forming.size:
-            cap = led.balance[self.cap0 + forming]
-            done = cap >= fp.endowment_min_capital
-            self.ngo_endow_state[forming[done]] = 2
-            late = ~done & (self.t - self.ngo_endow_first[forming] >= fp.endowment_formation_months)
-            if late.any():
-                fl = forming[late]
-                led.transfer("endowment_refund", self.cap0 + fl, self.ngo0 + fl, led.balance[self.cap0 + fl])
-                self.ngo_endow_state[fl] = 0
-                self.ngo_endow_first[fl] = -1
-        formed = np.flatnonzero(self.ngo_endow_state == 2)
         r = self.streams["endowment_market"].normal(fp.endowment_return_mean / 12.0, fp.endowment_return_sd / math.sqrt(12.0))
+        late, refund, formed, gain, loss = endowment_month(
+            self.ngo_endow_state, self.ngo_alive, self.ngo_endow_first, led.balance, self.cap0, self.res0,
+            fp.endowment_min_capital, self.t, fp.endowment_formation_months, r,
+        )  # fmt: skip
+        if late.size:
+            led.transfer("endowment_refund", self.cap0 + late, self.ngo0 + late, refund)
         if formed.size == 0:
             return
-        mv = led.balance[self.cap0 + formed] + led.balance[self.res0 + formed]
-        ret = mv * r
-        gain = np.maximum(ret, 0.0)
-        loss = np.maximum(-ret, 0.0)
         led.transfer("endowment_return", self.ext["financial_market"], self.res0 + formed, gain)
         led.transfer("endowment_return", self.res0 + formed, self.ext["financial_market"], loss)
         if self.t % 12 == 11:
@@ -969,22 +956,18 @@ class CrossSectorModel(mesa.Model):
 
     # ------------------------------------------------------------- 13. record
     def _record(self) -> None:
-        self.ngo_contacts += self._contact
-        self._contact[:] = False
+        alive = self.ngo_alive
+        n_alive, n_registered, n_experienced, n_practice, n_formed = ngo_month_end(
+            alive, self._contact, self.ngo_contacts, self.ngo_income_month, self.ngo_income_sum, self.ngo_income_sq,
+            self.ngo_income_months, self.t >= 0, self.ngo_registered, self.ngo_experienced, self.rc.practice,
+            self.ngo_endow_state,
+        )  # fmt: skip  (income of the month, for the income-stability outcome)
         for name, arr in self._history_sources().items():
             self.history[name].append(arr.copy())
-        if self.t >= 0:  # income of the month, for the income-stability outcome
-            inc = self.ngo_income_month
-            alive_now = self.ngo_alive
-            self.ngo_income_sum += inc * alive_now
-            self.ngo_income_sq += inc * inc * alive_now
-            self.ngo_income_months += alive_now
         fam = self.families
         row = self.records[self.n_records]
         c = self._step_counts
         t = self.t + 1  # months completed
-        alive = self.ngo_alive
-        n_alive = int(np.count_nonzero(alive))
         formed = self.ngo_endow_state == 2
         cap = self.ledger.balance[self.cap0 : self.cap0 + self.n_ngo_slots]
         res = self.ledger.balance[self.res0 : self.res0 + self.n_ngo_slots]
@@ -1000,8 +983,8 @@ class CrossSectorModel(mesa.Model):
             n_alive,
             c["ngo_births"],
             c["ngo_deaths"],
-            int(np.count_nonzero(self.ngo_registered & alive)),
-            int(np.count_nonzero(self.ngo_experienced & alive)),
+            n_registered,
+            n_experienced,
             float(self.ngo_capacity[alive].mean()) if n_alive else 0.0,
             float(self.ledger.balance[self.ngo0 : self.ngo0 + self.n_ngo_slots][alive].sum()),
             *self.partnerships.count_active_by_form().tolist(),
@@ -1018,13 +1001,13 @@ class CrossSectorModel(mesa.Model):
             c["requests"],
             c["requests_fulfilled"],
             c["budget_unspent"],
-            int(np.count_nonzero(formed)),
+            n_formed,
             float(cap[formed].sum()),
             float((cap + res)[formed].sum()),
             self.rc.n_supported,
             int(np.count_nonzero(self.rc.pdc)) if self.rc.active else 0,
             float(self.rc.stage.mean()) if self.rc.active else 0.0,
-            int(np.count_nonzero(self.rc.practice & alive)),
+            n_practice,
             int(np.count_nonzero(self.cluster.member)),
             self.cluster.coalitions,
             fam.n_crisis,

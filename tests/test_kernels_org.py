@@ -350,12 +350,19 @@ def test_service_kernels_match_reference(model):
     cap = per_cell + state_cap
     cap[::7] = 0.0
     served = np.floor(rng.uniform(0, 1, per_cell.size) * cap)
-    ngo_services, state_services = K.service_attribution(served, cap, per_cell, state_cap, each, cell, N_DOMAINS)
+    registered = rng.random(m.n_ngo_slots) < 0.5
+    muni_balance = rng.normal(0, 1e5, m.n_muni)
+    bill, pay = K.service_attribution(
+        served, cap, per_cell, state_cap, each, cell, N_DOMAINS, registered, slots, muni_balance, 700.0
+    )  # fmt: skip
     share_ngo = np.divide(per_cell, cap, out=np.zeros_like(cap), where=cap > 0)
     share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
     own = np.divide(each, per_cell[cell], out=np.zeros_like(each), where=per_cell[cell] > 0)
-    np.testing.assert_array_equal(ngo_services, served[cell] * share_ngo[cell] * own)
-    np.testing.assert_array_equal(state_services, (served * share_state).reshape(m.n_muni, N_DOMAINS).sum(axis=1))
+    ngo_services = served[cell] * share_ngo[cell] * own
+    np.testing.assert_array_equal(bill, ngo_services * registered[slots] * 700.0)
+    state_services = (served * share_state).reshape(m.n_muni, N_DOMAINS).sum(axis=1)
+    np.testing.assert_array_equal(pay, np.minimum(state_services * 700.0, np.maximum(muni_balance, 0.0)))
+    assert (pay < state_services * 700.0).any() and (pay > 0).any()
 
 
 def test_ngo_life_kernels_match_reference(model):

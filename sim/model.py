@@ -41,6 +41,8 @@ from sim.rng import Streams
 from sim.trust import TRUST_SECTOR_NAMES, TrustNetwork
 
 N_DOMAINS = len(DOMAINS)
+FAMILY_THREAD_MIN = 20_000
+"""Fewest families for which ``output.family_thread`` runs the families' passes in a second thread."""
 BUSINESS_TO_NGO = 1 * 3 + 2  # trust pair cell: business sector -> ngo sector
 PAIR_A = np.array([a for a, _ in PAIRS])
 PAIR_B = np.array([b for _, b in PAIRS])
@@ -301,6 +303,8 @@ class CrossSectorModel(mesa.Model):
         self._step_counts: dict[str, float] = dict.fromkeys(COUNTERS, 0.0)
         self._social_order_left = 0.0
         self._families_jobs: list[Future[None]] = []
+        # a second thread pays for itself only with many families
+        self._family_thread = cfg.output.family_thread and rp.families >= FAMILY_THREAD_MIN
         self._no_active_ngo = np.zeros(s, bool)
         self._munis = np.arange(self.muni0, self.biz0)
         self._turnover_hazard = np.zeros(self.n_orgs)  # monthly hazard that an organisation's key person leaves
@@ -586,12 +590,13 @@ class CrossSectorModel(mesa.Model):
     def _begin_families(self) -> None:
         """Start the families' transitions of this month (they depend on nothing of this month).
 
-        With ``output.family_thread`` they run in a second thread while the
-        organisations act (no mechanism before :meth:`_services` touches
-        family state); results are the same either way.
+        With ``output.family_thread`` (and :data:`FAMILY_THREAD_MIN` families
+        or more) they run in a second thread while the organisations act (no
+        mechanism before :meth:`_services` touches family state); results are
+        the same either way.
         """
         args = (self.streams["family_transitions"], self.t)
-        if self.cfg.output.family_thread:
+        if self._family_thread:
             self._families_jobs.append(_family_executor().submit(self.families.transitions, *args))
         else:
             self.families.transitions(*args)
@@ -612,7 +617,7 @@ class CrossSectorModel(mesa.Model):
         if self.rc.active:  # centres reaching small settlements (municipal RC, centre of public development)
             p_aware = p_aware + self.cfg.rc_model.outreach * np.isin(self.rc.kind, (MUNI_RC, PDC))
         args = (self.streams["uptake"], np.minimum(p_aware, 1.0), self.t, self.cluster.apply_bonus())
-        if self.cfg.output.family_thread:  # one worker: runs after the transitions
+        if self._family_thread:  # one worker: runs after the transitions
             self._families_jobs.append(_family_executor().submit(fam.uptake, *args))
         else:
             fam.uptake(*args)

@@ -703,7 +703,10 @@ class OutputParams:
     plots: bool = par(True, "on/off", "write outcome plots (png)")
     check_conservation: bool = par(True, "on/off", "check the ledger sums to zero every step")
     family_thread: bool = par(
-        True, "on/off", "run the families' pass in a second thread while organisations act (same results either way)"
+        True,
+        "on/off",
+        "run the families' passes in a second thread while organisations act, with 20,000 families or more "
+        "(same results either way)",
     )
 
 

@@ -46,9 +46,13 @@ def test_extra_draws_in_one_mechanism_leave_others_unchanged():
 
 
 def test_family_thread_gives_the_same_results(tmp_path):
-    """The families' pass in a second thread changes timing only, never results."""
-    on = make_cfg(steps=24, seed=9, **{"output.family_thread": True, "cluster.enabled": True, "cluster.launch_month": 6})
-    off = make_cfg(steps=24, seed=9, **{"output.family_thread": False, "cluster.enabled": True, "cluster.launch_month": 6})
+    """The families' passes in a second thread change timing only, never results."""
+    from sim.model import FAMILY_THREAD_MIN, CrossSectorModel
+
+    kw = {"cluster.enabled": True, "cluster.launch_month": 6, "region.families": FAMILY_THREAD_MIN}
+    on = make_cfg(steps=24, seed=9, **{"output.family_thread": True, **kw})
+    off = make_cfg(steps=24, seed=9, **{"output.family_thread": False, **kw})
+    assert CrossSectorModel(on)._family_thread and not CrossSectorModel(off)._family_thread
     run(on, tmp_path / "on")
     run(off, tmp_path / "off")
     for t in TABLES:

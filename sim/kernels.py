@@ -1221,6 +1221,21 @@ def group_by_municipality(orgs: np.ndarray, municipality: np.ndarray, n_muni: in
 
 
 @njit(cache=True, nogil=True)
+def geometric_positions(log_u: np.ndarray, log_q: float, start: int) -> np.ndarray:
+    """Positions of successes of Bernoulli trials, from geometric gaps ``int(log_u / log_q) + 1`` after ``start``.
+
+    ``log_u`` holds ``log(1 - u)`` of uniform draws and ``log_q`` is
+    ``log(1 - p)`` (as ``np.cumsum((log_u / log_q).astype(int) + 1) + start``).
+    """
+    out = np.empty(log_u.size, np.int64)
+    pos = start
+    for k in range(log_u.size):
+        pos += np.int64(log_u[k] / log_q) + 1
+        out[k] = pos
+    return out
+
+
+@njit(cache=True, nogil=True)
 def renew_ties(
     candidates: np.ndarray,
     src: np.ndarray,

@@ -195,6 +195,8 @@ class CrossSectorModel(mesa.Model):
         for k in range(m):
             self.plans[k, init.choice(N_DOMAINS, size=cfg.partnership.plan_domains, replace=False)] = True
 
+        self._first_plan = np.where(self.plans.any(axis=1), self.plans.argmax(axis=1), 0)  # plans are fixed
+
         # businesses
         self.biz_size = init.choice(3, size=b, p=op.business_size_shares).astype(np.int8)
         self.biz_motivation = init.uniform(0.3, 1.0, b)
@@ -646,8 +648,7 @@ class CrossSectorModel(mesa.Model):
         if not accept.any():
             return
         gov, biz, ngo, munis, forms, pk = gov[accept], biz[accept], ngo[accept], munis[accept], forms[accept], picks[accept]
-        first_plan = np.where(self.plans.any(axis=1), self.plans.argmax(axis=1), 0)
-        dom = np.where(ngo >= 0, self.ngo_domain[np.maximum(ngo - self.ngo0, 0)], first_plan[munis])
+        dom = np.where(ngo >= 0, self.ngo_domain[np.maximum(ngo - self.ngo0, 0)], self._first_plan[munis])
         lo, hi = pp.duration_months
         dur = lo + (pk[:, 3] * (hi - lo + 1)).astype(np.int64)
         dur = np.where(forms == 3, np.round(dur * pp.trilateral_duration_factor).astype(np.int64), dur)

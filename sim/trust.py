@@ -36,6 +36,7 @@ from sim.kernels import (
     cell_edges,
     drop_org_ties,
     find_edges,
+    geometric_positions,
     incidence,
     record_evidence,
     renew_ties,
@@ -307,10 +308,10 @@ class TrustNetwork:
         else:
             mean = n * p
             chunk = int(mean + 6 * np.sqrt(mean) + 16)
-            pos = np.cumsum((np.log(1.0 - rng.random(chunk)) / np.log1p(-p)).astype(np.int64) + 1) - 1
+            log_q = float(np.log1p(-p))
+            pos = geometric_positions(np.log(1.0 - rng.random(chunk)), log_q, -1)
             while pos[-1] < n:
-                more = np.cumsum((np.log(1.0 - rng.random(chunk)) / np.log1p(-p)).astype(np.int64) + 1) + pos[-1]
-                pos = np.concatenate([pos, more])
+                pos = np.concatenate([pos, geometric_positions(np.log(1.0 - rng.random(chunk)), log_q, int(pos[-1]))])
             cand = pos[: np.searchsorted(pos, n)]
         renewed = renew_ties(cand, self.src, self.dst, alive, self.active, self.r, self.s, self.last_contact, step)
         if renewed:

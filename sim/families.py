@@ -105,6 +105,7 @@ class Families:
         self.n_crisis = 0
         self._applicants = np.empty(n, np.int32)
         self._flags = np.empty(n, np.uint8)
+        self._app = (np.empty(n, np.uint16), np.empty(n, np.int32), np.empty(n, np.int8))  # applicants' draw, cell, state
         self.bounds = np.concatenate([[0], np.cumsum(self.per_municipality)]).astype(np.int64)  # families of each municipality
         self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
@@ -173,18 +174,19 @@ class Families:
         u_up = u16(rng_uptake, self.n)
         apply16 = self.apply16 if apply_bonus <= 0 else int(threshold16(min(1.0, p.apply_prob + apply_bonus)))
         n_app, self.n_aware = families_uptake(
-            self.state, self.aware, self.bounds, threshold16(p_aware), apply16, u_up, self._applicants, self._flags
+            self.state, self.aware, self.bounds, threshold16(p_aware), apply16, u_up, self._applicants, self._flags,
+            self.cell, *self._app,
         )  # fmt: skip
         self._begun = (u_up, n_app, apply16, t - p.reach_window, self._moved[1])
 
     def finish_month(self, capacity: np.ndarray, t: int, crisis: np.ndarray | None = None, routing: bool = False) -> np.ndarray:
         """Second part of :meth:`month`: rationing of this month's capacity among the applicants."""
-        u_up, n_app, apply16, since, reached = self._begun
+        _, n_app, apply16, since, reached = self._begun
         served_per_cell = np.zeros(capacity.size)
         crisis_cap = np.zeros(0) if crisis is None else np.asarray(crisis, dtype=np.float64)
         self.n_served, newly, self.n_crisis = families_ration(
-            self._applicants, n_app, u_up, self.cell, np.asarray(capacity, dtype=np.float64), apply16, self.served,
-            self.last_served, self.times_served, served_per_cell, t, self.state, since, len(DOMAINS), routing, crisis_cap,
+            self._applicants, n_app, *self._app, np.asarray(capacity, dtype=np.float64), apply16, self.served,
+            self.last_served, self.times_served, served_per_cell, t, since, len(DOMAINS), routing, crisis_cap,
         )  # fmt: skip
         self._reached = (reached + newly, t, self.params.reach_window)
         return served_per_cell

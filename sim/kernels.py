@@ -100,6 +100,10 @@ def families_uptake(
     u_uptake: np.ndarray,
     applicants: np.ndarray,
     flags: np.ndarray,
+    cell: np.ndarray,
+    app_u: np.ndarray,
+    app_cell: np.ndarray,
+    app_state: np.ndarray,
 ) -> tuple[int, int]:
     """Second pass over families: awareness and applications (after :func:`families_transitions`).
 
@@ -108,7 +112,8 @@ def families_uptake(
     unaware learns of support if ``u_uptake < aware16[m]`` (it can apply
     from next month); an aware one applies if ``u_uptake < apply16`` (each
     family uses its uptake draw for one of the two, so they stay
-    independent). Applicants are written to ``applicants`` in order;
+    independent). Applicants are written to ``applicants`` in order, with
+    their draw, cell and state in ``app_u``, ``app_cell``, ``app_state``;
     ``flags`` is scratch space.
 
     Returns:
@@ -132,6 +137,11 @@ def families_uptake(
     for i in range(flags.size):
         applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
         n_app += flags[i]
+    for k in range(n_app):  # what rationing needs of each applicant, in order
+        i = applicants[k]
+        app_u[k] = u_uptake[i]
+        app_cell[k] = cell[i]
+        app_state[k] = state[i]
     n_aware = 0
     for i in range(aw.size):
         n_aware += aw[i]
@@ -142,8 +152,9 @@ def families_uptake(
 def families_ration(
     applicants: np.ndarray,
     n_app: int,
-    u_uptake: np.ndarray,
-    cell: np.ndarray,
+    app_u: np.ndarray,
+    app_cell: np.ndarray,
+    app_state: np.ndarray,
     capacity: np.ndarray,
     apply16: int,
     served: np.ndarray,
@@ -151,7 +162,6 @@ def families_ration(
     times_served: np.ndarray,
     served_per_cell: np.ndarray,
     t: int,
-    state: np.ndarray,
     since: int,
     n_domains: int,
     routing: bool,
@@ -159,7 +169,10 @@ def families_ration(
 ) -> tuple[int, int, int]:
     """Ration services among applicants, cell by cell.
 
-    Demand per cell is counted first. With ``routing`` (one window), spare
+    Applicant ``k`` is family ``applicants[k]``, with uptake draw
+    ``app_u[k]``, cell ``app_cell[k]`` and state ``app_state[k]`` (copied by
+    :func:`families_uptake`, so that this pass reads them in order). Demand
+    per cell is counted first. With ``routing`` (one window), spare
     capacity of a municipality's cells is shared among its cells with unmet
     demand, in proportion to that demand. An applicant is then served if its
     uptake draw is below ``min(1, capacity/demand) * apply16``, so that,
@@ -177,7 +190,7 @@ def families_ration(
     n_muni = n_cells // n_domains
     demand = np.zeros(n_cells)
     for k in range(n_app):
-        demand[cell[applicants[k]]] += 1.0
+        demand[app_cell[k]] += 1.0
     cap = capacity.copy()
     if routing:
         for m in range(n_muni):
@@ -200,29 +213,31 @@ def families_ration(
     n_served = 0
     newly = 0
     waiting = np.zeros(n_muni)
+    got = np.zeros(n_app, np.bool_)
     for k in range(n_app):
-        i = applicants[k]
-        c = cell[i]
-        if u_uptake[i] < frac16[c]:
-            newly += (state[i] >= 2) & (last_served[i] <= since)
+        c = app_cell[k]
+        if app_u[k] < frac16[c]:
+            i = applicants[k]
+            newly += (app_state[k] >= 2) & (last_served[i] <= since)
+            got[k] = True
             served[i] = True
             last_served[i] = t
             times_served[i] += 1
             served_per_cell[c] += 1
             n_served += 1
-        elif state[i] >= 2:
+        elif app_state[k] >= 2:
             waiting[c // n_domains] += 1.0
     n_crisis = 0
     if crisis.size == n_muni:
         for k in range(n_app):
-            i = applicants[k]
-            c = cell[i]
-            if served[i] or state[i] < 2:
+            c = app_cell[k]
+            if got[k] or app_state[k] < 2:
                 continue
+            i = applicants[k]
             m = c // n_domains
             share = min(1.0, crisis[m] / max(waiting[m], 1.0))
             lo = frac16[c]
-            if (u_uptake[i] - lo) < share * (apply16 - lo):  # the rest of its draw, uniform on [frac16, apply16)
+            if (app_u[k] - lo) < share * (apply16 - lo):  # the rest of its draw, uniform on [frac16, apply16)
                 newly += last_served[i] <= since
                 served[i] = True
                 last_served[i] = t

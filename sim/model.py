@@ -397,7 +397,9 @@ class CrossSectorModel(mesa.Model):
             second thread with ``output.family_thread``.
         11. Trust: gossip heard this month, forgetting, institutional trust,
             reputation; in December the ties of dead organisations are
-            compacted away if they are a third of the edge arrays.
+            compacted away if they are a third of the edge arrays. Steps 10
+            and 11 touch disjoint state, so with the second thread the trust
+            update runs while the services of step 10 are given.
         12. Endowments: market return; formation deadline; December payout.
         13. NGO life: costs, volunteers, capacity, register, insolvency and
             volunteer-loss deaths, births.
@@ -419,8 +421,13 @@ class CrossSectorModel(mesa.Model):
         self._requests()
         self._form_partnerships()
         self._deliver_partnerships()
-        self._services()
-        self.trust.monthly_update()
+        if self._family_thread:  # steps 10 and 11 touch disjoint state: the trust update runs beside the services
+            trust_job = _family_executor().submit(self.trust.monthly_update)
+            self._services()
+            trust_job.result()
+        else:
+            self._services()
+            self.trust.monthly_update()
         if self.t % 12 == 11:
             self._compact_ties()
         if self.cfg.scenario.endowments:
@@ -1166,7 +1173,7 @@ _EXECUTOR: ThreadPoolExecutor | None = None
 
 
 def _family_executor() -> ThreadPoolExecutor:
-    """One worker thread per process for the families' pass (numba releases the GIL)."""
+    """One worker thread per process for the families' passes and the trust update (numba releases the GIL)."""
     global _EXECUTOR
     if _EXECUTOR is None:
         _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="families")

@@ -705,8 +705,8 @@ class OutputParams:
     family_thread: bool = par(
         True,
         "on/off",
-        "run the families' passes in a second thread while organisations act, with 20,000 families or more "
-        "(same results either way)",
+        "run the families' passes (and the trust update beside the services) in a second thread while "
+        "organisations act, with 20,000 families or more (same results either way)",
     )
 
 

@@ -397,9 +397,9 @@ class CrossSectorModel(mesa.Model):
             second thread with ``output.family_thread``.
         11. Trust: gossip heard this month, forgetting, institutional trust,
             reputation; in December the ties of dead organisations are
-            compacted away if they are a third of the edge arrays. Steps 10
-            and 11 touch disjoint state, so with the second thread the trust
-            update runs while the services of step 10 are given.
+            compacted away if they are a third of the edge arrays. The trust
+            update reads and changes only trust state, so with the second
+            thread it runs while steps 10 and 12 run (same results).
         12. Endowments: market return; formation deadline; December payout.
         13. NGO life: costs, volunteers, capacity, register, insolvency and
             volunteer-loss deaths, births.
@@ -421,17 +421,21 @@ class CrossSectorModel(mesa.Model):
         self._requests()
         self._form_partnerships()
         self._deliver_partnerships()
-        if self._family_thread:  # steps 10 and 11 touch disjoint state: the trust update runs beside the services
+        if self._family_thread:  # the trust update touches only trust state: it runs beside steps 10 and 12
             trust_job = _family_executor().submit(self.trust.monthly_update)
             self._services()
+            if self.cfg.scenario.endowments:
+                self._endowments()
             trust_job.result()
+            if self.t % 12 == 11:
+                self._compact_ties()
         else:
             self._services()
             self.trust.monthly_update()
-        if self.t % 12 == 11:
-            self._compact_ties()
-        if self.cfg.scenario.endowments:
-            self._endowments()
+            if self.t % 12 == 11:
+                self._compact_ties()
+            if self.cfg.scenario.endowments:
+                self._endowments()
         self._ngo_life()
         self._dissolve_partnerships()
         self._record()

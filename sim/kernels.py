@@ -411,21 +411,26 @@ def _slot(key: int, mask: int) -> int:
     return int((np.uint64(key) * _HASH_MULT) >> np.uint64(32)) & mask
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _probe(hkeys: np.ndarray, hedge: np.ndarray, key: int) -> int:
+    """Edge of ``key`` in the open-addressing table (dormant edges too), -1 if the pair has none."""
+    mask = hkeys.size - 1
+    h = _slot(key, mask)
+    while hkeys[h] != -1:
+        if hkeys[h] == key:
+            return hedge[h]
+        h = (h + 1) & mask
+    return -1
+
+
 @njit(cache=True, nogil=True)
 def find_edges(hkeys: np.ndarray, hedge: np.ndarray, query: np.ndarray, active: np.ndarray, only_active: bool) -> np.ndarray:
     """Edge of each query key in the open-addressing table ``hkeys``/``hedge`` (-1 if absent, or dormant with ``only_active``)."""
-    mask = hkeys.size - 1
     out = np.full(query.size, -1, np.int64)
     for q in range(query.size):
-        key = query[q]
-        h = _slot(key, mask)
-        while hkeys[h] != -1:
-            if hkeys[h] == key:
-                e = hedge[h]
-                if not only_active or active[e]:
-                    out[q] = e
-                break
-            h = (h + 1) & mask
+        e = _probe(hkeys, hedge, query[q])
+        if e >= 0 and (not only_active or active[e]):
+            out[q] = e
     return out
 
 
@@ -703,32 +708,17 @@ def _edge_trust(e: int, r: np.ndarray, s: np.ndarray, prior_cell: np.ndarray, in
 
 
 @njit(cache=True, nogil=True)
-def pair_trust_one(
-    i: int,
-    j: int,
-    n_orgs: int,
-    hkeys: np.ndarray,
-    hedge: np.ndarray,
-    active: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    prior_cell: np.ndarray,
-    institutional: np.ndarray,
-    trust_sector: np.ndarray,
-    w: float,
-) -> float:
-    """Trust of ``i`` in ``j``: personal if an active tie exists, else institutional toward ``j``'s sector."""
-    key = i * n_orgs + j
-    mask = hkeys.size - 1
-    h = _slot(key, mask)
-    while hkeys[h] != -1:
-        if hkeys[h] == key:
-            e = hedge[h]
-            if active[e]:
-                return _edge_trust(e, r, s, prior_cell, institutional.reshape(-1), w)
-            break
-        h = (h + 1) & mask
-    return institutional[i, trust_sector[j]]
+def tie_and_trust(i: int, j: int, n_orgs: int, tables: tuple) -> tuple[int, float]:
+    """Active edge ``i -> j`` (-1 if none) and the trust of ``i`` in ``j``: personal on a tie, else institutional.
+
+    ``tables`` is :meth:`sim.trust.TrustNetwork.tables`: ``(hkeys, hedge,
+    active, r, s, prior_cell, institutional, trust_sector, prior_weight)``.
+    """
+    hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w = tables
+    e = _probe(hkeys, hedge, i * n_orgs + j)
+    if e >= 0 and active[e]:
+        return e, _edge_trust(e, r, s, prior_cell, institutional.reshape(-1), w)
+    return -1, institutional[i, trust_sector[j]]
 
 
 @njit(cache=True, nogil=True)
@@ -744,15 +734,7 @@ def requests_month(
     fulfil_trust: float,
     can: np.ndarray,
     n_orgs: int,
-    hkeys: np.ndarray,
-    hedge: np.ndarray,
-    active: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    prior_cell: np.ndarray,
-    institutional: np.ndarray,
-    trust_sector: np.ndarray,
-    w: float,
+    tables: tuple,
     muni_requests: np.ndarray,
 ) -> np.ndarray:
     """Which NGO requests (NGO slots ``req``, draws ``v``) their municipalities fulfil.
@@ -762,7 +744,7 @@ def requests_month(
     the resource centre's specialist who vouches, weight ``brokerage``, when
     ``brokerage`` > 0); each municipality then fulfils granted requests in
     order while its free money allows (``can`` subsidies). Requests are
-    counted per municipality.
+    counted per municipality. ``tables``: see :func:`tie_and_trust`.
 
     Returns:
         Whether each request is fulfilled.
@@ -773,10 +755,9 @@ def requests_month(
         org = ngo0 + req[k]
         mi = org_municipality[org]
         muni = muni0 + mi
-        t = pair_trust_one(muni, org, n_orgs, hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w)
+        t = tie_and_trust(muni, org, n_orgs, tables)[1]
         if brokerage > 0:
-            t_rc = pair_trust_one(rc0 + mi, org, n_orgs, hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w)
-            t = (1 - brokerage) * t + brokerage * t_rc
+            t = (1 - brokerage) * t + brokerage * tie_and_trust(rc0 + mi, org, n_orgs, tables)[1]
         p = min(max(fulfil_base + fulfil_trust * t, 0.0), 1.0)
         muni_requests[mi] += 1
         if v[k] < p:
@@ -831,15 +812,7 @@ def acceptance_terms(
     plans: np.ndarray,
     coef: np.ndarray,
     n_orgs: int,
-    hkeys: np.ndarray,
-    hedge: np.ndarray,
-    active: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    prior_cell: np.ndarray,
-    institutional: np.ndarray,
-    trust_sector: np.ndarray,
-    w: float,
+    tables: tuple,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Logit of each invited member's acceptance of each proposal.
 
@@ -848,6 +821,7 @@ def acceptance_terms(
     trust(member -> proposer) + coef[2] * capacity + coef[3] * plan_fit +
     coef[4] * has_tie``, capacity being the NGO's (0.5 without one) and plan
     fit applying to a municipal member judging an NGO in a domain of its plans.
+    ``tables``: see :func:`tie_and_trust`.
 
     Returns:
         ``(row, z, edge, trust, n_gov)`` per invitation, the government
@@ -858,8 +832,6 @@ def acceptance_terms(
     z = np.empty(2 * k)
     edges = np.empty(2 * k, np.int64)
     trust = np.empty(2 * k)
-    mask = hkeys.size - 1
-    inst_flat = institutional.reshape(-1)
     n = 0
     n_gov = 0
     for side in range(2):
@@ -870,19 +842,7 @@ def acceptance_terms(
                 continue
             slot = max(ngo[q] - ngo0, 0)
             cap = ngo_capacity[slot] if ngo[q] >= 0 else 0.5
-            key = i * n_orgs + proposer
-            h = _slot(key, mask)
-            e = -1
-            while hkeys[h] != -1:
-                if hkeys[h] == key:
-                    if active[hedge[h]]:
-                        e = hedge[h]
-                    break
-                h = (h + 1) & mask
-            if e >= 0:
-                t = _edge_trust(e, r, s, prior_cell, inst_flat, w)
-            else:
-                t = institutional[i, trust_sector[proposer]]
+            e, t = tie_and_trust(i, proposer, n_orgs, tables)
             fit = sector[i] == sec_municipal and ngo[q] >= 0 and plans[max(org_municipality[i], 0), ngo_domain[slot]]
             rows[n] = q
             z[n] = coef[0] + coef[1] * t + coef[2] * cap + coef[3] * (1.0 if fit else 0.0) + coef[4] * (1.0 if e >= 0 else 0.0)

@@ -584,7 +584,7 @@ class CrossSectorModel(mesa.Model):
         w = self.cfg.rc_model.personal_brokerage if self.rc.active else 0.0  # the specialist vouches for NGOs it knows
         ok = requests_month(
             req, v, self.ngo0, self.muni0, self.rc0, self.org_municipality, w, fp.request_fulfil_base,
-            fp.request_fulfil_trust, can, tr.n_orgs, *tr.tables(), self.muni_requests,
+            fp.request_fulfil_trust, can, tr.n_orgs, tr.tables(), self.muni_requests,
         )  # fmt: skip
         self.ngo_requests[req] += 1
         self._contact[req] = True
@@ -731,7 +731,7 @@ class CrossSectorModel(mesa.Model):
         gov, biz, ngo = (np.asarray(x, dtype=np.int64) for x in (gov, biz, ngo))
         rows, z, e, t, n_gov = acceptance_terms(
             gov, biz, ngo, self.ngo0, self.ngo_capacity, self.ngo_domain, self.sector, ag.SEC_MUNICIPAL,
-            self.org_municipality, self.plans, self._accept_coef, self.trust.n_orgs, *self.trust.tables(),
+            self.org_municipality, self.plans, self._accept_coef, self.trust.n_orgs, self.trust.tables(),
         )  # fmt: skip
         p_all = np.ones(len(gov))
         np.multiply.at(p_all, rows, 1.0 / (1.0 + np.exp(-z)))

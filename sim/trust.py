@@ -215,7 +215,7 @@ class TrustNetwork:
         return edges
 
     def tables(self) -> tuple[np.ndarray, ...]:
-        """The arrays compiled kernels need to find an edge and its trust (see :func:`sim.kernels.pair_trust_one`).
+        """The arrays compiled kernels need to find an edge and its trust (see :func:`sim.kernels.tie_and_trust`).
 
         Returns:
             ``(hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector)`` and the prior weight last.

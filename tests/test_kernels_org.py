@@ -285,7 +285,7 @@ def test_requests_match_reference(model):
         counted = np.zeros(m.n_muni, np.int32)
         ok = K.requests_month(
             req, v, m.ngo0, m.muni0, m.rc0, m.org_municipality, w, fp.request_fulfil_base, fp.request_fulfil_trust, can,
-            tr.n_orgs, *tr.tables(), counted,
+            tr.n_orgs, tr.tables(), counted,
         )  # fmt: skip
         orgs = m.ngo0 + req
         munis = m.muni0 + m.org_municipality[orgs]

@@ -1485,3 +1485,36 @@ def pair_evidence(pair_edges: np.ndarray, deliver: np.ndarray, trustee: np.ndarr
                 kept[m] = deliver[r, trustee[c]]
                 m += 1
     return edges[:m], kept[:m]
+
+
+@njit(cache=True, nogil=True)
+def endowment_gifts(
+    slot: np.ndarray,
+    gift: np.ndarray,
+    endow_state: np.ndarray,
+    endow_intent: np.ndarray,
+    endow_first: np.ndarray,
+    now: int,
+    match_rate: float,
+) -> np.ndarray:
+    """Matching asked for business gifts to endowments, and endowments that start forming.
+
+    Gift ``k`` went to the endowment of NGO slot ``slot[k]``; gifts to
+    endowments not yet formed (state < 2) are matched at ``match_rate``. An
+    NGO that intends an endowment and receives its first gift starts forming
+    one (state 1) this month.
+
+    Returns:
+        The match asked for, per NGO slot.
+    """
+    match = np.zeros(endow_state.size)
+    for k in range(slot.size):
+        match[slot[k]] += gift[k] * (1.0 if endow_state[slot[k]] < 2 else 0.0)
+    for i in range(match.size):
+        match[i] = match[i] * match_rate
+    for k in range(slot.size):
+        i = slot[k]
+        if endow_intent[i] and endow_state[i] < 2 and gift[k] > 0 and endow_first[i] < 0:
+            endow_first[i] = now
+            endow_state[i] = 1
+    return match

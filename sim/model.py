@@ -18,6 +18,7 @@ from sim.kernels import (
     deliver_contributions,
     deliver_outcomes,
     dissolution_reasons,
+    endowment_gifts,
     endowment_month,
     group_by_municipality,
     judgment_attributes,
@@ -500,18 +501,16 @@ class CrossSectorModel(mesa.Model):
             slot = bdst - self.ngo0
             led.transfer("donation_business", bsrc, bdst, cash_amt)
             if e_amt.any():
-                to_endow = self.ngo_endow_intent[slot] & (self.ngo_endow_state[slot] < 2)
                 led.transfer("endowment_donation", bsrc, self.cap0 + slot, e_amt)
-                forming = e_amt * (self.ngo_endow_state[slot] < 2)
-                match = np.bincount(slot, weights=forming, minlength=self.n_ngo_slots) * fp.endowment_match
+                match = endowment_gifts(
+                    slot, e_amt, self.ngo_endow_state, self.ngo_endow_intent, self.ngo_endow_first, self.t,
+                    fp.endowment_match,
+                )  # fmt: skip
                 room = max(led.balance[self.region] - self._social_order_left, 0.0)
-                if match.sum() > room:
+                if match.sum() > room:  # the region matches within what the social orders leave
                     match *= room / match.sum()
                 ms = np.flatnonzero(match > 0)
                 led.transfer("endowment_match", self.region, self.cap0 + ms, match[ms])
-                starting = to_endow & (e_amt > 0) & (self.ngo_endow_first[slot] < 0)
-                self.ngo_endow_first[slot[starting]] = self.t
-                self.ngo_endow_state[slot[starting]] = 1
         # citizens give by reputation (mean incoming trust)
         alive_slots = self.alive_slots()
         rep = self.trust.reputation[self.ngo0 + alive_slots]

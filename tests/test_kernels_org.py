@@ -423,3 +423,23 @@ def test_pair_edges_of_new_partnerships_are_created_in_member_order(model):
             assert (pe[r, c] >= 0) == (a >= 0 and b >= 0)
             if pe[r, c] >= 0:
                 assert (m.trust.src[pe[r, c]], m.trust.dst[pe[r, c]]) == (a, b) and m.trust.active[pe[r, c]]
+
+
+def test_endowment_gifts_match_reference(model):
+    m = model
+    rng = np.random.default_rng(12)
+    slot = rng.choice(m.alive_slots(), 400)  # an NGO may receive several gifts
+    gift = np.where(rng.random(400) < 0.2, 0.0, rng.uniform(0, 1e5, 400))
+    state = rng.integers(0, 3, m.n_ngo_slots).astype(np.int8)
+    intent = rng.random(m.n_ngo_slots) < 0.5
+    first = np.where(rng.random(m.n_ngo_slots) < 0.5, -1, 3).astype(np.int32)
+    st, fi = state.copy(), first.copy()
+    match = K.endowment_gifts(slot, gift, st, intent, fi, 17, 0.5)
+    forming = gift * (state[slot] < 2)
+    np.testing.assert_array_equal(match, np.bincount(slot, weights=forming, minlength=state.size) * 0.5)
+    starting = intent[slot] & (state[slot] < 2) & (gift > 0) & (first[slot] < 0)
+    state[slot[starting]] = 1
+    first[slot[starting]] = 17
+    np.testing.assert_array_equal(st, state)
+    np.testing.assert_array_equal(fi, first)
+    assert starting.any()

@@ -751,7 +751,9 @@ def requests_month(
     can: np.ndarray,
     n_orgs: int,
     tables: tuple,
-    muni_requests: np.ndarray,
+    subsidy: float,
+    ngo_income: np.ndarray,
+    counters: tuple,
 ) -> np.ndarray:
     """Which NGO requests (NGO slots ``req``, draws ``v``) their municipalities fulfil.
 
@@ -759,12 +761,16 @@ def requests_month(
     t)``, ``t`` the municipality's trust in the NGO (mixed with its trust in
     the resource centre's specialist who vouches, weight ``brokerage``, when
     ``brokerage`` > 0); each municipality then fulfils granted requests in
-    order while its free money allows (``can`` subsidies). Requests are
-    counted per municipality. ``tables``: see :func:`tie_and_trust`.
+    order while its free money allows (``can`` subsidies); a fulfilled
+    request adds ``subsidy`` to the NGO's income. ``counters`` are
+    ``(requests per NGO slot, fulfilled per NGO slot, requests per
+    municipality, fulfilled per municipality, contact with the municipality
+    per NGO slot)``, updated here. ``tables``: see :func:`tie_and_trust`.
 
     Returns:
         Whether each request is fulfilled.
     """
+    ngo_requests, ngo_fulfilled, muni_requests, muni_fulfilled, contact = counters
     ok = np.zeros(req.size, np.bool_)
     used = np.zeros(can.size, np.int64)
     for k in range(req.size):
@@ -776,9 +782,14 @@ def requests_month(
             t = (1 - brokerage) * t + brokerage * tie_and_trust(rc0 + mi, org, n_orgs, tables)[1]
         p = min(max(fulfil_base + fulfil_trust * t, 0.0), 1.0)
         muni_requests[mi] += 1
+        ngo_requests[req[k]] += 1
+        contact[req[k]] = True
         if v[k] < p:
             if used[mi] < can[mi]:
                 ok[k] = True
+                ngo_income[req[k]] += subsidy
+                ngo_fulfilled[req[k]] += 1
+                muni_fulfilled[mi] += 1
             used[mi] += 1
     return ok
 

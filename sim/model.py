@@ -581,20 +581,17 @@ class CrossSectorModel(mesa.Model):
         free = np.maximum(led.balance[self.muni0 : self.biz0] - self._reserved_state_inst(), 0.0)
         can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(self.n_muni, np.inf)
         w = self.cfg.rc_model.personal_brokerage if self.rc.active else 0.0  # the specialist vouches for NGOs it knows
+        counters = (self.ngo_requests, self.ngo_requests_fulfilled, self.muni_requests, self.muni_requests_fulfilled,
+                    self._contact)  # fmt: skip
         ok = requests_month(
             req, v, self.ngo0, self.muni0, self.rc0, self.org_municipality, w, fp.request_fulfil_base,
-            fp.request_fulfil_trust, can, tr.n_orgs, tr.tables(), self.muni_requests,
+            fp.request_fulfil_trust, can, tr.n_orgs, tr.tables(), fp.subsidy_size, self.ngo_income_month, counters,
         )  # fmt: skip
-        self.ngo_requests[req] += 1
-        self._contact[req] = True
         self._step_counts["requests"] += req.size
         if ok.any():
             orgs = self.ngo0 + req[ok]
             munis = self.muni0 + self.org_municipality[orgs]
             led.transfer("subsidy", munis, orgs, fp.subsidy_size)
-            self.ngo_income_month[req[ok]] += fp.subsidy_size
-            self.ngo_requests_fulfilled[req[ok]] += 1
-            np.add.at(self.muni_requests_fulfilled, munis - self.muni0, 1)
             self._step_counts["requests_fulfilled"] += int(ok.sum())
             edges = tr.ensure_edges(orgs, munis, self.t)
             tr.record(edges, np.ones(edges.size, bool), self.t)

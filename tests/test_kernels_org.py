@@ -282,10 +282,12 @@ def test_requests_match_reference(model):
     v = rng.random(req.size)
     can = rng.integers(0, 4, m.n_muni).astype(float)
     for w in (0.0, 0.5):
-        counted = np.zeros(m.n_muni, np.int32)
+        counters = (np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_muni, np.int32),
+                    np.zeros(m.n_muni, np.int32), np.zeros(m.n_ngo_slots, bool))  # fmt: skip
+        income = np.zeros(m.n_ngo_slots)
         ok = K.requests_month(
             req, v, m.ngo0, m.muni0, m.rc0, m.org_municipality, w, fp.request_fulfil_base, fp.request_fulfil_trust, can,
-            tr.n_orgs, tr.tables(), counted,
+            tr.n_orgs, tr.tables(), 7.0, income, counters,
         )  # fmt: skip
         orgs = m.ngo0 + req
         munis = m.muni0 + m.org_municipality[orgs]
@@ -297,8 +299,16 @@ def test_requests_match_reference(model):
         for mi in range(m.n_muni):  # granted requests of a municipality, in order
             k = np.flatnonzero(granted & (munis - m.muni0 == mi))
             rank[k] = np.arange(k.size)
-        np.testing.assert_array_equal(ok, granted & (rank < can[munis - m.muni0]))
-        np.testing.assert_array_equal(counted, np.bincount(munis - m.muni0, minlength=m.n_muni))
+        expected = granted & (rank < can[munis - m.muni0])
+        np.testing.assert_array_equal(ok, expected)
+        ngo_req, ngo_ok, muni_req, muni_ok, contact = counters
+        np.testing.assert_array_equal(np.flatnonzero(ngo_req), req)
+        np.testing.assert_array_equal(np.flatnonzero(contact), req)
+        np.testing.assert_array_equal(np.flatnonzero(ngo_ok), req[expected])
+        np.testing.assert_array_equal(income[req], 7.0 * expected)
+        np.testing.assert_array_equal(muni_req, np.bincount(munis - m.muni0, minlength=m.n_muni))
+        np.testing.assert_array_equal(muni_ok, np.bincount(munis[expected] - m.muni0, minlength=m.n_muni))
+        assert expected.any() and (granted & ~expected).any()
 
 
 def test_business_giving_matches_reference(model):

@@ -1529,3 +1529,63 @@ def endowment_gifts(
             endow_first[i] = now
             endow_state[i] = 1
     return match
+
+
+@njit(cache=True, nogil=True)
+def trust_update(
+    src: np.ndarray,
+    dst: np.ndarray,
+    prior_cell: np.ndarray,
+    pair_cell: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    active: np.ndarray,
+    heard_kept: np.ndarray,
+    heard_broken: np.ndarray,
+    own_kept: np.ndarray,
+    own_broken: np.ndarray,
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    gossip: float,
+    kept_weight: float,
+    broken_weight: float,
+    forgetting: float,
+    w: float,
+    rate: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The whole monthly trust update in one call (one release of the GIL).
+
+    The direct party of each event of the month (``own_kept``,
+    ``own_broken``) does not hear its own event again (:func:`unhear`); then
+    :func:`trust_month` and :func:`trust_summaries`; the gossip heard is
+    cleared.
+
+    Returns:
+        ``(trust of every edge, reputation, in-degree, sector-pair means)``.
+    """
+    if gossip > 0:
+        unhear(r, own_kept, active, gossip * kept_weight)
+        unhear(s, own_broken, active, gossip * broken_weight)
+    n = src.size
+    n_orgs = institutional.shape[0]
+    k = institutional.shape[1]
+    t = np.empty(n)
+    inst_sum = np.zeros(n_orgs * k)
+    inst_cnt = np.zeros(n_orgs * k)
+    rep_sum = np.zeros(n_orgs)
+    rep_cnt = np.zeros(n_orgs)
+    pair_sum = np.zeros(k * k)
+    pair_cnt = np.zeros(k * k)
+    trust_month(
+        src, dst, prior_cell, pair_cell, r, s, active, heard_kept, heard_broken, institutional.reshape(-1), gossip,
+        forgetting, w, t, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
+    )  # fmt: skip
+    heard_kept[:] = 0.0
+    heard_broken[:] = 0.0
+    reputation = np.empty(n_orgs)
+    pair_means = np.empty(k * k)
+    trust_summaries(
+        institutional, trust_sector, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt, rate, reputation,
+        pair_means,
+    )  # fmt: skip
+    return t, reputation, rep_cnt, pair_means

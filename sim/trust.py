@@ -40,14 +40,13 @@ from sim.kernels import (
     incidence,
     record_evidence,
     renew_ties,
-    trust_month,
-    trust_summaries,
-    unhear,
+    trust_update,
 )
 from sim.kernels import ensure_edges as kernel_ensure_edges
 from sim.params import TrustParams
 
 N_TRUST_SECTORS = 3  # gov, business, ngo
+_NO_EDGES = np.zeros(0, dtype=np.int64)
 TRUST_SECTOR_NAMES = ("gov", "business", "ngo")
 
 _EDGE_ARRAYS = ("src", "dst", "prior_cell", "pair_cell", "r", "s", "active", "last_contact")
@@ -359,35 +358,17 @@ class TrustNetwork:
         """
         p = self.params
         n = self.n
-        gossip = p.gossip
-        active = self.active
-        if gossip > 0:
-            for ke, be in self._own:  # the direct party does not hear its own event again
-                unhear(self.r, ke, active, gossip * p.kept_weight)
-                unhear(self.s, be, active, gossip * p.broken_weight)
+        own_kept = np.concatenate([ke for ke, _ in self._own]) if self._own else _NO_EDGES
+        own_broken = np.concatenate([be for _, be in self._own]) if self._own else _NO_EDGES
         self._own.clear()
-        size = self.n_orgs * N_TRUST_SECTORS
-        k2 = N_TRUST_SECTORS**2
-        t = np.empty(n)
-        inst_sum, inst_cnt = np.zeros(size), np.zeros(size)
-        rep_sum, rep_cnt = np.zeros(self.n_orgs), np.zeros(self.n_orgs)
-        pair_sum, pair_cnt = np.zeros(k2), np.zeros(k2)
-        inst = self.institutional.reshape(-1)
-        trust_month(
-            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n], active[:n],
-            self._gossip_kept, self._gossip_broken, inst, gossip, p.forgetting, p.prior_weight,
-            t, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
+        t, self.reputation, self.in_degree, pair_means = trust_update(
+            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n],
+            self.active[:n], self._gossip_kept, self._gossip_broken, own_kept, own_broken, self.institutional,
+            self.trust_sector, p.gossip, p.kept_weight, p.broken_weight, p.forgetting, p.prior_weight,
+            p.institutional_rate,
         )  # fmt: skip
-        self._gossip_kept[:] = 0.0
-        self._gossip_broken[:] = 0.0
+        self.pair_means = pair_means.reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
         self.updates += n
-        self.reputation = np.empty(self.n_orgs)
-        self.in_degree = rep_cnt
-        self.pair_means = np.empty((N_TRUST_SECTORS, N_TRUST_SECTORS))
-        trust_summaries(
-            self.institutional, self.trust_sector, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
-            p.institutional_rate, self.reputation, self.pair_means.reshape(-1),
-        )  # fmt: skip
         self._cache = None if p.institutional_rate > 0 else t
 
     def refresh(self, t: np.ndarray | None = None) -> None:

@@ -177,11 +177,11 @@ class Families:
             self.state, self.aware, self.bounds, threshold16(p_aware), apply16, u_up, self._applicants, self._flags,
             self.cell, *self._app,
         )  # fmt: skip
-        self._begun = (u_up, n_app, apply16, t - p.reach_window, self._moved[1])
+        self._begun = (n_app, apply16, t - p.reach_window, self._moved[1])
 
     def finish_month(self, capacity: np.ndarray, t: int, crisis: np.ndarray | None = None, routing: bool = False) -> np.ndarray:
         """Second part of :meth:`month`: rationing of this month's capacity among the applicants."""
-        _, n_app, apply16, since, reached = self._begun
+        n_app, apply16, since, reached = self._begun
         served_per_cell = np.zeros(capacity.size)
         crisis_cap = np.zeros(0) if crisis is None else np.asarray(crisis, dtype=np.float64)
         self.n_served, newly, self.n_crisis = families_ration(

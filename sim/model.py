@@ -308,7 +308,7 @@ class CrossSectorModel(mesa.Model):
         self._families_jobs: list[Future[None]] = []
         # a second thread pays for itself only with many families
         self._family_thread = cfg.output.family_thread and rp.families >= FAMILY_THREAD_MIN
-        self._no_active_ngo = np.zeros(s, bool)
+        self._active_ngo = np.zeros(s, bool)  # NGOs in a running partnership this month
         self._munis = np.arange(self.muni0, self.biz0)
         self._turnover_hazard = np.zeros(self.n_orgs)  # monthly hazard that an organisation's key person leaves
         self._turnover_hazard[self.muni0 : self.biz0] = op.turnover_municipal
@@ -446,7 +446,7 @@ class CrossSectorModel(mesa.Model):
     # ---------------------------------------------------------- 1. budgets
     def _budgets(self) -> None:
         rp, sc, led = self.cfg.region, self.cfg.scenario, self.ledger
-        munis = np.arange(self.muni0, self.biz0)
+        munis = self._munis
         if self.t % 12 == 0:
             # unspent money of last year goes back to the treasuries
             if self.t > 0:
@@ -673,9 +673,7 @@ class CrossSectorModel(mesa.Model):
         elif orgs is self._biz_orgs:
             sorted_orgs, sorted_m = self._sorted_businesses()
         else:
-            om = self.org_municipality[orgs]
-            order = np.argsort(om, kind="stable")
-            sorted_orgs, sorted_m = orgs[order], om[order]
+            sorted_orgs, sorted_m = group_by_municipality(np.asarray(orgs), self.org_municipality, self.n_muni)
         picked = pick_in_municipality(sorted_orgs, sorted_m, np.asarray(munis), np.asarray(u, dtype=np.float64))
         return picked, picked >= 0
 
@@ -691,9 +689,7 @@ class CrossSectorModel(mesa.Model):
     def _sorted_businesses(self) -> tuple[np.ndarray, np.ndarray]:
         """Businesses sorted by municipality, and their municipalities (businesses never move: sorted once)."""
         if self._biz_sorted is None:
-            om = self.org_municipality[self._biz_orgs]
-            order = np.argsort(om, kind="stable")
-            self._biz_sorted = (self._biz_orgs[order], om[order])
+            self._biz_sorted = group_by_municipality(self._biz_orgs, self.org_municipality, self.n_muni)
         return self._biz_sorted
 
     def _log_judgments(
@@ -904,7 +900,7 @@ class CrossSectorModel(mesa.Model):
             slots, self.ngo0, arrears, led.balance, self.ngo_neg_months, self.ngo_staff, op.staff_cut_months,
             op.staff_cost, op.overhead_cost, op.hire_cash_months,
         )  # fmt: skip
-        active = getattr(self, "_active_ngo", self._no_active_ngo)
+        active = self._active_ngo
         recruits = rng.poisson(op.volunteer_recruit * self.trust.reputation[orgs])
         # register entry (experienced and capable NGOs) and deaths (insolvency or no people left)
         dies = ngo_people(

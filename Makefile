@@ -27,8 +27,8 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_step.py $(ARGS)
 
-baseline: setup
-	$(PY) scripts/update_baseline.py
+baseline: setup  # make baseline REASON="why results change" (recorded in CHANGELOG.md)
+	REASON="$(REASON)" $(PY) scripts/update_baseline.py
 
 dashboard: setup
 	.venv/bin/sim-dashboard

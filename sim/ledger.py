@@ -5,7 +5,18 @@ money is stored, so money cannot appear outside the ledger. Sources outside
 the region (federal funds, tax revenue, markets, citizens) and sinks (wages,
 running costs) are accounts too; they start at zero and go negative
 (sources) or positive (sinks). The sum of all balances is therefore zero at
-all times, which :meth:`Ledger.check` verifies every step.
+all times, which :meth:`Ledger.check` verifies every step, to within the
+rounding of double precision (:data:`CONSERVATION_ULPS` units of roundoff on
+the sum of absolute balances: a kopeck is caught in any preset).
+
+Overdrafts: external sources go negative by design, NGOs may run into debt
+(overhead is always due; insolvency follows), endowment reserves absorb
+market losses, and municipalities and businesses can be overdrawn when
+several partnerships are paid in the same month (each checks the balance
+alone). Accounts declared with :meth:`Ledger.forbid_overdraft` (the model
+declares the regional government, the management company, resource centres
+and endowment principal) must never be negative; :meth:`Ledger.check`
+flags them.
 """
 
 from __future__ import annotations
@@ -52,6 +63,14 @@ CHANNELS: tuple[str, ...] = (
 
 CH = {name: i for i, name in enumerate(CHANNELS)}
 
+CONSERVATION_ULPS = 1024.0
+"""Conservation tolerance in units of double-precision roundoff (2.2e-16) on the sum of absolute balances.
+
+Observed imbalances are about one unit (60 months, small and large presets);
+1024 leaves room for long runs. Small region: tolerance ~5e-5 roubles."""
+OVERDRAFT_TOL = 1e-6
+"""Roubles below zero an account declared with :meth:`Ledger.forbid_overdraft` may show (rounding)."""
+
 
 _Step = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 """The rows one step recorded: step, channel codes, sources, destinations, amounts."""
@@ -70,8 +89,14 @@ class Ledger:
         self.account_names = dict(account_names or {})
         self._steps: list[_Step] = []
         self._alloc(4096)
-        self.turnover = 0.0  # total absolute flow, scale for the conservation tolerance
+        self.turnover = 0.0  # total absolute flow (roubles moved so far)
         self.step_by_channel = np.zeros(len(CHANNELS), dtype=np.float64)
+        self.no_overdraft = np.zeros(n_accounts, dtype=bool)
+
+    def forbid_overdraft(self, *accounts: np.ndarray | int) -> None:
+        """Declare accounts that must never hold a negative balance (checked by :meth:`check`)."""
+        for a in accounts:
+            self.no_overdraft[np.asarray(a, dtype=np.int64)] = True
 
     def _alloc(self, cap: int) -> None:
         """(Re)allocate the buffers of the current step's rows, keeping the rows so far."""
@@ -131,19 +156,31 @@ class Ledger:
             self._pos = 0
         self.step_by_channel[:] = 0.0
 
+    def tolerance(self) -> float:
+        """Largest imbalance :meth:`check` accepts, roubles (rounding of the balances' sum)."""
+        return CONSERVATION_ULPS * float(np.finfo(np.float64).eps) * float(np.abs(self.balance).sum()) + 1e-6
+
     def check(self) -> float:
-        """Verify conservation: all balances sum to zero.
+        """Verify conservation (all balances sum to zero) and that no declared account is overdrawn.
 
         Returns:
             The absolute imbalance.
 
         Raises:
-            AssertionError: If money was created or destroyed.
+            AssertionError: If money was created or destroyed, or an account of
+                :meth:`forbid_overdraft` is negative.
         """
         imbalance = abs(float(self.balance.sum()))
-        tol = 1e-9 * max(self.turnover, 1.0) + 1e-6
+        tol = self.tolerance()
         if imbalance > tol:
             raise AssertionError(f"ledger imbalance {imbalance:.6f} roubles exceeds {tol:.6f}")
+        over = np.flatnonzero(self.no_overdraft & (self.balance < -OVERDRAFT_TOL))
+        if over.size:
+            i = int(over[0])
+            name = self.account_names.get(i, f"account {i}")
+            raise AssertionError(
+                f"ledger: {name} overdrawn ({self.balance[i]:.2f} roubles); {over.size} account(s) that may not be negative"
+            )
         return imbalance
 
     def flows(self) -> pd.DataFrame:

@@ -180,6 +180,9 @@ class CrossSectorModel(mesa.Model):
         sector[self.manager] = ag.SEC_MANAGER
         sector[self.rc0 : self.ngo0] = ag.SEC_RC
         self.sector = sector
+        # accounts that may never be negative (Ledger.check flags them; the others: see sim/ledger.py)
+        no_overdraft = (ag.SEC_REGION, ag.SEC_MANAGER, ag.SEC_RC)
+        self.ledger.forbid_overdraft(np.flatnonzero(np.isin(sector, no_overdraft)), self.cap0 + np.arange(s))
         rc_trust_sector = 0 if cfg.rc_model.model in ("administrative", "subordinate") else 2  # part of the administration or not
         self.trust_sector = np.array([0, 0, 1, 2, 1, rc_trust_sector], np.int64)[sector]
         self.org_municipality = np.full(self.n_orgs, -1, np.int32)

@@ -27,15 +27,56 @@ def test_flow_record_reproduces_every_balance(model):
     np.testing.assert_allclose(net, model.ledger.balance, atol=1e-4)
 
 
-def test_every_flow_has_known_channel_and_positive_amount(model):
-    f = model.flows()
-    assert (f["amount"] > 0).all()
-    assert set(f["channel"].astype(str)) <= set(CHANNELS)
+MG, RG, BIZ, NGO, RC = "municipal_government", "regional_government", "business", "ngo", "resource_centre"
+CAP, RES = "endowment_capital", "endowment_reserve"
+ROUTES: dict[str, set[tuple[str, str]]] = {
+    "opening_balance": {("citizens", NGO), ("citizens", CAP)},
+    "budget_regional": {("regional_treasury", RG), (RG, "regional_treasury")},
+    "budget_municipal": {("municipal_treasury", MG), (MG, "municipal_treasury")},
+    "business_profit": {("business_market", BIZ)},
+    "grant_regional": {(RG, NGO)},
+    "grant_federal": {("federal_budget", NGO)},
+    "social_order": {(RG, NGO)},
+    "reporting_cost": {(NGO, "operating_costs")},
+    "subsidy": {(MG, NGO)},
+    "partnership_gov": {(MG, NGO), (MG, MG)},  # gov-business: the municipality runs the project itself
+    "partnership_business": {(BIZ, NGO), (BIZ, MG)},
+    "donation_business": {(BIZ, NGO)},
+    "donation_citizens": {("citizens", NGO)},
+    "founder_contribution": {("citizens", NGO)},
+    "endowment_donation": {(BIZ, CAP), (RG, CAP)},
+    "endowment_match": {(RG, CAP)},
+    "endowment_return": {("financial_market", RES), (RES, "financial_market")},
+    "endowment_refund": {(CAP, NGO)},
+    "endowment_fee": {(RES, "management_company")},
+    "endowment_payout": {(RES, NGO)},
+    "endowment_admin": {(RES, "operating_costs")},
+    "state_institutions": {(MG, "state_institutions")},
+    "rc_funding": {(MG, RC)},
+    "rc_grant": {(RG, RC), ("federal_budget", RC)},
+    "rc_costs": {(RC, "operating_costs")},
+    "rc_programme": {(MG, RC), (RC, NGO)},
+    "cluster_funding": {(RG, NGO)},
+    "ngo_costs": {(NGO, "operating_costs")},
+    "liquidation": {(k, "liquidation") for k in (NGO, CAP, RES)} | {("liquidation", k) for k in (NGO, CAP, RES)},
+}
+"""Who may pay whom in each channel: (payer, payee) by account kind, external accounts by name."""
 
 
-def test_org_cash_is_the_ledger_balance(model):
-    for agent in list(model.org_agent.values())[:20]:
-        assert agent.cash == model.ledger.balance[agent.org]
+def test_every_flow_goes_the_way_its_channel_allows(model):
+    """Money moves only along the declared routes of its channel (a grant never goes to a business, ...)."""
+    assert set(ROUTES) == set(CHANNELS)
+    from analysis.experiment import compose
+
+    rich = run_model(compose(["steps=24", "rc_model=subordinate", "cluster=on", "cluster.launch_month=3",
+                              "cluster.endowment=true", "finance.endowment_share=0.5", "output.plots=false"]))  # fmt: skip
+    for m in (model, rich):
+        at = m.account_table()
+        who = np.where(at["kind"] == "external", at["label"], at["kind"])
+        f = m.flows()
+        routes = set(zip(f["channel"].astype(str), who[f["src"]], who[f["dst"]], strict=True))
+        bad = {(ch, a, b) for ch, a, b in routes if (a, b) not in ROUTES[ch]}
+        assert not bad, bad
 
 
 def test_dead_ngos_hold_no_money(model):
@@ -51,19 +92,47 @@ def test_ngo_population_adds_up(model):
     assert len(model.ngo_agents()) == int(model.ngo_alive.sum())
 
 
-def test_family_shares_sum_to_one(model):
+def test_family_shares_follow_the_families_and_wellbeing_stays_in_range(model):
     ts = model.timeseries()
-    shares = ts[["share_ordinary", "share_at_risk", "share_difficult", "share_crisis"]].sum(axis=1)
-    np.testing.assert_allclose(shares, 1.0)
+    fam = model.families
+    shares = ts[["share_ordinary", "share_at_risk", "share_difficult", "share_crisis"]].iloc[-1].to_numpy()
+    np.testing.assert_allclose(shares, np.bincount(fam.state, minlength=4) / fam.n)
+    assert ts["wellbeing_mean"].iloc[-1] == pytest.approx(float(np.mean(fam.wellbeing)))
     assert ((ts["wellbeing_mean"] >= 0) & (ts["wellbeing_mean"] <= 1)).all()
 
 
-def test_conservation_check_catches_a_leak():
+@pytest.mark.parametrize("leak", [1.0, 0.01])
+def test_conservation_check_catches_a_rouble_and_a_kopeck(model, leak):
+    """A run's own tolerance is far below a kopeck, so a one-rouble (or one-kopeck) leak is caught."""
+    led = model.ledger
+    assert led.tolerance() < 1e-3
+    assert led.check() <= led.tolerance()
+    led.balance[model.ngo0] += leak  # money from nowhere
+    try:
+        with pytest.raises(AssertionError, match="imbalance"):
+            led.check()
+    finally:
+        led.balance[model.ngo0] -= leak
+
+
+def test_conservation_check_runs_every_step_in_the_model():
     m = CrossSectorModel(make_cfg(steps=3))
     m.step()
-    m.ledger.balance[m.ngo0] += 100.0  # a rouble from nowhere
+    m.ledger.balance[m.ngo0] += 1.0  # a rouble from nowhere
     with pytest.raises(AssertionError, match="imbalance"):
         m.step()
+
+
+def test_accounts_that_may_not_be_overdrawn():
+    """Region, management company, resource centres and endowment principal are never negative; the check flags them."""
+    m = run_model(make_cfg(steps=24, **{"rc_model.model": "subordinate", "finance.endowment_share": 0.5}))
+    kinds = m.account_table()["kind"].to_numpy()
+    guarded = set(kinds[m.ledger.no_overdraft])
+    assert guarded == {"regional_government", "management_company", "resource_centre", "endowment_capital"}
+    assert (m.ledger.balance[m.ledger.no_overdraft] >= -1e-6).all()
+    m.ledger.transfer("budget_regional", m.region, m.ext["regional_treasury"], m.ledger.balance[m.region] + 1.0)
+    with pytest.raises(AssertionError, match="overdrawn"):
+        m.ledger.check()
 
 
 def test_timeseries_flows_match_the_ledger(model):

@@ -36,5 +36,17 @@ def test_check_detects_created_money():
     led = Ledger(2)
     led.transfer("subsidy", 0, 1, 5.0)
     led.balance[1] += 1.0  # money from nowhere
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="imbalance"):
+        led.check()
+
+
+def test_forbidden_overdraft_is_flagged_and_allowed_overdraft_is_not():
+    led = Ledger(3, {2: "citizens"})
+    led.forbid_overdraft(np.array([1]))
+    led.transfer("donation_citizens", 2, 0, 10.0)  # an external source goes negative: allowed
+    led.transfer("subsidy", 0, 1, 4.0)
+    led.transfer("ngo_costs", 1, 0, 4.0)  # back to exactly zero: allowed
+    assert led.check() == 0.0
+    led.transfer("ngo_costs", 1, 0, 0.01)  # one kopeck into the red
+    with pytest.raises(AssertionError, match="account 1 overdrawn"):
         led.check()

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import logging
+import math
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,3 +25,85 @@ def make_cfg(steps: int = 24, seed: int = 1, **changes) -> Config:
 @pytest.fixture
 def cfg_factory():
     return make_cfg
+
+
+logging.getLogger("MESA").setLevel(logging.WARNING)
+
+SEEDS: tuple[int, ...] = tuple(range(1, 9))
+"""The fixed seeds every directional (on vs off) test runs on."""
+
+
+def paired_effect(on: Sequence[float], off: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Mean paired difference ``on - off`` over seeds and its one-sided lower confidence bound (Student t)."""
+    from scipy import stats
+
+    d = np.asarray(on, dtype=float) - np.asarray(off, dtype=float)
+    n = d.size
+    mean = float(d.mean())
+    if n < 2:
+        return mean, -math.inf
+    se = float(d.std(ddof=1)) / math.sqrt(n)
+    return mean, mean - float(stats.t.ppf(confidence, n - 1)) * se
+
+
+def assert_increases(on: Sequence[float], off: Sequence[float], what: str) -> None:
+    """Directional claim: ``on`` exceeds ``off`` (paired over seeds) with 95% confidence."""
+    assert len(on) == len(off) >= 8, f"{what}: a directional claim needs >= 8 paired seeds"
+    mean, lo = paired_effect(on, off)
+    diffs = np.round(np.asarray(on, float) - np.asarray(off, float), 6).tolist()
+    assert lo > 0, f"{what}: paired mean difference {mean:.6g}, 95% lower bound {lo:.6g} <= 0; differences {diffs}"
+
+
+def over_seeds(metric: Callable[[int], float], seeds: Sequence[int] = SEEDS) -> list[float]:
+    """``metric(seed)`` for each seed of the fixed set."""
+    return [float(metric(s)) for s in seeds]
+
+
+# --- the few places tests read model internals (kept here so a refactor re-points them once)
+def pair_trust(model: Any, truster: Any, trustee: Any) -> np.ndarray:
+    """Trust of ``truster`` in ``trustee`` (organisation indices, arrays)."""
+    return model.trust.pair_trust(np.asarray(truster), np.asarray(trustee))
+
+
+def has_tie(model: Any, truster: Any, trustee: Any) -> np.ndarray:
+    """Whether an active personal tie ``truster -> trustee`` exists."""
+    k = model.trust.lookup(np.asarray(truster, dtype=np.int64), np.asarray(trustee, dtype=np.int64))
+    return k >= 0
+
+
+STEP_ORDER: tuple[tuple[str, str], ...] = (
+    ("budgets", "_budgets"),
+    ("turnover", "_turnover"),
+    ("giving", "_giving"),
+    ("resource_centres", "rc.step"),
+    ("cluster", "cluster.step"),
+    ("grants", "_grant_competitions"),
+    ("requests", "_requests"),
+    ("partnership_formation", "_form_partnerships"),
+    ("partnership_delivery", "_deliver_partnerships"),
+    ("services", "_services"),
+    ("trust", "trust.monthly_update"),
+    ("endowments", "_endowments"),
+    ("ngo_life", "_ngo_life"),
+    ("dissolution", "_dissolve_partnerships"),
+    ("record", "_record"),
+)
+"""The documented step order (CrossSectorModel.step, docs/ODD.md) and where each mechanism lives in the model."""
+
+
+def record_step_order(model: Any) -> list[str]:
+    """Wrap the model's mechanisms so that each call appends its name to the returned list."""
+    calls: list[str] = []
+    for name, path in STEP_ORDER:
+        *owner_path, attr = path.split(".")
+        owner = model
+        for p in owner_path:
+            owner = getattr(owner, p)
+        fn = getattr(owner, attr)
+
+        def wrapped(*a: Any, _fn: Callable[..., Any] = fn, _name: str = name, **k: Any) -> Any:
+            calls.append(_name)
+            return _fn(*a, **k)
+
+        setattr(owner, attr, wrapped)
+    return calls

@@ -107,3 +107,8 @@ def record_step_order(model: Any) -> list[str]:
 
         setattr(owner, attr, wrapped)
     return calls
+
+
+def reputation(model: Any, orgs: Any) -> np.ndarray:
+    """Reputation (mean incoming trust) of organisations."""
+    return np.asarray(model.trust.reputation[np.asarray(orgs)], dtype=float)

@@ -9,7 +9,7 @@ difference over 8 seeds must be positive with 95% confidence
 from __future__ import annotations
 
 import numpy as np
-from conftest import SEEDS, assert_increases, has_tie, make_cfg, over_seeds, pair_trust
+from conftest import SEEDS, assert_increases, has_tie, make_cfg, over_seeds, pair_trust, reputation
 
 from sim.model import CrossSectorModel, run_model
 
@@ -109,3 +109,21 @@ def test_online_consultation_makes_more_aware_families_apply_and_be_served():
 
     on, off = over_seeds(lambda s: served(s, True)), over_seeds(lambda s: served(s, False))
     assert_increases(on, off, "families served with online consultation")
+
+
+# ----------------------------------------------------------------- giving
+def test_citizens_give_more_to_ngos_with_a_better_reputation():
+    """Citizens' donations follow reputation (mean incoming trust): better-reputed NGOs get more, over seeds."""
+
+    def top_minus_bottom(seed: int) -> float:
+        m = CrossSectorModel(make_cfg(steps=1, seed=seed))
+        orgs = m.ngo0 + np.flatnonzero(m.ngo_alive)
+        rep = reputation(m, orgs)
+        m.step()
+        f = m.flows()
+        f = f[(f["channel"].astype(str) == "donation_citizens") & (f["step"] == 1)]
+        got = f.groupby("dst")["amount"].sum().reindex(orgs, fill_value=0.0).to_numpy()
+        hi = rep >= np.median(rep)
+        return float(got[hi].mean() - got[~hi].mean())
+
+    assert_increases(over_seeds(top_minus_bottom), [0.0] * len(SEEDS), "citizens' donations to better-reputed NGOs")

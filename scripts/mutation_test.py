@@ -62,7 +62,7 @@ def load(path: Path = LIST) -> list[dict]:
             raise MutationError(f"mutation '{m['id']}': file {m['file']} not found")
         n = src.read_text().count(m["original"])
         if n != 1:
-            raise MutationError(f"mutation '{m['id']}': snippet found {n} times in {m['file']} (must be exactly once): re-point it")
+            raise MutationError(f"mutation '{m['id']}': snippet found {n} times in {m['file']} (allowed: exactly once); re-point it")
     return data
 
 
@@ -85,7 +85,8 @@ def _pytest(workdir: Path, targets: list[str]) -> tuple[bool, str]:
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *targets]
     r = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     failed = [ln for ln in r.stdout.splitlines() if ln.startswith(("FAILED", "ERROR"))]
-    return r.returncode != 0, (failed[0] if failed else r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr[-300:])
+    tail = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else r.stderr[-300:]
+    return r.returncode != 0, failed[0] if failed else tail
 
 
 def run_one(m: dict, keep: bool = False) -> dict:

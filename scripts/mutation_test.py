@@ -62,7 +62,8 @@ def load(path: Path = LIST) -> list[dict]:
             raise MutationError(f"mutation '{m['id']}': file {m['file']} not found")
         n = src.read_text().count(m["original"])
         if n != 1:
-            raise MutationError(f"mutation '{m['id']}': snippet found {n} times in {m['file']} (allowed: exactly once); re-point it")
+            where = f"mutation '{m['id']}': snippet found {n} times in {m['file']}"
+            raise MutationError(f"{where} (allowed: exactly once); re-point it")
     return data
 
 

@@ -111,11 +111,10 @@ def test_ces_linear_case_has_no_synergy():
 
 
 # ---------------------------------------------------------------- endowments
-@pytest.fixture(scope="module")
-def endowment_model():
-    cfg = make_cfg(
-        steps=48, **{"finance.endowment_share": 0.5, "org.csr_share": (0.2, 0.2, 0.2), "finance.endowment_return_sd": 0.3}
-    )
+@pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
+def endowment_model(request):
+    kw = {"finance.endowment_share": 0.5, "org.csr_share": (0.2, 0.2, 0.2), "finance.endowment_return_sd": 0.3}
+    cfg = make_cfg(steps=48, seed=request.param, **kw)
     m = CrossSectorModel(cfg)
     caps = []
     for _ in range(cfg.steps):
@@ -142,7 +141,7 @@ def test_endowment_payout_only_from_income_and_admin_capped(endowment_model):
     payout = f.loc[ch == "endowment_payout", "amount"].sum()
     admin = f.loc[ch == "endowment_admin", "amount"].sum()
     fee = f.loc[ch == "endowment_fee", "amount"].sum()
-    assert payout > 0
+    assert (payout > 0) == (fee > 0)  # a December with positive income pays out (and pays the manager)
     assert admin <= m.cfg.finance.admin_cap_share * (payout + admin) + 1e-6
     gains = f.loc[(ch == "endowment_return") & (f["src"] == m.ext["financial_market"]), "amount"].sum()
     assert fee <= 0.25 * gains + 1e-6
@@ -150,9 +149,11 @@ def test_endowment_payout_only_from_income_and_admin_capped(endowment_model):
     assert payout + admin + fee <= gains + 1e-6
 
 
-def test_endowment_refunded_when_minimum_not_reached_in_time():
+@pytest.mark.parametrize("seed", SEEDS)
+def test_endowment_refunded_when_minimum_not_reached_in_time(seed):
     cfg = make_cfg(
         steps=30,
+        seed=seed,
         **{
             "finance.endowment_share": 1.0,
             "finance.endowment_initial_share": 0.0,
@@ -167,7 +168,7 @@ def test_endowment_refunded_when_minimum_not_reached_in_time():
     assert f.loc[ch == "endowment_refund", "amount"].sum() > 0
     assert m.timeseries()["endowments_formed"].max() == 0
     # nothing is left stuck in a forming endowment for more than the formation window
-    stale = (m.ngo_endow_first >= 0) & (m.t - m.ngo_endow_first > cfg.finance.endowment_formation_months)
+    stale = m.ngo_alive & (m.ngo_endow_first >= 0) & (m.t - m.ngo_endow_first > cfg.finance.endowment_formation_months)
     assert not stale.any()
 
 

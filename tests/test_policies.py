@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import make_cfg
+from conftest import assert_increases, make_cfg, over_seeds
 
 from analysis.experiment import arm_configs, compose, load_experiment
 from sim.model import CrossSectorModel, run_model
@@ -182,20 +182,20 @@ def test_charity_development_raises_csr_budgets():
 
 
 def test_network_costs_staff_time():
-    on = CrossSectorModel(
-        rc_cfg(
-            "municipal_rc",
-            **{"rc_model.network": True, "rc_model.network_cost": 0.9, "rc_model.network_exit": 0.0, "rc_model.transform": False},
-        )
-    )
-    off = CrossSectorModel(rc_cfg("municipal_rc", **{"rc_model.network": False, "rc_model.transform": False}))
-    a, b = [], []
-    for _ in range(12):
-        on.step()
-        off.step()
-        a.append(on.rc.n_supported)
-        b.append(off.rc.n_supported)
-    assert sum(a) < sum(b)
+    """Network membership takes staff time: fewer NGOs supported, paired over the fixed seeds."""
+
+    def supported(seed: int, network: bool) -> float:
+        kw = {"rc_model.network": network, "rc_model.network_cost": 0.9, "rc_model.network_exit": 0.0}
+        kw["rc_model.transform"] = False
+        m = CrossSectorModel(replace(rc_cfg("municipal_rc", 12), seed=seed, **kw))
+        total = 0
+        for _ in range(12):
+            m.step()
+            total += m.rc.n_supported
+        return float(total)
+
+    off, on = over_seeds(lambda s: supported(s, False)), over_seeds(lambda s: supported(s, True))
+    assert_increases(off, on, "NGOs supported without the network")
 
 
 # -------------------------------------------------------------------- cluster
@@ -231,24 +231,6 @@ def test_nothing_happens_before_launch():
         m.step()
     assert not m.cluster.launched and not m.cluster.member.any()
     assert m.flows()["channel"].astype(str).ne("cluster_funding").all()
-
-
-def test_one_window_raises_uptake_with_everything_else_equal():
-    kw = {
-        "cluster.local_coalitions": 0.0,
-        "cluster.strategic_agreements": 0,
-        "cluster.sessions": [],
-        "cluster.crisis_centre": False,
-        "cluster.routing": False,
-        "cluster.trust_programme": 0.0,
-        "cluster.quality_control": 0.0,
-        "cluster.cost": 0.0,
-    }
-    off = run_model(cl_cfg(**{**kw, "cluster.hotline": False, "cluster.online_consultation": False}))
-    on = run_model(cl_cfg(**kw))
-    a, b = off.timeseries().iloc[-1], on.timeseries().iloc[-1]
-    assert b["aware_share"] > a["aware_share"]
-    assert on.families.times_served.sum() > off.families.times_served.sum()
 
 
 def test_crisis_centre_serves_families_in_difficulty():

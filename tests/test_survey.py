@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import make_cfg
+from conftest import SEEDS, assert_increases, make_cfg, over_seeds
 
 from analysis.validate import calibrate, load_calibration, validate
 from sim.model import CrossSectorModel, run_model
@@ -56,26 +56,25 @@ def test_answers_follow_the_rules(model):
     assert s["ngo_council_member"]["ngo"]["yes"] == pytest.approx(100 * min(seats * model.n_muni, slots.size) / slots.size, abs=5)
 
 
-def test_two_yardsticks_judge_the_same_requests_differently(model):
-    strict = survey(model, SurveyRules(ngo_yardstick=0.9, official_yardstick=0.1))
-    assert (
-        strict["municipality_request_outcome"]["municipality"]["mostly_fulfilled"]
-        >= strict["ngo_request_outcome"]["ngo"]["mostly_fulfilled"]
-    )
-
-
-def test_officials_never_name_personal_connections_but_ngos_may(model):
-    s = survey(model, SurveyRules(criteria_margin=-10.0))  # every criterion that differs at all is named
-    assert s["municipality_partner_criteria"]["municipality"]["personal_connections"] == 0.0
-    assert s["ngo_partner_criteria"]["ngo"]["personal_connections"] > 0.0
+def test_officials_never_name_personal_connections_but_ngos_may():
+    """Officials never admit personal ties as a criterion (rule); NGOs name them, pooled over the fixed seeds."""
+    named = []
+    for seed in SEEDS:
+        s = survey(run_model(make_cfg(steps=36, seed=seed)), SurveyRules(criteria_margin=-10.0))  # every difference is named
+        assert s["municipality_partner_criteria"]["municipality"]["personal_connections"] == 0.0, seed
+        named.append(s["ngo_partner_criteria"]["ngo"]["personal_connections"])
+    assert_increases(named, [0.0] * len(named), "share of NGOs naming personal connections")
 
 
 def test_plan_fit_is_named_when_it_drives_choices():
-    cfg = make_cfg(steps=36, **{"partnership.accept_plan_fit": 8.0, "partnership.accept_intercept": -4.0})
-    fit = survey(run_model(cfg))["municipality_partner_criteria"]["municipality"]["fits_authority_plans"]
-    cfg0 = make_cfg(steps=36, **{"partnership.accept_plan_fit": 0.0})
-    nofit = survey(run_model(cfg0))["municipality_partner_criteria"]["municipality"]["fits_authority_plans"]
-    assert fit > nofit
+    def fit_named(seed: int, weight: float) -> float:
+        kw = {"partnership.accept_plan_fit": weight, "partnership.accept_intercept": -4.0 if weight else -1.0}
+        return survey(run_model(make_cfg(steps=36, seed=seed, **kw)))["municipality_partner_criteria"]["municipality"][
+            "fits_authority_plans"
+        ]
+
+    on, off = over_seeds(lambda s: fit_named(s, 8.0)), over_seeds(lambda s: fit_named(s, 0.0))
+    assert_increases(on, off, "officials naming plan fit when it drives their choices")
 
 
 def test_request_history_is_windowed():
@@ -155,7 +154,21 @@ def test_validation_table(tmp_path):
     assert {x.question for x in back} >= {"ngo_requests_for_support", "received_grant_from_fund"}
     ok = table[table["status"] == "ok"]
     assert len(ok) > 20
-    assert ((ok["ci_low"] <= ok["simulated"]) & (ok["simulated"] <= ok["ci_high"])).all()
+    assert set(table["status"]) <= {"ok", "not simulated"}
+
+
+def test_compare_gives_the_mean_and_t_interval_over_surveys():
+    t = [x for x in load_targets(TARGETS) if x.question == "ngo_requests_for_support"][0]
+    sims = [{t.question: {t.group: {t.answer: v}}} for v in (10.0, 20.0, 60.0)]
+    (row,) = [r for r in compare([t], sims)]
+    h = 4.302652729911275 * np.std([10.0, 20.0, 60.0], ddof=1) / np.sqrt(3)  # t(0.975, 2)
+    assert row["simulated"] == pytest.approx(30.0)
+    assert row["ci_low"] == 0.0 and row["ci_high"] == pytest.approx(min(30.0 + h, 100.0))
+    (row,) = compare([t], [{t.question: {t.group: {t.answer: v}}} for v in (40.0, 44.0, 42.0, 42.0)])
+    h = 3.182446305284263 * np.std([40.0, 44.0, 42.0, 42.0], ddof=1) / 2.0
+    assert (row["ci_low"], row["ci_high"]) == (pytest.approx(42.0 - h), pytest.approx(42.0 + h))
+    (row,) = compare([t], [{}])
+    assert row["status"] == "not simulated"
 
 
 def test_tiny_calibration_end_to_end(tmp_path):

@@ -289,9 +289,8 @@ class CrossSectorModel(mesa.Model):
 
         # opening balances (from outside the region)
         ngo_cost = self._ngo_monthly_cost(np.arange(rp.ngos))
-        self.ledger.transfer(
-            "opening_balance", self.ext["citizens"], self.ngo0 + np.arange(rp.ngos), ngo_cost * op.initial_cash_months + 10_000.0
-        )
+        opening = ngo_cost * op.initial_cash_months + op.initial_cash_reserve
+        self.ledger.transfer("opening_balance", self.ext["citizens"], self.ngo0 + np.arange(rp.ngos), opening)
 
         # endowments already formed at start (opening balance of their principal)
         if cfg.scenario.endowments:

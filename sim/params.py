@@ -199,6 +199,9 @@ class OrgParams:
     staff_cost: float = par(35_000.0, "roubles/month per paid staff", "assumption: regional wage", lo=0.0)
     overhead_cost: float = par(3_500.0, "roubles/month per NGO", "assumption: rent, utilities, bank fees", lo=0.0)
     initial_cash_months: float = par(6.0, "months of costs", "assumption", lo=0.0, hi=120.0)
+    initial_cash_reserve: float = par(
+        10_000.0, "roubles per NGO on top of initial_cash_months", "assumption: a small founders' reserve", lo=0.0
+    )
     services_per_staff: float = par(4.0, "families served/month per staff at capacity 1", "assumption", lo=0.0)
     services_per_volunteer: float = par(0.5, "families served/month per volunteer", "assumption", lo=0.0)
     staff_cut_months: int = par(2, "months of negative cash before staff is cut", "assumption", lo=1, hi=60)

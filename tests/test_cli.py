@@ -35,7 +35,7 @@ def test_run_writes_all_outputs(tmp_path):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["region=huge"], "region='huge' is not allowed: allowed values large, small"),
+        (["region=huge"], "region='huge' is not allowed: allowed values large, small, volgograd_rural_2021"),
         (["bogus=1"], "unknown key 'bogus'"),
         (["trust.gosip=0.1"], "unknown key 'trust.gosip'"),
         (["trust.gossip=2"], "trust.gossip=2 out of range: allowed 0..1"),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import assert_increases, make_cfg, over_seeds
+from conftest import assert_increases, make_cfg, over_seeds, pair_trust
 
 from analysis.experiment import arm_configs, compose, load_experiment
 from sim.model import CrossSectorModel, run_model
@@ -58,11 +58,14 @@ def test_overload_spreads_support_thin():
 
 
 def test_personal_brokerage_raises_request_fulfilment():
-    kw = {"rc_model.specialist_turnover": 0.0, "finance.request_fulfil_base": 0.0}
-    lo = run_model(rc_cfg("administrative", 36, **{**kw, "rc_model.personal_brokerage": 0.0}))
-    hi = run_model(rc_cfg("administrative", 36, **{**kw, "rc_model.personal_brokerage": 1.0}))
-    share = lambda m: m.timeseries()["requests_fulfilled"].sum() / m.timeseries()["requests"].sum()  # noqa: E731
-    assert share(hi) > share(lo)
+    base = rc_cfg("administrative", 36, **{"rc_model.specialist_turnover": 0.0, "finance.request_fulfil_base": 0.0})
+
+    def share(seed: int, w: float) -> float:
+        ts = run_model(replace(base, seed=seed, **{"rc_model.personal_brokerage": w})).timeseries()
+        return float(ts["requests_fulfilled"].sum() / ts["requests"].sum())
+
+    on, off = over_seeds(lambda s: share(s, 1.0)), over_seeds(lambda s: share(s, 0.0))
+    assert_increases(on, off, "request fulfilment with the specialist's brokerage")
 
 
 # --------------------------------------------------------------- subordinate
@@ -122,16 +125,24 @@ def test_practices_spread_from_the_bank_and_along_ties():
 
 
 def test_outreach_raises_awareness():
-    lo = run_model(rc_cfg("municipal_rc", 24, **{"rc_model.outreach": 0.0, "rc_model.transform": False}))
-    hi = run_model(rc_cfg("municipal_rc", 24, **{"rc_model.outreach": 0.2, "rc_model.transform": False}))
-    assert hi.timeseries()["aware_share"].iloc[-1] > lo.timeseries()["aware_share"].iloc[-1]
+    base = rc_cfg("municipal_rc", 24, **{"rc_model.transform": False})
+
+    def aware(seed: int, outreach: float) -> float:
+        m = run_model(replace(base, seed=seed, **{"rc_model.outreach": outreach}))
+        return float(m.timeseries()["aware_share"].iloc[-1])
+
+    assert_increases(over_seeds(lambda s: aware(s, 0.2)), over_seeds(lambda s: aware(s, 0.0)), "awareness with outreach")
 
 
 def test_friction_erodes_the_administrations_trust_in_the_centre():
-    lo = run_model(rc_cfg("municipal_rc", 24, **{"rc_model.friction": 0.0, "rc_model.transform": False}))
-    hi = run_model(rc_cfg("municipal_rc", 24, **{"rc_model.friction": 3.0, "rc_model.transform": False}))
-    t = lambda m: m.trust.pair_trust(np.arange(m.muni0, m.biz0), m.rc.orgs).mean()  # noqa: E731
-    assert t(hi) < t(lo)
+    base = rc_cfg("municipal_rc", 24, **{"rc_model.transform": False})
+
+    def trust(seed: int, friction: float) -> float:
+        m = run_model(replace(base, seed=seed, **{"rc_model.friction": friction}))
+        return float(pair_trust(m, np.arange(m.muni0, m.biz0), m.rc.orgs).mean())
+
+    lo, hi = over_seeds(lambda s: trust(s, 0.0)), over_seeds(lambda s: trust(s, 3.0))
+    assert_increases(lo, hi, "administration's trust in the centre without friction")
 
 
 def test_unfunded_centre_works_with_fewer_staff():
@@ -246,9 +257,13 @@ def test_routing_uses_spare_capacity():
         "families.need_domain_shares": (0.96, 0.01, 0.01, 0.01, 0.01),
         "cluster.crisis_centre": False,
     }
-    off = run_model(cl_cfg(**{**kw, "cluster.routing": False}))
-    on = run_model(cl_cfg(**kw))
-    assert on.families.times_served.sum() > off.families.times_served.sum()
+
+    def served(seed: int, routing: bool) -> float:
+        m = run_model(replace(cl_cfg(**kw), seed=seed, **{"cluster.routing": routing}))
+        return float(m.families.times_served.sum())
+
+    on, off = over_seeds(lambda s: served(s, True)), over_seeds(lambda s: served(s, False))
+    assert_increases(on, off, "families served with routing")
 
 
 def test_quality_control_raises_members_delivery():

@@ -34,11 +34,18 @@ def test_zero_grant_budget_means_zero_grant_income():
     assert m.timeseries()["grant_applications"].sum() > 0  # NGOs still applied and spent effort
 
 
-def test_grants_positive_budget_pays_within_budget():
-    m = run_model(make_cfg(steps=12))
+@pytest.mark.parametrize("scale", [1.0, 0.7])
+def test_grants_positive_budget_pays_within_budget(scale):
+    """Each competition funds as many awards as its budget holds, never more (many applicants)."""
+    kw = {"scenario.grant_budget_scale": scale, "finance.apply_prob_novice": 1.0, "finance.apply_prob_experienced": 1.0}
+    m = run_model(make_cfg(steps=12, **kw))
     f = m.flows()
-    reg = f.loc[f["channel"].astype(str) == "grant_regional", "amount"].sum()
-    assert 0 < reg <= m.cfg.region.regional_grant_budget
+    ch = f["channel"].astype(str)
+    size = m.cfg.finance.grant_size
+    fed_budget = m.cfg.region.federal_grant_budget * scale
+    assert f.loc[ch == "grant_federal", "amount"].sum() == (fed_budget // size) * size
+    reg = f.loc[ch == "grant_regional", "amount"].sum()
+    assert 0 < reg <= m.cfg.region.regional_grant_budget * scale
 
 
 def test_without_noise_or_bias_the_best_applicants_win():

@@ -196,6 +196,19 @@ def test_social_order_pays_only_registered_providers():
     assert so["amount"].sum() <= 2 * m.cfg.region.social_order_budget + 1e-6
 
 
+def test_social_orders_stop_at_the_annual_budget():
+    """With a small social-order line the year's payments reach the budget and never exceed it."""
+    m = run_model(make_cfg(steps=24, **{"scenario.social_order_scale": 0.05}))
+    budget = m.cfg.region.social_order_budget * 0.05
+    f = m.flows()
+    so = f[f["channel"].astype(str) == "social_order"]
+    by_year = so.groupby((so["step"] - 1) // 12)["amount"].sum()
+    assert len(by_year) == 2
+    for year, paid in by_year.items():
+        assert paid <= budget * (1 + 1e-9), year
+        assert paid >= 0.99 * budget, year  # demand exceeds the line: it binds
+
+
 def test_no_register_no_social_order():
     m = run_model(make_cfg(steps=12, **{"org.register_capacity_threshold": 1.0, "org.ngo_capacity_beta": (0.1, 50.0)}))
     m.ngo_registered[:] = False
@@ -355,6 +368,22 @@ def test_insolvent_ngos_die_and_are_liquidated():
     dead = np.flatnonzero(m.ngo_died >= 0)
     assert np.allclose(m.ledger.balance[m.ngo0 + dead], 0.0)
     assert all((m.ngo0 + s) not in m.org_agent for s in dead)
+
+
+def test_a_dead_ngos_endowment_is_liquidated_too():
+    """Closing an NGO liquidates its endowment's capital and reserve as well as its cash."""
+    kw = {"org.overhead_cost": 200_000.0, "org.insolvency_months": 2, "org.ngo_birth_rate": 0.0,
+          "finance.endowment_share": 1.0, "finance.endowment_initial_share": 1.0}  # fmt: skip
+    m = run_model(make_cfg(steps=24, **kw))
+    dead = np.flatnonzero(m.ngo_died >= 0)
+    assert dead.size > 0
+    for base in (m.ngo0, m.cap0, m.res0):
+        assert np.allclose(m.ledger.balance[base + dead], 0.0)
+    at = m.account_table()
+    f = m.flows()
+    liq = f[f["channel"].astype(str) == "liquidation"]
+    kinds = set(at["kind"].to_numpy()[liq["src"]])
+    assert "endowment_capital" in kinds  # the dead NGOs' principal went to liquidation
 
 
 def test_births_create_agents():

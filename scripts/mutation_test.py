@@ -18,7 +18,7 @@ with ``--json PATH``, to a file.
 First, the declared tests and the baseline are run on an unmutated copy: they
 must pass (``--no-control`` skips this).
 
-Usage: python scripts/mutation_test.py [--only ID ...] [--json PATH] [--keep] [--no-control]
+Usage: python scripts/mutation_test.py [--only ID ...] [--json PATH] [--keep] [--no-control] [--list PATH]
 """
 
 from __future__ import annotations
@@ -46,7 +46,10 @@ class MutationError(Exception):
 
 def load(path: Path = LIST) -> list[dict]:
     """Read and check the mutation list (fields present, ids unique, snippets found exactly once)."""
-    data = yaml.safe_load(path.read_text())
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise MutationError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from None
     if not isinstance(data, list) or not data:
         raise MutationError(f"{path}: expected a non-empty list of mutations")
     seen: set[str] = set()
@@ -141,9 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="write the results here")
     ap.add_argument("--keep", action="store_true", help="keep the temporary copies")
     ap.add_argument("--no-control", action="store_true", help="skip the run on the unmutated copy")
+    ap.add_argument("--list", type=Path, default=LIST, help="mutation list (default tests/mutations/mutations.yaml)")
     args = ap.parse_args(argv)
     try:
-        muts = load()
+        muts = load(args.list)
         if args.only:
             ids = {m["id"] for m in muts}
             bad = [i for i in args.only if i not in ids]

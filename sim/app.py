@@ -350,7 +350,7 @@ def line_spec(title: str, ytitle: str, domain: list[float], series: list[tuple[s
         {
             "data": {"name": "band"},
             "mark": {"type": "area", "opacity": 0.18},
-            "encoding": {"x": _x(lang), "y": {**y, "field": "lo"}, "y2": {"field": "hi"}, "color": {**colour, "legend": None}},
+            "encoding": {"x": _x(lang), "y": {**y, "field": "lo"}, "y2": {"field": "hi"}, "color": colour},
         },
         _events_layer(lang),
     ]
@@ -369,7 +369,7 @@ def line_spec(title: str, ytitle: str, domain: list[float], series: list[tuple[s
         layers.append({  # hover dots along every line; the current month as a visible dot
             "data": {"name": "line"},
             "mark": {"type": "point", "size": 90, "filled": True},
-            "encoding": {"x": _x(lang), "y": y, "color": {**colour, "legend": None}, "tooltip": tooltip,
+            "encoding": {"x": _x(lang), "y": y, "color": colour, "tooltip": tooltip,
                          "opacity": {"condition": {"test": "datum.last", "value": 1}, "value": 0}},
         })  # fmt: skip
     return {

@@ -654,7 +654,14 @@ class Runner:
     def _loop(self) -> None:
         last_pub = 0.0
         since_pub = 0
+        last_check = time.time()
         while not self.closed.is_set():
+            if self.playing and time.time() - last_check > 1.0:
+                last_check = time.time()
+                if not self.alive():
+                    with self.lock:
+                        self.playing = False
+                    log.info("run paused: no page connected")
             try:
                 work = self._work()
             except Exception:  # noqa: BLE001 - keep the session alive and say so
@@ -684,10 +691,6 @@ class Runner:
                 last_pub, since_pub = time.time(), 0
             self.wake.wait(0.5)
             self.wake.clear()
-            if self.playing and not self.alive():
-                with self.lock:
-                    self.playing = False
-                log.info("run paused: no page connected")
 
     def _work(self) -> str:
         """Do one piece of work; say what was done."""

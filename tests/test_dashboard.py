@@ -72,7 +72,8 @@ def open_page(browser, server, size=(1920, 1080)):
     url, _ = server
     pg = browser.new_page(viewport={"width": size[0], "height": size[1]}, accept_downloads=True)
     outside = []
-    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+    local = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith(local) else None)
     pg.outside = outside
     pg.goto(url, wait_until="domcontentloaded", timeout=90_000)
     pg.wait_for_selector(".ctl-step", timeout=120_000)
@@ -183,7 +184,9 @@ def test_chart_text_is_large_and_nothing_is_cut_off(browser, server, size):
         pg.locator(".ctl-view button", has_text=view).click()
         wait_charts(pg, 2 if view == "Сеть" else 6)
         time.sleep(1.0)
-        sizes = pg.eval_on_selector_all(".vchart svg text", "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))")
+        sizes = pg.eval_on_selector_all(
+            ".vchart svg text", "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
         assert sizes and min(sizes) >= 16, f"{view}: chart text of {min(sizes)} px"
         cut = pg.eval_on_selector_all(
             ".dash-root *",
@@ -250,4 +253,5 @@ def test_closing_the_tab_stops_its_run(browser, server):
     advances(pg)
     before = logfile.read_text().count("run stopped (tab closed)")
     pg.close(run_before_unload=True)
-    wait_for(lambda: logfile.read_text().count("run stopped (tab closed)") > before, 30, "the server to stop the closed tab's run")
+    stopped = lambda: logfile.read_text().count("run stopped (tab closed)") > before  # noqa: E731
+    wait_for(stopped, 30, "the server to stop the closed tab's run")

@@ -48,6 +48,7 @@ STEPS = 120  # months a run lasts
 BAND_SEEDS = 3  # background seeds per arm for the A/B bands
 SPEEDS = [1, 2, 5, 10, 20, 50]  # simulated months per second
 REDRAW_S = 0.25  # at most four redraws a second; the model keeps stepping in between
+SLOW_S = 1.5  # background-seed bands and the network view redraw at most this often while running
 ORPHAN_S = 15.0  # pause a run when no page has been connected for this long
 RC_MODELS = ["none", "administrative", "subordinate", "municipal_rc", "public_development_centre"]
 ARM_COLOURS = {"A": "#1f5fa8", "B": "#d95f02"}
@@ -568,6 +569,8 @@ class Runner:
         self.snapshot: dict[str, Any] = {"ready": False, "month": 0}
         self.ceil: dict[str, float] = {}
         self.steps_done = 0
+        self._slow_at = 0.0
+        self._next_step = 0.0
         self.thread = threading.Thread(target=self._loop, name="dashboard-runner", daemon=True)
         self.thread.start()
 
@@ -594,6 +597,7 @@ class Runner:
             if on and self.snapshot.get("ended"):
                 return
             self.playing = on
+            self._next_step = time.perf_counter()
         self.wake.set()
 
     def step(self) -> None:
@@ -719,13 +723,14 @@ class Runner:
                 if built == "published":
                     self._publish_locked()
                 return built or "idle"
-            t0 = time.perf_counter()
             self._step_locked()
             speed = self.speed
-        wait = 1.0 / speed - (time.perf_counter() - t0)
+        # pace by the clock: redraws between steps do not slow the run down
+        now = time.perf_counter()
+        self._next_step = max(self._next_step + 1.0 / speed, now - 0.5)
+        wait = self._next_step - now
         if wait > 0:
-            self.wake.wait(wait)
-            self.wake.clear()
+            time.sleep(wait)
         return "stepped"
 
     def _step_locked(self) -> None:
@@ -749,17 +754,30 @@ class Runner:
         month = dd.month(a)
         snap: dict[str, Any] = {"ready": True, "month": month, "ended": month >= STEPS, "setup": self.setup,
                                 "playing": self.playing, "bands_ready": False}  # fmt: skip
-        snap["series"] = {arm: dd.series(m) for arm, m in self.models.items()}
-        snap["head"] = {arm: dd.headline(m) for arm, m in self.models.items()}
-        snap["events"] = dd.events(a, self.held)
+        ts = {arm: m.timeseries() for arm, m in self.models.items()}
+        snap["series"] = {arm: dd.series(m, ts[arm]) for arm, m in self.models.items()}
+        snap["head"] = {arm: dd.headline(m, ts[arm]) for arm, m in self.models.items()}
+        snap["events"] = dd.events(a, self.held, ts["A"])
+        now = time.time()
+        old = self.snapshot
+        slow_ok = not self.playing or now - self._slow_at >= SLOW_S or old.get("month") is None
         if self.setup.ab and all(len(self.bands.get(arm, [])) == BAND_SEEDS for arm in self.models):
-            snap["bands"] = {arm: [dd.series(x) for x in [self.models[arm], *self.bands[arm]]] for arm in self.models}
-            snap["bands_ready"] = True
-        if self.show_network:
-            if self.network_muni:
-                snap["muni"] = {arm: dd.municipal_view(m) for arm, m in self.models.items()}
+            if slow_ok or "bands" not in old:  # the background seeds: redrawn about once a second while running
+                snap["bands"] = {arm: [snap["series"][arm], *(dd.series(x) for x in self.bands[arm])] for arm in self.models}
             else:
-                snap["net"] = {arm: self.nets.setdefault(arm, dd.Network.new()).view(m) for arm, m in self.models.items()}
+                snap["bands"] = old["bands"]
+            snap["bands_ready"] = True
+        if self.show_network:  # the network: about once a second and a half while running (layout costs)
+            key = "muni" if self.network_muni else "net"
+            if slow_ok or key not in old or set(old[key]) != set(self.models):
+                if self.network_muni:
+                    snap["muni"] = {arm: dd.municipal_view(m) for arm, m in self.models.items()}
+                else:
+                    snap["net"] = {arm: self.nets.setdefault(arm, dd.Network.new()).view(m) for arm, m in self.models.items()}
+            else:
+                snap[key] = old[key]
+        if slow_ok:
+            self._slow_at = now
         snap["message"] = self.message if time.time() < self.message_until else ""
         snap["held_month"] = self.held[-1] if self.held else None
         for key, col, floor in (("partnerships", "partnerships_total", 10), ("money", "money_total", 1), ("ngos", "ngos_alive", 10)):
@@ -798,8 +816,15 @@ def get_runner() -> Runner:
         def notify() -> None:
             if ctx.closed_event.is_set():
                 return
+            t0 = time.perf_counter()
             with ctx:
                 tick.value += 1
+            renders.append(time.perf_counter() - t0)
+            if len(renders) == 40:
+                log.info("page redraw (server side): median %.0f ms", 1e3 * sorted(renders)[20])
+                renders.clear()
+
+        renders: list[float] = []
 
         orphan = {"since": None}
 
@@ -898,7 +923,7 @@ def PolicyControls(runner: Runner, which: str, tx: dict[str, str], lg: str) -> N
 
 
 @solara.component
-def Sidebar(runner: Runner, applied: Setup | None) -> None:
+def Sidebar(runner: Runner) -> None:
     """Scenario, levers, A/B, seed, speed, save/load."""
     lg = lang.value
     tx = TEXT[lg]
@@ -966,12 +991,15 @@ def chart_data(snap: dict[str, Any], lg: str) -> dict[str, tuple[dict[str, Any],
     def bands(col: str, scale: float = 1.0) -> list[dict[str, Any]]:
         if "bands" not in snap:
             return []
+        import numpy as np
+
         rows = []
         for arm, runs in snap["bands"].items():
             n = min(len(r) for r in runs)
-            for k in range(n):
-                vals = [float(r[col].iloc[k]) * scale for r in runs]
-                rows.append({"m": int(runs[0]["step"].iloc[k]), "lo": min(vals), "hi": max(vals), "s": arms[arm]})
+            vals = np.stack([r[col].to_numpy()[:n] for r in runs]) * scale
+            lo, hi = vals.min(axis=0).tolist(), vals.max(axis=0).tolist()
+            steps = runs[0]["step"].to_numpy()[:n].tolist()
+            rows += [{"m": m, "lo": a, "hi": b, "s": arms[arm]} for m, a, b in zip(steps, lo, hi, strict=True)]
         return rows
 
     def arm_lines(col: str, title: str, ytitle: str, domain: list[float], **kw: Any) -> None:
@@ -1049,16 +1077,25 @@ def Headline(snap: dict[str, Any], tx: dict[str, str], lg: str) -> None:
 
 @solara.component
 def Page() -> None:
-    """The dashboard page."""
+    """The dashboard page: the controls, and the live part (which alone redraws every few months)."""
     runner = get_runner()
+    solara.Title(TEXT[lang.value]["title"])
+    solara.Style(CSS)
+    with solara.Div(classes=["dash-root"]):
+        if not presenter.value:
+            Sidebar(runner)
+        Main(runner)
+
+
+@solara.component
+def Main(runner: Runner) -> None:
+    """Top bar, scenario, banners, headline numbers and charts: re-rendered on every snapshot."""
     _ = tick.value
     lg = lang.value
     tx = TEXT[lg]
     snap = runner.snapshot
     s = ui.value or runner.setup  # until the trainer touches a control: what the runner builds
     applied = snap.get("setup")
-    solara.Title(tx["title"])
-    solara.Style(CSS)
 
     def start() -> None:
         runner.play(True)
@@ -1067,77 +1104,74 @@ def Page() -> None:
         runner.reset(ui.value or runner.setup)
         note.value = ""
 
-    with solara.Div(classes=["dash-root"]):
-        if not presenter.value:
-            Sidebar(runner, applied)
-        with solara.Div(classes=["dash-main"]):
-            month = snap.get("month", 0)
-            with solara.Div(classes=["dash-top"]):
-                solara.HTML(tag="span", unsafe_innerHTML=tx["title"], classes=["dash-title"])
-                solara.HTML(tag="span", unsafe_innerHTML=f"{tx['month']} <span class='month'>{month}</span> {tx['of']} {STEPS}", classes=["dash-month"])
-                if snap.get("playing"):
-                    solara.Button(tx["pause"], on_click=lambda: runner.play(False), color="primary", classes=["ctl-pause"])
-                else:
-                    solara.Button(tx["start"], on_click=start, color="primary", disabled=bool(snap.get("ended")), classes=["ctl-start"])
-                solara.Button(tx["step"], on_click=runner.step, outlined=True, disabled=bool(snap.get("ended")), classes=["ctl-step"])
-                solara.Button(tx["reset"], on_click=reset, outlined=True, classes=["ctl-reset"])
-                solara.Button(tx["session"], on_click=runner.session_now, outlined=True, color="deep-purple", classes=["ctl-session"])
-                views = {tx["results"]: "results", tx["network"]: "network"}
-                shown = next(k for k, val in views.items() if val == view.value)
-                solara.ToggleButtonsSingle(value=shown, values=list(views), on_value=lambda val: (
-                    view.set(views[val]), runner.set_view(views[val] == "network", muni_view.value)), classes=["ctl-view"])  # fmt: skip
-                with solara.Div(style={"width": "150px"}):
-                    solara.Select(label=tx["speed"], values=[str(x) for x in SPEEDS], value=str(speed.value),
-                                  on_value=lambda val: (speed.set(int(val)), runner.set_speed(int(val))), classes=["ctl-speed"])  # fmt: skip
-                solara.Button(tx["controls"] if presenter.value else tx["presenter"], on_click=lambda: presenter.set(not presenter.value),
-                              text=True, classes=["ctl-presenter"])  # fmt: skip
-                FullscreenButton.element(label=tx["fullscreen"])
-                if snap.get("ready"):
-                    _downloads(runner, snap, lg)
-            scn = dd.scenario(applied.scenario if applied else s.scenario)
-            solara.HTML(tag="div", classes=["dash-scn"], unsafe_innerHTML=(
-                f"<b>{scn.text('title', lg)}.</b> {scn.text('about', lg)} <b>{tx['question']}:</b> {scn.text('question', lg)} "
-                f"<b>{tx['watch']}:</b> {scn.text('watch', lg)}"))  # fmt: skip
-            changed = applied is not None and (s.scenario, s.a, s.seed) != (applied.scenario, applied.a, applied.seed) or (
-                applied is not None and s.ab and applied.ab and s.b != applied.b)  # fmt: skip
-            if changed:
-                solara.HTML(tag="div", unsafe_innerHTML=tx["changed"], classes=["dash-banner", "warn", "changed-banner"])
-            if note.value:
-                solara.HTML(tag="div", unsafe_innerHTML=note.value, classes=["dash-banner", "info"])
-            if snap.get("message") == "session":
-                solara.HTML(tag="div", unsafe_innerHTML=tx["session_done"].format(m=snap.get("held_month")),
-                            classes=["dash-banner", "ok", "session-banner"])  # fmt: skip
-            if snap.get("ended"):
-                solara.HTML(tag="div", unsafe_innerHTML=tx["ended"].format(m=month), classes=["dash-banner", "info", "ended-banner"])
-            if not snap.get("ready"):
-                solara.HTML(tag="div", unsafe_innerHTML=tx["preparing"], classes=["dash-banner", "info"])
-                return
-            Headline(snap, tx, lg)
-            if view.value == "results":
-                charts = chart_data(snap, lg)
-                with solara.Div(classes=["dash-grid"]):
-                    for key, (spec, data) in charts.items():
-                        Chart(key, spec, data, lg)
-                solara.HTML(tag="div", unsafe_innerHTML=tx["events"], classes=["dash-note"])
+    with solara.Div(classes=["dash-main"]):
+        month = snap.get("month", 0)
+        with solara.Div(classes=["dash-top"]):
+            solara.HTML(tag="span", unsafe_innerHTML=tx["title"], classes=["dash-title"])
+            solara.HTML(tag="span", unsafe_innerHTML=f"{tx['month']} <span class='month'>{month}</span> {tx['of']} {STEPS}", classes=["dash-month"])
+            if snap.get("playing"):
+                solara.Button(tx["pause"], on_click=lambda: runner.play(False), color="primary", classes=["ctl-pause"])
             else:
-                with solara.Div(classes=["ctl-muni"]):
-                    solara.Checkbox(label=tx["by_muni"], value=muni_view.value, on_value=lambda on: (muni_view.set(on), runner.set_view(True, on)))
-                with solara.Div(classes=["dash-net"]):
-                    for arm in snap["series"]:
-                        label = tx["arm_a"] if arm == "A" else tx["arm_b"]
-                        if muni_view.value and "muni" in snap:
-                            d = snap["muni"][arm]
-                            spec = muni_spec(lg, max((n["partnerships"] for n in d["mnodes"]), default=1))
-                            spec["title"] = {"text": wrap((f"{label}: " if len(snap["series"]) > 1 else "") + tx["muni_title"], 60)}
-                            Chart(f"muni-{arm}", spec, d, lg)
-                        elif not muni_view.value and "net" in snap:
-                            d = dict(snap["net"][arm])
-                            d["nodes"] = [{**n, "sector": SECTOR_LABELS[lg][dd.SECTORS.index(n["sector"])]} for n in d["nodes"]]
-                            d["partners"] = [{**p, "f": FORM_LABELS[lg][p["form"]]} for p in d["partners"]]
-                            spec = network_spec(lg)
-                            spec["title"] = {"text": wrap((f"{label}: " if len(snap["series"]) > 1 else "") + tx["net_title"], 60)}
-                            Chart(f"net-{arm}", spec, d, lg)
-                solara.HTML(tag="div", unsafe_innerHTML=tx["net_legend"], classes=["dash-note"])
+                solara.Button(tx["start"], on_click=start, color="primary", disabled=bool(snap.get("ended")), classes=["ctl-start"])
+            solara.Button(tx["step"], on_click=runner.step, outlined=True, disabled=bool(snap.get("ended")), classes=["ctl-step"])
+            solara.Button(tx["reset"], on_click=reset, outlined=True, classes=["ctl-reset"])
+            solara.Button(tx["session"], on_click=runner.session_now, outlined=True, color="deep-purple", classes=["ctl-session"])
+            views = {tx["results"]: "results", tx["network"]: "network"}
+            shown = next(k for k, val in views.items() if val == view.value)
+            solara.ToggleButtonsSingle(value=shown, values=list(views), on_value=lambda val: (
+                view.set(views[val]), runner.set_view(views[val] == "network", muni_view.value)), classes=["ctl-view"])  # fmt: skip
+            with solara.Div(style={"width": "150px"}):
+                solara.Select(label=tx["speed"], values=[str(x) for x in SPEEDS], value=str(speed.value),
+                              on_value=lambda val: (speed.set(int(val)), runner.set_speed(int(val))), classes=["ctl-speed"])  # fmt: skip
+            solara.Button(tx["controls"] if presenter.value else tx["presenter"], on_click=lambda: presenter.set(not presenter.value),
+                          text=True, classes=["ctl-presenter"])  # fmt: skip
+            FullscreenButton.element(label=tx["fullscreen"])
+            if snap.get("ready"):
+                _downloads(runner, snap, lg)
+        scn = dd.scenario(applied.scenario if applied else s.scenario)
+        solara.HTML(tag="div", classes=["dash-scn"], unsafe_innerHTML=(
+            f"<b>{scn.text('title', lg)}.</b> {scn.text('about', lg)} <b>{tx['question']}:</b> {scn.text('question', lg)} "
+            f"<b>{tx['watch']}:</b> {scn.text('watch', lg)}"))  # fmt: skip
+        changed = applied is not None and (s.scenario, s.a, s.seed) != (applied.scenario, applied.a, applied.seed) or (
+            applied is not None and s.ab and applied.ab and s.b != applied.b)  # fmt: skip
+        if changed:
+            solara.HTML(tag="div", unsafe_innerHTML=tx["changed"], classes=["dash-banner", "warn", "changed-banner"])
+        if note.value:
+            solara.HTML(tag="div", unsafe_innerHTML=note.value, classes=["dash-banner", "info"])
+        if snap.get("message") == "session":
+            solara.HTML(tag="div", unsafe_innerHTML=tx["session_done"].format(m=snap.get("held_month")),
+                        classes=["dash-banner", "ok", "session-banner"])  # fmt: skip
+        if snap.get("ended"):
+            solara.HTML(tag="div", unsafe_innerHTML=tx["ended"].format(m=month), classes=["dash-banner", "info", "ended-banner"])
+        if not snap.get("ready"):
+            solara.HTML(tag="div", unsafe_innerHTML=tx["preparing"], classes=["dash-banner", "info"])
+            return
+        Headline(snap, tx, lg)
+        if view.value == "results":
+            charts = chart_data(snap, lg)
+            with solara.Div(classes=["dash-grid"]):
+                for key, (spec, data) in charts.items():
+                    Chart(key, spec, data, lg)
+            solara.HTML(tag="div", unsafe_innerHTML=tx["events"], classes=["dash-note"])
+        else:
+            with solara.Div(classes=["ctl-muni"]):
+                solara.Checkbox(label=tx["by_muni"], value=muni_view.value, on_value=lambda on: (muni_view.set(on), runner.set_view(True, on)))
+            with solara.Div(classes=["dash-net"]):
+                for arm in snap["series"]:
+                    label = tx["arm_a"] if arm == "A" else tx["arm_b"]
+                    if muni_view.value and "muni" in snap:
+                        d = snap["muni"][arm]
+                        spec = muni_spec(lg, max((n["partnerships"] for n in d["mnodes"]), default=1))
+                        spec["title"] = {"text": wrap((f"{label}: " if len(snap["series"]) > 1 else "") + tx["muni_title"], 60)}
+                        Chart(f"muni-{arm}", spec, d, lg)
+                    elif not muni_view.value and "net" in snap:
+                        d = dict(snap["net"][arm])
+                        d["nodes"] = [{**n, "sector": SECTOR_LABELS[lg][dd.SECTORS.index(n["sector"])]} for n in d["nodes"]]
+                        d["partners"] = [{**p, "f": FORM_LABELS[lg][p["form"]]} for p in d["partners"]]
+                        spec = network_spec(lg)
+                        spec["title"] = {"text": wrap((f"{label}: " if len(snap["series"]) > 1 else "") + tx["net_title"], 60)}
+                        Chart(f"net-{arm}", spec, d, lg)
+            solara.HTML(tag="div", unsafe_innerHTML=tx["net_legend"], classes=["dash-note"])
 
 
 def _downloads(runner: Runner, snap: dict[str, Any], lg: str) -> None:

@@ -142,26 +142,34 @@ SERIES = (
 )
 
 
-def series(model: Any) -> pd.DataFrame:
-    """The curves the dashboard draws, one row per month (money in mln roubles/month)."""
-    ts = model.timeseries()
-    out = ts[list(SERIES)].copy()
-    out["reached_pct"] = 100.0 * out["reached_in_difficulty"]
-    out["partnerships_total"] = out[[f"partnerships_{f}" for f in FORMS]].sum(axis=1)
-    for name, cols in MONEY.items():
-        out[f"money_{name}"] = ts[list(cols)].sum(axis=1) / 1e6
-    out["money_total"] = out[[f"money_{n}" for n in MONEY]].sum(axis=1)
-    return out
+def series(model: Any, ts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The curves the dashboard draws, one row per month (money in mln roubles/month).
+
+    Args:
+        model: The model.
+        ts: Its ``timeseries()`` if already at hand.
+    """
+    ts = model.timeseries() if ts is None else ts
+    cols = {c: ts[c].to_numpy() for c in SERIES}
+    cols["reached_pct"] = 100.0 * cols["reached_in_difficulty"]
+    cols["partnerships_total"] = sum(cols[f"partnerships_{f}"] for f in FORMS)
+    total = 0.0
+    for name, flows in MONEY.items():
+        cols[f"money_{name}"] = sum(ts[c].to_numpy() for c in flows) / 1e6
+        total = total + cols[f"money_{name}"]
+    cols["money_total"] = total
+    return pd.DataFrame(cols)
 
 
-def events(model: Any, held: list[int]) -> list[tuple[int, str]]:
+def events(model: Any, held: list[int], ts: pd.DataFrame | None = None) -> list[tuple[int, str]]:
     """Event markers ``(month, kind)``: grant rounds, cluster launch, sessions, transformation steps.
 
     Args:
         model: The model.
         held: Months at which the trainer held a strategic session.
+        ts: Its ``timeseries()`` if already at hand.
     """
-    ts = model.timeseries()
+    ts = model.timeseries() if ts is None else ts
     out: list[tuple[int, str]] = []
     steps = ts["step"].to_numpy()
     grants = ts["grants_awarded"].to_numpy()
@@ -181,9 +189,9 @@ def events(model: Any, held: list[int]) -> list[tuple[int, str]]:
     return sorted(out)
 
 
-def headline(model: Any) -> dict[str, float]:
+def headline(model: Any, ts: pd.DataFrame | None = None) -> dict[str, float]:
     """Headline numbers now: families in difficulty reached (%), active partnerships, trust NGO->government."""
-    ts = model.timeseries()
+    ts = model.timeseries() if ts is None else ts
     last = ts.iloc[-1]
     return {
         "reached": 100.0 * float(last["reached_in_difficulty"]),
@@ -234,7 +242,7 @@ class Network:
                 init[n] = tuple(np.asarray(c) + rng.normal(0, 0.05, 2))
         fresh = not self.pos
         k = 1.5 / np.sqrt(max(len(g), 1))
-        pos = nx.spring_layout(g, pos=init, iterations=50 if fresh else 6, seed=1, weight="weight", k=k)
+        pos = nx.spring_layout(g, pos=init, iterations=50 if fresh else 3, seed=1, weight="weight", k=k)
         self.pos = {int(n): (float(p[0]), float(p[1])) for n, p in pos.items()}
         broken = [p for p in self.ties if p not in pairs and p[0] in self.pos and p[1] in self.pos]
         self.ties = set(pairs)

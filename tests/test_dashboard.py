@@ -254,4 +254,4 @@ def test_closing_the_tab_stops_its_run(browser, server):
     before = logfile.read_text().count("run stopped (tab closed)")
     pg.close(run_before_unload=True)
     stopped = lambda: logfile.read_text().count("run stopped (tab closed)") > before  # noqa: E731
-    wait_for(stopped, 30, "the server to stop the closed tab's run")
+    wait_for(stopped, 60, "the server to stop the closed tab's run")

@@ -290,6 +290,7 @@ class FullscreenButton(v.VuetifyTemplate):
 
 
 RU_LOCALE = {"decimal": ",", "thousands": "\u2009", "grouping": [3], "currency": ["", " ₽"], "minus": "−"}
+EN_LOCALE = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["", " RUB"], "minus": "−"}  # Vega's locale is global
 CONFIG = {
     "font": "Roboto, Arial, sans-serif",
     "axis": {"labelFontSize": FONT, "titleFontSize": FONT + 1, "titleFontWeight": "normal", "labelLimit": 400, "grid": True},
@@ -345,7 +346,7 @@ def line_spec(title: str, ytitle: str, domain: list[float], series: list[tuple[s
     if y["axis"]["tickMinStep"] is None:
         del y["axis"]["tickMinStep"]
     colour = {"field": "s", "type": "nominal", "title": None, "scale": {"domain": labels, "range": colours},
-              "legend": {"orient": "top"} if len(series) > 1 else None, "sort": labels}  # fmt: skip
+              "legend": {"orient": "top", "columns": 2, "title": None} if len(series) > 1 else None, "sort": labels}  # fmt: skip
     tooltip = [{"field": "s", "title": " "}, {"field": "m", "title": tx["month"]}, {"field": "v", "title": ytitle, "format": ",.2~f"}]
     layers: list[dict[str, Any]] = [
         {
@@ -688,7 +689,8 @@ class Runner:
                     self.notify()
                     last_pub, since_pub = time.time(), 0
                 continue
-            if since_pub:
+            expired = self.snapshot.get("message") and time.time() >= self.message_until
+            if since_pub or expired:
                 with self.lock:
                     self._publish_locked()
                 self.notify()
@@ -1035,7 +1037,7 @@ def chart_data(snap: dict[str, Any], lg: str) -> dict[str, tuple[dict[str, Any],
 def Chart(key: str, spec: dict[str, Any], data: dict[str, Any], lg: str) -> None:
     """One chart cell."""
     with solara.Div(classes=["dash-cell", f"chart-{key}"]):
-        VegaChart.element(spec=spec, datasets=data, chart_id=key, locale=RU_LOCALE if lg == "ru" else None)
+        VegaChart.element(spec=spec, datasets=data, chart_id=key, locale=RU_LOCALE if lg == "ru" else EN_LOCALE)
 
 
 @solara.component

@@ -250,7 +250,8 @@ def fmt(x: float, lang: str, digits: int = 0, sign: bool = False) -> str:
     """A number as a room reads it: thin-space thousands, decimal comma in Russian."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
-    s = f"{x:+,.{digits}f}" if sign else f"{x:,.{digits}f}"
+    x = round(float(x), digits) + 0.0  # no "-0"
+    s = f"{x:+,.{digits}f}" if sign and x != 0 else f"{x:,.{digits}f}"
     s = s.replace(",", "\u2009")
     if lang == "ru":
         s = s.replace(".", ",").replace("-", "−")
@@ -294,7 +295,8 @@ EN_LOCALE = {"decimal": ".", "thousands": ",", "grouping": [3], "currency": ["",
 CONFIG = {
     "font": "Roboto, Arial, sans-serif",
     "axis": {"labelFontSize": FONT, "titleFontSize": FONT + 1, "titleFontWeight": "normal", "labelLimit": 400, "grid": True},
-    "legend": {"labelFontSize": FONT, "titleFontSize": FONT, "labelLimit": 600, "orient": "top", "symbolSize": 200, "columnPadding": 16},
+    "legend": {"labelFontSize": FONT, "titleFontSize": FONT, "labelLimit": 600, "orient": "top", "symbolSize": 200, "columnPadding": 16,
+               "symbolOpacity": 1},
     "title": {"fontSize": FONT + 4, "anchor": "start", "limit": 0, "fontWeight": "bold"},
     "text": {"fontSize": FONT},
     "view": {"stroke": None},
@@ -408,14 +410,14 @@ def network_spec(lang: str) -> dict[str, Any]:
             {"data": {"name": "partners"}, "mark": {"type": "rule", "strokeWidth": 4, "opacity": 0.9},
              "encoding": {"x": xs, "y": ys, "x2": {"field": "x2"}, "y2": {"field": "y2"},
                           "color": {"field": "f", "type": "nominal", "title": tx["form"], "scale": {"domain": forms, "range": FORM_COLOURS},
-                                    "legend": {"orient": "bottom", "direction": "horizontal"}},
+                                    "legend": {"orient": "bottom", "direction": "horizontal", "columns": 4}},
                           "tooltip": [{"field": "f", "title": tx["form"]}]}},
             {"data": {"name": "nodes"}, "mark": {"type": "circle", "opacity": 0.95, "stroke": "white", "strokeWidth": 1},
              "params": [{"name": "zoom", "select": "interval", "bind": "scales"}],
              "encoding": {"x": xs, "y": ys,
                           "size": {"field": "size", "type": "quantitative", "scale": {"domain": [0, 4], "range": [40, 900]}, "legend": None},
                           "color": {"field": "sector", "type": "nominal", "title": tx["sector"], "scale": {"domain": sectors, "range": SECTOR_COLOURS},
-                                    "legend": {"orient": "top", "direction": "horizontal"}},
+                                    "legend": {"orient": "top", "direction": "horizontal", "columns": 3}},
                           "tooltip": [{"field": "sector", "title": tx["sector"]}, {"field": "muni", "title": tx["muni"]},
                                       {"field": "cash", "title": tx["cash"], "format": ",.2f"}, {"field": "ties", "title": tx["ties"]},
                                       {"field": "partnerships", "title": tx["n_partnerships"]}]}},

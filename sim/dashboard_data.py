@@ -242,8 +242,16 @@ class Network:
                 init[n] = tuple(np.asarray(c) + rng.normal(0, 0.05, 2))
         fresh = not self.pos
         k = 1.5 / np.sqrt(max(len(g), 1))
-        pos = nx.spring_layout(g, pos=init, iterations=50 if fresh else 3, seed=1, weight="weight", k=k)
-        self.pos = {int(n): (float(p[0]), float(p[1])) for n, p in pos.items()}
+        its = 50 if fresh else 3
+        pos = nx.spring_layout(g, pos=init, iterations=its, seed=1, weight="weight", k=k, center=(0, 0), scale=None)
+        # fit the bulk of the network to the frame (stragglers pinned to its edge), so a few
+        # isolated organisations do not shrink everything else to a dot
+        xy = np.array(list(pos.values())) if pos else np.zeros((0, 2))
+        if len(xy):
+            xy = xy - np.median(xy, axis=0)
+            scale = max(float(np.quantile(np.abs(xy), 0.95)), 1e-9)
+            xy = np.clip(xy / scale, -1.05, 1.05)
+        self.pos = {int(n): (float(p[0]), float(p[1])) for n, p in zip(pos, xy, strict=True)}
         broken = [p for p in self.ties if p not in pairs and p[0] in self.pos and p[1] in self.pos]
         self.ties = set(pairs)
         sector = np.asarray(model.sector)

@@ -200,6 +200,14 @@ def test_chart_text_is_large_and_nothing_is_cut_off(browser, server, size):
         assert cut == [], f"cut off in RU mode at {size}: {cut}"
         ellipsis = pg.eval_on_selector_all(".vchart svg text", "els => els.map(e => e.textContent).filter(t => t.includes('…'))")
         assert ellipsis == []
+        outside = pg.eval_on_selector_all(
+            ".vchart svg text",
+            """els => els.filter(e => e.textContent.trim()).filter(e => {
+                 const r = e.getBoundingClientRect(), b = e.closest('.dash-cell').getBoundingClientRect();
+                 return r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.bottom > b.bottom + 1;
+               }).map(e => e.textContent)""",
+        )
+        assert outside == [], f"chart text clipped at {size}: {outside[:5]}"
     pg.close()
 
 

@@ -90,7 +90,7 @@ def test_adapter_reads_the_model():
     net = dd.Network.new()
     v1 = net.view(m)
     assert len(v1["nodes"]) == int(np.asarray(m.alive).sum())
-    assert all(-1.01 <= n["x"] <= 1.01 for n in v1["nodes"])
+    assert all(-1.06 <= n["x"] <= 1.06 and -1.06 <= n["y"] <= 1.06 for n in v1["nodes"])
     assert {p["form"] for p in v1["partners"]} <= set(dd.FORMS) and v1["partners"]
     for _ in range(6):
         m.step()

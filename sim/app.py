@@ -865,7 +865,7 @@ html, body, .v-application {{ font-size: {FONT}px !important; }}
 .v-slider__thumb-label span {{ font-size: {FONT - 2}px; }}
 .dash-root {{ display: flex; flex-direction: row; width: 100vw; height: 100vh; overflow: hidden; background: white; }}
 .dash-side {{ width: 400px; min-width: 400px; height: 100vh; overflow-y: auto; padding: 12px 16px; border-right: 1px solid #ddd; box-sizing: border-box; }}
-.dash-main {{ flex: 1 1 auto; min-width: 0; height: 100vh; display: flex; flex-direction: column; padding: 8px 16px; box-sizing: border-box; }}
+.dash-main {{ flex: 1 1 auto; min-width: 0; height: 100vh; overflow-y: auto; display: flex; flex-direction: column; padding: 8px 16px; box-sizing: border-box; }}
 .dash-top {{ display: flex; flex-wrap: wrap; align-items: center; gap: 8px 12px; }}
 .dash-title {{ font-size: 26px; font-weight: bold; line-height: 1.2; margin-right: 12px; }}
 .dash-month {{ font-size: 28px; font-weight: bold; white-space: nowrap; }}
@@ -1052,7 +1052,7 @@ def Headline(snap: dict[str, Any], tx: dict[str, str], lg: str) -> None:
     for key, label, digits, unit in items:
         if "B" in heads:
             a, b = heads["A"][key], heads["B"][key]
-            d = b - a
+            d = round(b - a, digits)
             colour = "#1a7f37" if d > 0 else ("#b00020" if d < 0 else "#444")
             unit_d = " п. п." if (unit and lg == "ru") else (" pp" if unit else "")
             html.append(

@@ -387,7 +387,7 @@ def line_spec(title: str, ytitle: str, domain: list[float], series: list[tuple[s
     }
 
 
-def network_spec(lang: str) -> dict[str, Any]:
+def network_spec(lang: str, narrow: bool = False) -> dict[str, Any]:
     """Trust network: ties by trust, partnerships by form, broken ties, nodes by sector and money; zoom and hover."""
     tx = TEXT[lang]
     forms = list(FORM_LABELS[lang].values())
@@ -410,14 +410,14 @@ def network_spec(lang: str) -> dict[str, Any]:
             {"data": {"name": "partners"}, "mark": {"type": "rule", "strokeWidth": 4, "opacity": 0.9},
              "encoding": {"x": xs, "y": ys, "x2": {"field": "x2"}, "y2": {"field": "y2"},
                           "color": {"field": "f", "type": "nominal", "title": tx["form"], "scale": {"domain": forms, "range": FORM_COLOURS},
-                                    "legend": {"orient": "bottom", "direction": "horizontal", "columns": 4}},
+                                    "legend": {"orient": "bottom", "direction": "horizontal", "columns": 2 if narrow else 4}},
                           "tooltip": [{"field": "f", "title": tx["form"]}]}},
             {"data": {"name": "nodes"}, "mark": {"type": "circle", "opacity": 0.95, "stroke": "white", "strokeWidth": 1},
              "params": [{"name": "zoom", "select": "interval", "bind": "scales"}],
              "encoding": {"x": xs, "y": ys,
                           "size": {"field": "size", "type": "quantitative", "scale": {"domain": [0, 4], "range": [40, 900]}, "legend": None},
                           "color": {"field": "sector", "type": "nominal", "title": tx["sector"], "scale": {"domain": sectors, "range": SECTOR_COLOURS},
-                                    "legend": {"orient": "top", "direction": "horizontal", "columns": 3}},
+                                    "legend": {"orient": "top", "direction": "horizontal", "columns": 2 if narrow else 3}},
                           "tooltip": [{"field": "sector", "title": tx["sector"]}, {"field": "muni", "title": tx["muni"]},
                                       {"field": "cash", "title": tx["cash"], "format": ",.2f"}, {"field": "ties", "title": tx["ties"]},
                                       {"field": "partnerships", "title": tx["n_partnerships"]}]}},
@@ -1166,14 +1166,16 @@ def Main(runner: Runner) -> None:
                     if muni_view.value and "muni" in snap:
                         d = snap["muni"][arm]
                         spec = muni_spec(lg, max((n["partnerships"] for n in d["mnodes"]), default=1))
-                        spec["title"] = {"text": wrap((f"{label}: " if len(snap["series"]) > 1 else "") + tx["muni_title"], 60)}
+                        ab = len(snap["series"]) > 1
+                        spec["title"] = {"text": wrap((f"{label}: " if ab else "") + tx["muni_title"], 34 if ab else 60)}
                         Chart(f"muni-{arm}", spec, d, lg)
                     elif not muni_view.value and "net" in snap:
                         d = dict(snap["net"][arm])
                         d["nodes"] = [{**n, "sector": SECTOR_LABELS[lg][dd.SECTORS.index(n["sector"])]} for n in d["nodes"]]
                         d["partners"] = [{**p, "f": FORM_LABELS[lg][p["form"]]} for p in d["partners"]]
-                        spec = network_spec(lg)
-                        spec["title"] = {"text": wrap((f"{label}: " if len(snap["series"]) > 1 else "") + tx["net_title"], 60)}
+                        ab = len(snap["series"]) > 1
+                        spec = network_spec(lg, narrow=ab)
+                        spec["title"] = {"text": wrap((f"{label}: " if ab else "") + tx["net_title"], 34 if ab else 60)}
                         Chart(f"net-{arm}", spec, d, lg)
             solara.HTML(tag="div", unsafe_innerHTML=tx["net_legend"], classes=["dash-note"])
 

@@ -182,7 +182,9 @@ def test_chart_text_is_large_and_nothing_is_cut_off(browser, server, size):
     wait_for(lambda: pg.locator(".arms").count() > 0, 60, "arm B")
     for view in ("Результаты", "Сеть"):
         pg.locator(".ctl-view button", has_text=view).click()
-        wait_charts(pg, 2 if view == "Сеть" else 6)
+        net = (".vchart[data-chart^='net-'][data-rendered] svg", 2)
+        sel, n = net if view == "Сеть" else (".vchart[data-chart$='_pct'] svg", 1)
+        wait_for(lambda sel=sel, n=n: pg.locator(sel).count() >= n, 60, f"{view} drawn")
         time.sleep(1.0)
         sizes = pg.eval_on_selector_all(
             ".vchart svg text", "els => els.filter(e => e.textContent.trim()).map(e => parseFloat(getComputedStyle(e).fontSize))"

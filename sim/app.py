@@ -601,6 +601,8 @@ class Runner:
                 return
             self.playing = on
             self._next_step = time.perf_counter()
+            self._publish_locked()  # the button flips to Start/Pause now
+        self.notify()
         self.wake.set()
 
     def step(self) -> None:
@@ -918,12 +920,13 @@ def PolicyControls(runner: Runner, which: str, tx: dict[str, str], lg: str) -> N
     solara.Switch(label=tx["cluster"], value=p.cluster, on_value=lambda val: set_(cluster=val), classes=[f"ctl-cluster-{which}"])
     with solara.Div(classes=[f"ctl-launch-{which}"]):
         solara.SliderInt(tx["launch"], value=p.launch, min=0, max=60, on_value=lambda val: set_(launch=val), thumb_label="always")
+    # decimals in the label, written the room's way ("0,5" in Russian); the thumb would show "0.5"
     with solara.Div(classes=[f"ctl-grants-{which}"]):
-        solara.SliderFloat(tx["grants"], value=p.grants, min=0.0, max=3.0, step=0.1, on_value=lambda val: set_(grants=round(val, 2)),
-                           thumb_label="always")  # fmt: skip
+        solara.SliderFloat(f"{tx['grants']}: {fmt(p.grants, lg, 1)}", value=p.grants, min=0.0, max=3.0, step=0.1,
+                           on_value=lambda val: set_(grants=round(val, 2)), thumb_label=False)  # fmt: skip
     with solara.Div(classes=[f"ctl-trust-{which}"]):
-        solara.SliderFloat(tx["trust"], value=p.trust, min=0.0, max=1.0, step=0.1, on_value=lambda val: set_(trust=round(val, 2)),
-                           thumb_label="always")  # fmt: skip
+        solara.SliderFloat(f"{tx['trust']}: {fmt(p.trust, lg, 1)}", value=p.trust, min=0.0, max=1.0, step=0.1,
+                           on_value=lambda val: set_(trust=round(val, 2)), thumb_label=False)  # fmt: skip
 
 
 @solara.component

@@ -126,6 +126,8 @@ def test_live_use_keeps_running(browser, server, size):
     pg = open_page(browser, server, size)
     assert month(pg) == 0
     assert pg.outside == [], f"requests outside the machine: {pg.outside[:3]}"
+    assert "This website runs on" not in pg.content() and "Made with" not in pg.content()  # no Solara badge over the charts
+    assert "0,5" in pg.locator(".ctl-trust-a").inner_text()  # decimal comma in Russian
     set_speed(pg, "5")
     pg.locator(".ctl-start").click()
     advances(pg)

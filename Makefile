@@ -10,7 +10,7 @@ ARGS ?=
 .venv/.installed: pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
 
-ASSETS := .assets/solara-cdn/@widgetti/vue-grid-layout@2.3.13-alpha.2/package.json
+ASSETS := .assets/solara-cdn/.complete
 $(ASSETS): scripts/fetch_assets.sh
 	bash scripts/fetch_assets.sh
 

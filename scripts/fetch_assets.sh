@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEST=.assets/solara-cdn
-PACKAGES=("@widgetti/solara-vuetify-app@10.1.1" "font-awesome@4.5.0" "requirejs@2.3.6" "@widgetti/vue-grid-layout@2.3.13-alpha.2")
+PACKAGES=("@widgetti/solara-vuetify-app@10.1.1" "font-awesome@4.5.0" "requirejs@2.3.6" "@widgetti/vue-grid-layout@2.3.13-alpha.2"
+          # the dashboard's charts: Vega-Lite drawn in the browser (the paths Solara's VegaLite asks for)
+          "vega@5" "vega-lite@5" "vega-embed@6")
 command -v npm >/dev/null || { echo "fetch_assets: npm is needed (Node.js)" >&2; exit 1; }
 mkdir -p "$DEST"
 TMP=$(mktemp -d)
@@ -19,4 +21,5 @@ for pkg in "${PACKAGES[@]}"; do
   rm -rf "$DEST/$pkg" && mv "$DEST/$pkg.partial" "$DEST/$pkg"
   rm -f "$tgz"
 done
+touch "$DEST/.complete"
 echo "solara assets in $DEST"

@@ -693,7 +693,18 @@ class ScenarioParams:
     """Policy levers of a scenario (configs/scenario/)."""
 
     name: str = par("baseline", "-", "preset name")
-    description: str = par("Status quo region", "-", "preset text")
+    description: str = par("Status quo region", "-", "preset text: title shown in the dashboard (English)")
+    title_ru: str = par("Регион как есть", "-", "preset text: title shown in the dashboard (Russian)")
+    about: str = par(
+        "A small region with today's rules: no resource centre, no family cluster.", "-", "preset text: the case (English)"
+    )
+    about_ru: str = par(
+        "Небольшой регион при нынешних правилах: без ресурсного центра и семейного кластера.", "-", "preset text: the case"
+    )
+    question: str = par("What happens if nothing changes?", "-", "preset text: the question for the room (English)")
+    question_ru: str = par("Что будет, если ничего не менять?", "-", "preset text: the question for the room")
+    watch: str = par("Trust between NGOs and the administration; families reached.", "-", "preset text: what to watch")
+    watch_ru: str = par("Доверие НКО и администрации; охват семей.", "-", "preset text: what to watch (Russian)")
     grant_budget_scale: float = par(1.0, "x region grant budgets", "policy lever", lo=0.0, hi=100.0)
     social_order_scale: float = par(1.0, "x region social-order budget", "policy lever", lo=0.0, hi=100.0)
     endowments: bool = par(True, "on/off", "policy lever: endowment programme (275-FZ)")

@@ -63,8 +63,9 @@ CHUNK_KEY = "sim_chunk"
 
 # --------------------------------------------------------------------------- configurations
 def config_groups() -> dict[str, list[str]]:
-    """Config groups and their options, from the ``configs/`` folders."""
-    return {d.name: sorted(f.stem for f in d.glob("*.yaml")) for d in sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir())}
+    """Config groups and their options, from the ``configs/`` folders (not ``configs/hydra``: launchers)."""
+    dirs = sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir() and p.name != "hydra")
+    return {d.name: sorted(f.stem for f in d.glob("*.yaml")) for d in dirs}
 
 
 _INT = re.compile(r"^[+-]?(0|[1-9][0-9]*)$")
@@ -430,6 +431,8 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
     buf: dict[str, list[pd.DataFrame]] = {t: [] for t in plan.tables}
     meta: list[dict[str, Any]] = []
     counts = {"ran": 0, "skipped": 0, "failed": 0}
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    node = _node()
 
     def flush() -> None:
         if not meta:
@@ -462,7 +465,7 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
                 continue
             for t, df in tabs.items():
                 buf[t].append(_with_job(df, job))
-            meta.append({"job": job, "chunk": chunk, "seed": cfg.seed, "config_sha": config_sha(cfg),
+            meta.append({"job": job, "chunk": chunk, "seed": cfg.seed, "config_sha": config_sha(cfg), "node": node, "worker": worker,
                          "wall_seconds": round(time.perf_counter() - t0, 3),
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)})  # fmt: skip
             counts["ran"] += 1
@@ -473,6 +476,14 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
     finally:
         progress.close()
     return counts
+
+
+def _node() -> str:
+    """Host name, with the network namespace on Linux (``host/net:[inode]``): where a run ran."""
+    try:
+        return f"{socket.gethostname()}/{os.readlink('/proc/self/ns/net')}"
+    except OSError:
+        return socket.gethostname()
 
 
 def _failed_path(root: Path, chunk: int) -> Path:

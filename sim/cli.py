@@ -22,6 +22,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.batch import ConfigFactory
+from sim.batch import config_groups as batch_config_groups
 from sim.hydra_callbacks import FAILED, FAILURES
 from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
 from sim.run import COMPLETED, PROJECT_ROOT, run
@@ -33,11 +34,8 @@ EXIT_CONFIG_ERROR = 2
 
 
 def config_groups() -> dict[str, list[str]]:
-    """Config groups and their options, from the ``configs/`` folders."""
-    groups = {}
-    for d in sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir()):
-        groups[d.name] = sorted(f.stem for f in d.glob("*.yaml"))
-    return groups
+    """Config groups and their options, from the ``configs/`` folders (``configs/hydra`` holds launchers)."""
+    return batch_config_groups()
 
 
 @functools.lru_cache(maxsize=1)

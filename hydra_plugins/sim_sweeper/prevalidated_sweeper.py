@@ -107,6 +107,11 @@ class Progress:
             self._bar.n = min(done + failed, self.total)
             self._bar.close()
         self.log_line(done, failed)
+        import shutil
+
+        from sim.batch import PROGRESS_DIR
+
+        shutil.rmtree(self.sweep_dir / PROGRESS_DIR, ignore_errors=True)
         return done, failed
 
 

@@ -96,6 +96,16 @@ def sweep(out: Path, runs: int, workers: int, extra: list[str]) -> tuple[float, 
     return time.perf_counter() - t0, peak
 
 
+def in_sweep(out: Path, total: float, workers: int) -> str:
+    """The same comparison under the same load: model seconds of the runs against the workers' wall-clock time."""
+    from sim.batch import read_table
+
+    meta = read_table(out, "runs", columns=["job", "sim_seconds", "wall_seconds"])
+    sim, wall = meta["sim_seconds"].sum(), meta["wall_seconds"].sum()
+    return (f"within the sweep: model {sim:.0f} s, per-run work {wall:.0f} s (model {100 * sim / wall:.0f}%); model time "
+            f"= {100 * sim / (workers * total):.0f}% of {workers} workers x end-to-end wall time (1.0 = in-process rate)")
+
+
 def load() -> str:
     a, b, c = os.getloadavg()
     return f"load {a:.1f} {b:.1f} {c:.1f}"
@@ -107,6 +117,7 @@ def main() -> None:
     ap.add_argument("--ref-runs", type=int, default=200)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--big", type=int, default=0, help="only the footprint check of a sweep of this many runs")
+    ap.add_argument("--args", nargs="*", default=[], help="extra overrides for the sweeps (e.g. steps=12)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the sweep folders here")
     args = ap.parse_args()
     from analysis.sweep import collect
@@ -116,14 +127,16 @@ def main() -> None:
     if args.big:
         out = base / f"big{args.big}"
         shutil.rmtree(out, ignore_errors=True)
-        dt, peak = sweep(out, args.big, args.workers, [])
+        dt, peak = sweep(out, args.big, args.workers, args.args)
         t0 = time.perf_counter()
         runs, outcomes = collect(out)
         dc = time.perf_counter() - t0
         files = sum(len(f) for _, _, f in os.walk(out))
-        print(f"{args.big} runs on {args.workers} workers: sweep {dt:.0f} s ({args.big / dt:.2f} runs/s), collect {dc:.1f} s "
-              f"({len(runs)} rows); driver peak memory {peak:.0f} MB (target < 1024); {files} files in the sweep folder "
-              f"including the collected tables (target < 1000); {load()}")
+        what = " ".join(args.args) or "default"
+        print(f"{args.big} runs ({what}) on {args.workers} workers: sweep {dt:.0f} s ({args.big / dt:.2f} runs/s), "
+              f"collect {dc:.1f} s ({len(runs)} rows); driver peak memory {peak:.0f} MB (target < 1024); {files} files "
+              f"in the sweep folder including the collected tables (target < 1000); {load()}")
+        print(in_sweep(out, dt + dc, args.workers))
     else:
         ref = in_process_rate(args.ref_runs, args.workers)
         print(f"in-process: {args.ref_runs} runs on {args.workers} workers, model only: {ref:.2f} runs/s; {load()}")
@@ -139,6 +152,9 @@ def main() -> None:
         print(f"end to end: {args.runs} runs -> one table of {len(runs)} rows in {total:.1f} s (sweep {dt:.1f} s) = "
               f"{rate:.2f} runs/s = {100 * rate / ref:.0f}% of in-process (target >= 80%); driver peak {peak:.0f} MB; "
               f"{files} files; {load()}")
+        print(in_sweep(out, total, args.workers))
+        ref2 = in_process_rate(args.ref_runs, args.workers)
+        print(f"in-process again: {ref2:.2f} runs/s; end to end = {200 * rate / (ref + ref2):.0f}% of the mean of both; {load()}")
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 

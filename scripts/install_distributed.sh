@@ -3,7 +3,7 @@
 #   bash scripts/install_distributed.sh [all|ray|slurm]
 # Ray: ray[default] (the ".[ray]" extra), then hydra-ray-launcher with --no-deps: it pins cloudpickle<3,
 # which breaks joblib 1.6 and dask; pip extras cannot say --no-deps, so this script does it.
-# SLURM: hydra-submitit-launcher (the ".[slurm]" extra); slurmctld, slurmd, munge via apt-get (tests only:
+# SLURM: hydra-submitit-launcher (the ".[slurm]" extra); slurmctld, slurmd, munge, iproute2 via apt-get (tests only:
 # nothing is configured or started here, the tests run them inside their own network namespace).
 # Idempotent: does nothing when everything is there.
 set -euo pipefail
@@ -16,7 +16,8 @@ if [ "$WHAT" != ray ]; then
   if ! "$PY" -c "import submitit, hydra_plugins.hydra_submitit_launcher" 2>/dev/null; then
     "$PY" -m pip install -q -e ".[slurm]"
   fi
-  if ! { command -v slurmctld && command -v slurmd && command -v munged && command -v sbatch; } >/dev/null 2>&1; then
+  if ! { command -v slurmctld && command -v slurmd && command -v munged && command -v sbatch && command -v ip \
+         && command -v nsenter; } >/dev/null 2>&1; then
     if [ "$(id -u)" != 0 ]; then
       echo "install_distributed: slurmctld, slurmd, munge missing (apt-get needs root)" >&2; exit 1
     fi
@@ -26,7 +27,7 @@ if [ "$WHAT" != ray ]; then
       trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge iproute2 util-linux >/dev/null
   fi
 fi
 if [ "$WHAT" != slurm ]; then

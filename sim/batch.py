@@ -11,6 +11,7 @@ dataset::
     <sweep>/plan.json                               jobs (overrides), chunking, tables
     <sweep>/data/<table>/part-<chunk>-<first job>.parquet
     <sweep>/data/runs/part-<chunk>-<first job>.parquet   written last: the commit of a part
+                                                    (seed, config hash, node, worker, wall and model seconds, memory)
     <sweep>/failed/part-<chunk>.json                 runs that raised (retried on resume)
     <sweep>/.progress/done-<host>-<pid>              one byte per finished run
 
@@ -453,7 +454,9 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
             t0 = time.perf_counter()
             try:
                 cfg = factory.build(overrides)
+                t1 = time.perf_counter()
                 model = simulate(cfg)
+                t_sim = time.perf_counter() - t1
                 tabs = run_tables(model, plan.tables)
             except Exception as e:  # noqa: BLE001 - a sweep records the failure and goes on
                 failures.append({"job": job, "overrides": overrides, "error": f"{type(e).__name__}: {e}",
@@ -465,8 +468,9 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
                 continue
             for t, df in tabs.items():
                 buf[t].append(_with_job(df, job))
-            meta.append({"job": job, "chunk": chunk, "seed": cfg.seed, "config_sha": config_sha(cfg), "node": node, "worker": worker,
-                         "wall_seconds": round(time.perf_counter() - t0, 3),
+            meta.append({"job": job, "chunk": chunk, "seed": cfg.seed, "config_sha": config_sha(cfg), "node": node,
+                         "worker": worker,
+                         "wall_seconds": round(time.perf_counter() - t0, 4), "sim_seconds": round(t_sim, 4),
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)})  # fmt: skip
             counts["ran"] += 1
             progress.tick()

@@ -2,7 +2,7 @@
 
 Traffic stays inside: a namespace has only ``lo`` and veth pairs whose both ends
 are in namespaces made here. Names and addresses use the prefix ``sim15`` and
-10.215.x.x so that parallel users of the machine do not collide.
+10.215.x.x, and a per-process tag, so that parallel users of the machine do not collide.
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ def available() -> str | None:
     return None
 
 
+TAG = f"{os.getpid() % 100000:05d}"
+"""Unique to this test process: namespace and link names carry it."""
+
+
 def ip(*args: str) -> None:
     subprocess.run(["ip", *args], check=True, capture_output=True, text=True)
 
@@ -37,10 +41,9 @@ class NetNS:
     """One network namespace with ``lo`` up."""
 
     def __init__(self, name: str) -> None:
-        self.name = name
-        subprocess.run(["ip", "netns", "del", name], capture_output=True)  # a leftover of a killed test run
-        ip("netns", "add", name)
-        ip("-n", name, "link", "set", "lo", "up")
+        self.name = f"{name}{TAG}"
+        ip("netns", "add", self.name)
+        ip("-n", self.name, "link", "set", "lo", "up")
         self.procs: list[subprocess.Popen] = []
 
     def prefix(self) -> list[str]:
@@ -96,7 +99,7 @@ class NetNS:
 
 def veth(a: NetNS, addr_a: str, b: NetNS, addr_b: str, name: str) -> None:
     """A veth pair with one end in ``a`` and one in ``b`` (both may be the same namespace), addresses as CIDR."""
-    subprocess.run(["ip", "link", "del", f"{name}a"], capture_output=True)
+    name = f"{name}{TAG}"  # at most 15 characters with the a/b suffix
     ip("link", "add", f"{name}a", "type", "veth", "peer", "name", f"{name}b")
     ip("link", "set", f"{name}a", "netns", a.name)
     ip("link", "set", f"{name}b", "netns", b.name)

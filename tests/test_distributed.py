@@ -43,13 +43,15 @@ TABLES = ("timeseries", "outcomes")
 
 @pytest.fixture(scope="session")
 def tools():
-    reason = netns.available()
-    if reason:
-        pytest.skip(f"distributed tests: {reason}")
+    if os.geteuid() != 0:
+        pytest.skip("distributed tests: need root (network namespaces, Debian's SLURM daemons)")
     r = subprocess.run(["bash", str(ROOT / "scripts" / "install_distributed.sh")], cwd=ROOT, capture_output=True, text=True,
                        timeout=1800)  # fmt: skip
     if r.returncode != 0:
         pytest.skip(f"distributed tests: tools not installable: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
+    reason = netns.available()
+    if reason:
+        pytest.skip(f"distributed tests: {reason}")
 
 
 def basic(out: Path, *args: str) -> None:
@@ -94,8 +96,9 @@ def ray_cluster(tools, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("ray")
     head = worker = None
     try:
-        head, worker = netns.NetNS("sim15rayh"), netns.NetNS("sim15rayw")
-        netns.veth(head, "10.215.0.1/24", worker, "10.215.0.2/24", "sim15r")
+        head = netns.NetNS("sim15rayh")
+        worker = netns.NetNS("sim15rayw")
+        netns.veth(head, "10.215.0.1/24", worker, "10.215.0.2/24", "s15r")
         (tmp / "token").write_text("sim15-test-token\n")
         env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
                "RAY_AUTH_TOKEN_PATH": str(tmp / "token"), "PYTHONPATH": str(ROOT)}  # fmt: skip
@@ -185,7 +188,7 @@ def slurm_cluster(tools, tmp_path_factory):
     ns = None
     try:
         ns = netns.NetNS("sim15slurm")
-        netns.veth(ns, "10.215.1.1/24", ns, "10.215.1.2/24", "sim15s")  # slurm ignores loopback-only hosts
+        netns.veth(ns, "10.215.1.1/24", ns, "10.215.1.2/24", "s15s")  # slurm ignores loopback-only hosts
         for sub in ("state", "spool"):
             (d / sub).mkdir()
         (d / "slurm.conf").write_text(textwrap.dedent(SLURM_CONF.format(d=d)))

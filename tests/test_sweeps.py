@@ -281,3 +281,14 @@ def test_prevalidation_of_a_large_sweep_checks_every_value():
         prevalidate(["-m", "seed=range(1,5000)", "trust.gossip=0.1,0.5,1.5"])
     with pytest.raises(ConfigError, match="seed=-3 out of range"):
         prevalidate(["-m", "seed=range(-3,5000)"])
+
+
+def test_plot_a_dataset_sweep_directly(tmp_path):
+    out = tmp_path / "sw"
+    assert sweep(out, "seed=1,2", "rc_model=none,municipal_rc", *DATASET,
+                 "hydra.sweeper.tables=[timeseries,outcomes,network]").returncode == 0  # fmt: skip
+    names = {f.name for f in plot_sweep(out)}  # the arms: the overrides that vary besides the seed
+    for stem in ("curves", "final_outcomes", "money_by_channel", "partnerships_by_form", "trust_network"):
+        assert f"{stem}.png" in names
+    runs = pd.read_parquet(out / "sweep.parquet")
+    assert sorted(runs["rc_model"].unique()) == ["municipal_rc", "none"] and len(runs) == 4 * 9

@@ -86,6 +86,7 @@ class ConfigFactory:
         self.groups = config_groups()
         self.leaves: dict[str, tuple[Any, dict[str, Any]]] = _leaf_types()
         self._composed: dict[tuple[str, ...], dict[str, Any]] = {}
+        self._built: dict[tuple[str, ...], Config] = {}
         self._values: dict[str, Any] = {}
         self._parser: Any = None
 
@@ -134,8 +135,28 @@ class ConfigFactory:
         return data
 
     def build(self, overrides: Sequence[str]) -> Config:
-        """Validated configuration of a job."""
-        return build_config(self.data(overrides))
+        """Validated configuration of a job: equal to ``build_config(self.data(overrides))``, faster.
+
+        The composed base is validated once per combination of non-leaf
+        overrides; each plain value is then checked on its own (the same
+        ``_coerce`` as :func:`build_config`) and set with ``dataclasses.replace``.
+        """
+        from sim.params import _coerce
+
+        plain = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
+        others = tuple(o for o in plain if not self.is_leaf(o))
+        cfg = self._built.get(others)
+        if cfg is None:
+            cfg = build_config(copy.deepcopy(self.composed(others)))
+            self._built[others] = cfg
+        for o in plain:
+            if self.is_leaf(o):
+                key = o.partition("=")[0]
+                typ, meta = self.leaves[key]
+                value = self.value(o)
+                cfg = _replace_path(cfg, key.split("."), _coerce(key, list(value) if isinstance(value, tuple) else value,
+                                                                 typ, meta))  # fmt: skip
+        return cfg
 
     def check_leaf(self, override: str) -> None:
         """Validate the value of one ``key=value`` override of a declared parameter (no composition)."""
@@ -148,6 +169,15 @@ class ConfigFactory:
             _coerce(key, list(value) if isinstance(value, tuple | list) else value, typ, meta)
         else:
             _coerce(key, value, typ, meta)
+
+
+def _replace_path(obj: Any, parts: list[str], value: Any) -> Any:
+    import dataclasses
+
+    head = parts[0]
+    if len(parts) == 1:
+        return dataclasses.replace(obj, **{head: value})
+    return dataclasses.replace(obj, **{head: _replace_path(getattr(obj, head), parts[1:], value)})
 
 
 def _leaf_types() -> dict[str, tuple[Any, dict[str, Any]]]:

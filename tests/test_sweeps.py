@@ -292,3 +292,32 @@ def test_plot_a_dataset_sweep_directly(tmp_path):
         assert f"{stem}.png" in names
     runs = pd.read_parquet(out / "sweep.parquet")
     assert sorted(runs["rc_model"].unique()) == ["municipal_rc", "none"] and len(runs) == 4 * 9
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["seed=7"],
+        ["seed=7", "trust.gossip=0.3", "steps=12", "seed=9"],
+        ["rc_model=municipal_rc", "region=large", "finance.grant_size=1e6", "output.plots=false"],
+        ["cluster=on", "region.families=1000", "families.apply_prob=0.25"],
+    ],
+)
+def test_config_factory_equals_full_validation(overrides):
+    from sim.batch import ConfigFactory, compose
+    from sim.params import build_config
+
+    f = ConfigFactory()
+    assert f.build(overrides) == build_config(f.data(overrides))
+    groups = [o for o in overrides if o.partition("=")[0] in f.groups]
+    data = compose(groups)
+    for o in overrides:
+        if o not in groups:
+            node = data
+            *parents, leaf = o.partition("=")[0].split(".")
+            for p in parents:
+                node = node[p]
+            node[leaf] = f.value(o)
+    assert f.build(overrides) == build_config(data)
+    with pytest.raises(ConfigError, match="trust.gossip=2 out of range"):
+        f.build([*overrides, "trust.gossip=2"])

@@ -171,6 +171,24 @@ class ConfigFactory:
             _coerce(key, value, typ, meta)
 
 
+_FACTORY: ConfigFactory | None = None
+
+
+def process_factory(base: dict[str, Any] | None = None) -> ConfigFactory:
+    """The factory of this process, kept between the chunks a worker runs (compositions are cached in it).
+
+    Args:
+        base: The composed default configuration if the caller has it (a chunk job's own config), to spare one
+            composition.
+    """
+    global _FACTORY
+    if _FACTORY is None:
+        _FACTORY = ConfigFactory()
+    if base is not None and () not in _FACTORY._composed:
+        _FACTORY._composed[()] = base
+    return _FACTORY
+
+
 def _replace_path(obj: Any, parts: list[str], value: Any) -> Any:
     import dataclasses
 
@@ -452,7 +470,7 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
     log = logging.getLogger("sim.sweep")
     root = Path(sweep_dir)
     plan = read_plan(root)
-    factory = factory or ConfigFactory()
+    factory = factory or process_factory()
     done = committed_jobs(root, chunk)
     data = root / DATA
     for t in (*plan.tables, "runs"):

@@ -212,7 +212,9 @@ def hydra_entry(dcfg: DictConfig) -> None:
     hc = HydraConfig.get()
     if batch.CHUNK_KEY in dcfg:  # a chunk of a dataset sweep: many runs in this process
         sweep_dir = Path(hc.sweep.dir)
-        counts = batch.run_chunk(sweep_dir, int(dcfg[batch.CHUNK_KEY]))
+        base = _to_dict(dcfg)
+        base.pop(batch.CHUNK_KEY)
+        counts = batch.run_chunk(sweep_dir, int(dcfg[batch.CHUNK_KEY]), batch.process_factory(base))
         logging.getLogger("sim").info("chunk %s: %s", dcfg[batch.CHUNK_KEY], counts)
         return
     try:

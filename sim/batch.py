@@ -42,12 +42,13 @@ import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
 from sim.run import PROJECT_ROOT, write_json, write_parquet
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CONFIG_DIR = PROJECT_ROOT / "configs"
 PLAN = "plan.json"
@@ -438,6 +439,8 @@ def simulate(cfg: Config) -> Any:
 
 def run_tables(model: Any, tables: Iterable[str]) -> dict[str, pd.DataFrame]:
     """The requested tables of a finished model, exactly as :func:`sim.run.run` writes them."""
+    import pandas as pd
+
     makers = {
         "timeseries": model.timeseries,
         "flows": model.flows,
@@ -450,6 +453,8 @@ def run_tables(model: Any, tables: Iterable[str]) -> dict[str, pd.DataFrame]:
 
 
 def _with_job(df: pd.DataFrame, job: int) -> pd.DataFrame:
+    import pandas as pd
+
     df.insert(0, "job", pd.Series(job, index=df.index, dtype="int64"))
     return df
 
@@ -466,6 +471,8 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
         Counts: ``ran``, ``skipped``, ``failed``.
     """
     import logging
+
+    import pandas as pd
 
     log = logging.getLogger("sim.sweep")
     root = Path(sweep_dir)

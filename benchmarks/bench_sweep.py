@@ -103,7 +103,8 @@ def in_sweep(out: Path, total: float, workers: int) -> str:
     meta = read_table(out, "runs", columns=["job", "sim_seconds", "wall_seconds"])
     sim, wall = meta["sim_seconds"].sum(), meta["wall_seconds"].sum()
     return (f"within the sweep: model {sim:.0f} s, per-run work {wall:.0f} s (model {100 * sim / wall:.0f}%); model time "
-            f"= {100 * sim / (workers * total):.0f}% of {workers} workers x end-to-end wall time (1.0 = in-process rate)")
+            f"= {100 * sim / (workers * total):.0f}% of {workers} workers x end-to-end time (end-to-end rate / in-process rate "
+            "under the same load)")
 
 
 def load() -> str:

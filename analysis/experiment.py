@@ -223,14 +223,15 @@ def run_experiment(exp: Experiment, seeds: int | None = None, jobs: int = 2, out
     Returns:
         The comparison table.
     """
-    from joblib import Parallel, delayed
+    from analysis.progress import parallel
 
     n = seeds or exp.seeds
     cfgs = arm_configs(exp)
     arms = list(exp.arms)
     out = out or ROOT / "experiments" / exp.name / "results"
     out.mkdir(parents=True, exist_ok=True)
-    results = Parallel(n_jobs=jobs)(delayed(_job)(arm, cfgs[arm], seed) for arm in arms for seed in range(1, n + 1))
+    calls = ((_job, (arm, cfgs[arm], seed)) for arm in arms for seed in range(1, n + 1))
+    results = parallel(calls, len(arms) * n, jobs, exp.name)
     runs = pd.concat([ts.assign(arm=arm, seed=seed) for arm, seed, ts, _ in results], ignore_index=True)
     outcomes = pd.DataFrame([{"arm": arm, "seed": seed, **o} for arm, seed, _, o in results])
     table = comparison_table(outcomes, arms)

@@ -108,10 +108,10 @@ def evaluate(base: Config, names: list[str], x: np.ndarray, seeds: int, outputs:
 
 
 def _run_samples(base: Config, spec: Spec, X: np.ndarray, jobs: int, outputs: list[str] | None = None) -> np.ndarray:
-    from joblib import Parallel, delayed
+    from analysis.progress import parallel
 
     outputs = outputs or spec.outputs
-    rows = Parallel(n_jobs=jobs)(delayed(evaluate)(base, spec.names, x, spec.seeds, outputs) for x in X)
+    rows = parallel(((evaluate, (base, spec.names, x, spec.seeds, outputs)) for x in X), len(X), jobs, "samples")
     return np.array(rows)
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch import is_dataset, read_plan, read_table
 from sim.outcomes import MONEY, OUTCOMES
 from sim.partnerships import FORMS
 
@@ -77,6 +78,8 @@ def collect(sweep_dir: str | Path, write: bool = True) -> tuple[pd.DataFrame, pd
         FileNotFoundError: If the folder holds no complete job.
     """
     root = Path(sweep_dir)
+    if is_dataset(root):
+        return collect_dataset(root, write)
     runs, rows, failed = [], [], []
     for d in job_dirs(root):
         if not (d / "COMPLETED").exists():
@@ -98,6 +101,44 @@ def collect(sweep_dir: str | Path, write: bool = True) -> tuple[pd.DataFrame, pd
         out_df.to_parquet(root / "outcomes.parquet", index=False)
         if failed:
             (root / "incomplete_jobs.txt").write_text("\n".join(failed) + "\n")
+    return runs_df, out_df
+
+
+def override_table(jobs: list[list[str]], ids: list[int]) -> pd.DataFrame:
+    """One row per job with its command-line overrides as columns (``seed``, ``rc_model`` ...)."""
+    rows = []
+    for j in ids:
+        ovs = dict(o.split("=", 1) for o in jobs[j] if "=" in o and not o.lstrip("+~").startswith("hydra"))
+        rows.append({"job": j, **{k.lstrip("+~"): _parse_value(v) for k, v in ovs.items()}})
+    return pd.DataFrame(rows)
+
+
+def collect_dataset(sweep_dir: str | Path, write: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a dataset sweep (``hydra.sweeper.layout=dataset``) into (time series, outcomes) tables.
+
+    Same columns as :func:`collect` of a folder-per-run sweep: the tables'
+    columns, ``job`` and the override columns (``seed`` always).
+    """
+    root = Path(sweep_dir)
+    plan = read_plan(root)
+    meta = read_table(root, "runs", columns=["job", "seed", "peak_rss_mb"])
+    if meta.empty:
+        raise FileNotFoundError(f"no complete job in {root}")
+    ovs = override_table(plan.jobs, meta["job"].tolist())
+    if "seed" not in ovs:
+        ovs["seed"] = meta["seed"].to_numpy()
+    runs_df = read_table(root, "timeseries").merge(ovs, on="job", how="left", sort=False)
+    outcomes = read_table(root, "outcomes") if "outcomes" in plan.tables else meta[["job"]]
+    out_df = ovs.merge(outcomes, on="job").merge(meta[["job", "peak_rss_mb"]], on="job")
+    if write:
+        runs_df.to_parquet(root / "sweep.parquet", index=False)
+        out_df.to_parquet(root / "outcomes.parquet", index=False)
+        missing = sorted(set(range(len(plan.jobs))) - set(meta["job"]))
+        inc = root / "incomplete_jobs.txt"
+        if missing:
+            inc.write_text("\n".join(map(str, missing)) + "\n")
+        else:
+            inc.unlink(missing_ok=True)
     return runs_df, out_df
 
 
@@ -213,12 +254,12 @@ def plot_partnerships(runs: pd.DataFrame, by: list[str], path: Path) -> list[Pat
     return _save(fig, path)
 
 
-def plot_network(run_dir: str | Path, path: Path, max_edges: int = 4000) -> list[Path]:
-    """Trust-network snapshot of one run: nodes coloured by sector, edge width by trust."""
+def plot_network(run_dir: str | Path | pd.DataFrame, path: Path, max_edges: int = 4000) -> list[Path]:
+    """Trust-network snapshot of one run (its folder or its network table): sectors coloured, edge width by trust."""
     import networkx as nx
 
     plt = _setup()
-    net = pd.read_parquet(Path(run_dir) / "network.parquet")
+    net = run_dir if isinstance(run_dir, pd.DataFrame) else pd.read_parquet(Path(run_dir) / "network.parquet")
     if len(net) > max_edges:
         net = net.sample(max_edges, random_state=0)
     g = nx.Graph()
@@ -241,10 +282,19 @@ def plot_network(run_dir: str | Path, path: Path, max_edges: int = 4000) -> list
     return _save(fig, path)
 
 
+def _stale(root: Path) -> bool:
+    """Whether a dataset sweep has parts newer than its collected tables."""
+    runs = root / "data" / "runs"
+    if not runs.is_dir():
+        return False
+    newest = max((f.stat().st_mtime for f in runs.glob("part-*.parquet")), default=0.0)
+    return newest > (root / "sweep.parquet").stat().st_mtime
+
+
 def plot_sweep(sweep_dir: str | Path, by: list[str] | None = None, out: str | Path | None = None) -> list[Path]:
     """All standard plots of a sweep into ``out`` (default ``<sweep>/plots``); collects first if needed."""
     root = Path(sweep_dir)
-    if (root / "sweep.parquet").exists() and (root / "outcomes.parquet").exists():
+    if (root / "sweep.parquet").exists() and (root / "outcomes.parquet").exists() and not _stale(root):
         runs, outcomes = pd.read_parquet(root / "sweep.parquet"), pd.read_parquet(root / "outcomes.parquet")
     else:
         runs, outcomes = collect(root)
@@ -260,6 +310,9 @@ def plot_sweep(sweep_dir: str | Path, by: list[str] | None = None, out: str | Pa
     first = root / str(outcomes["job"].iloc[0])
     if (first / "network.parquet").exists():
         written += plot_network(first, out_dir / "trust_network")
+    elif is_dataset(root) and (root / "data" / "network").is_dir():  # needs hydra.sweeper.tables=[...,network]
+        net = read_table(root, "network")
+        written += plot_network(net[net["job"] == net["job"].iloc[0]].drop(columns="job"), out_dir / "trust_network")
     return written
 
 

@@ -140,7 +140,9 @@ def calibrate(spec: dict[str, Any], trials: int | None = None, jobs: int = 1, se
         return distance(rows)
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(objective, n_trials=trials or spec["trials"])
+    from analysis.progress import show_bars
+
+    study.optimize(objective, n_trials=trials or spec["trials"], show_progress_bar=show_bars())  # tqdm bar with ETA
     best = study.best_params
     preset_dir = preset_dir or ROOT / "configs" / "calibration"
     preset_dir.mkdir(parents=True, exist_ok=True)

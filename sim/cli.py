@@ -9,12 +9,10 @@ anything is written.
 
 from __future__ import annotations
 
-import copy
+import functools
 import json
 import logging
-import os
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from sim.batch import ConfigFactory
+from sim.batch import config_groups as batch_config_groups
 from sim.hydra_callbacks import FAILED, FAILURES
 from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
 from sim.run import COMPLETED, PROJECT_ROOT, run
@@ -34,11 +34,13 @@ EXIT_CONFIG_ERROR = 2
 
 
 def config_groups() -> dict[str, list[str]]:
-    """Config groups and their options, from the ``configs/`` folders."""
-    groups = {}
-    for d in sorted(p for p in CONFIG_DIR.iterdir() if p.is_dir()):
-        groups[d.name] = sorted(f.stem for f in d.glob("*.yaml"))
-    return groups
+    """Config groups and their options, from the ``configs/`` folders (``configs/hydra`` holds launchers)."""
+    return batch_config_groups()
+
+
+@functools.lru_cache(maxsize=1)
+def _known_names() -> frozenset[str]:
+    return frozenset(name for name, _d, _m in iter_parameters(Config))
 
 
 def _allowed_children(prefix: str) -> list[str]:
@@ -57,8 +59,7 @@ def _check_key(key: str, value: str | None, groups: dict[str, list[str]]) -> Non
         if value is not None and value not in groups[key]:
             raise ConfigError(f"{key}={value!r} is not allowed: allowed values {', '.join(groups[key])}")
         return
-    known = {name for name, _d, _m in iter_parameters(Config)}
-    if key in known:
+    if key in _known_names():
         return
     parts = key.split(".")
     for i in range(len(parts), 0, -1):
@@ -106,9 +107,7 @@ def prevalidate(argv: list[str]) -> int:
     Returns:
         The number of jobs the overrides describe (product of sweep lengths).
     """
-    from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
 
     overrides = [a for a in argv if not a.startswith("-") and "=" in a]
     flags_with_value = {
@@ -138,29 +137,22 @@ def prevalidate(argv: list[str]) -> int:
         variants = _variants(overrides)
     except HydraException as e:
         raise ConfigError(f"cannot parse overrides: {str(e).splitlines()[0]}") from None
-    # compose once per combination of config-group choices; check other values on the composed dict
-    composed_by_groups: dict[tuple[str, ...], dict[str, Any]] = {}
-    for var in variants:
-        for ov in var:
+    # the first variant is composed and built in full; the others differ from it in one override:
+    # a plain parameter value is checked on its own, anything else is composed (once per combination)
+    factory = ConfigFactory()
+    for n, var in enumerate(variants):
+        changed = var if n == 0 else [o for o, b in zip(var, variants[0], strict=True) if o != b]
+        for ov in changed:
             key, _, value = ov.partition("=")
             _check_key(key, value, groups)
-        plain = [o for o in var if not o.lstrip("+~").startswith("hydra")]
-        group_ovs = tuple(o for o in plain if o.partition("=")[0].lstrip("+~") in groups)
-        if group_ovs not in composed_by_groups:
-            try:
-                with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-                    composed = compose(config_name="config", overrides=list(group_ovs))
-            except (HydraException, OmegaConfBaseException) as e:
-                raise ConfigError(str(e).strip().splitlines()[0]) from None
-            composed_by_groups[group_ovs] = _to_dict(composed)
-        data = copy.deepcopy(composed_by_groups[group_ovs])
-        for ov in plain:
-            key, _, value = ov.partition("=")
-            key = key.lstrip("+~")
-            if key in groups:
-                continue
-            _set_dotted(data, key, _parse_override_value(key, value))
-        build_config(data)
+        plain = [o for o in changed if not o.lstrip("+~").startswith("hydra")]
+        if not plain:
+            continue
+        if n > 0 and all(factory.is_leaf(o) for o in plain):
+            for o in plain:
+                factory.check_leaf(o)
+        else:
+            factory.build(var)
     return _n_jobs(overrides)
 
 
@@ -215,17 +207,28 @@ def hydra_entry(dcfg: DictConfig) -> None:
     """
     from hydra.types import RunMode
 
+    from sim import batch
+
+    hc = HydraConfig.get()
+    if batch.CHUNK_KEY in dcfg:  # a chunk of a dataset sweep: many runs in this process
+        sweep_dir = Path(hc.sweep.dir)
+        base = _to_dict(dcfg)
+        base.pop(batch.CHUNK_KEY)
+        counts = batch.run_chunk(sweep_dir, int(dcfg[batch.CHUNK_KEY]), batch.process_factory(base))
+        logging.getLogger("sim").info("chunk %s: %s", dcfg[batch.CHUNK_KEY], counts)
+        return
     try:
         cfg = build_config(_to_dict(dcfg))
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
-    hc = HydraConfig.get()
     outdir = Path(hc.runtime.output_dir)
     overrides = list(hc.overrides.task)
     log = logging.getLogger("sim")
     if is_complete(outdir, cfg):
         log.info("already complete, skipped: %s (%s)", " ".join(overrides), outdir)
+        if hc.mode == RunMode.MULTIRUN:
+            batch.tick(hc.sweep.dir)
         return
     (outdir / FAILED).unlink(missing_ok=True)
     try:
@@ -236,7 +239,10 @@ def hydra_entry(dcfg: DictConfig) -> None:
         info = {"overrides": overrides, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
         (outdir / FAILED).write_text(json.dumps(info, indent=2))
         log.error("job failed: %s -> %s", " ".join(overrides), info["error"])
+        batch.tick(hc.sweep.dir, failed=True)
         return
+    if hc.mode == RunMode.MULTIRUN:
+        batch.tick(hc.sweep.dir)
     summary = model.summary()
     log.info(
         "finished %d months, seed %d: wellbeing %.3f, NGOs alive %d -> %s",
@@ -262,8 +268,7 @@ def main() -> None:
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
-    os.environ["SIM_SWEEP_TOTAL"] = str(total)
-    os.environ["SIM_SWEEP_T0"] = str(time.time())
+    del total
     hydra_entry()
     if FAILURES:
         print(f"{len(FAILURES)} job(s) failed; see failures.json in the sweep directory", file=sys.stderr)

@@ -11,12 +11,14 @@ import subprocess
 import time
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from sim.model import CrossSectorModel
 from sim.params import Config, config_to_dict
+
+if TYPE_CHECKING:  # the model (mesa, numba) is imported when a run starts: a sweep's driver never needs it
+    import pandas as pd
+
+    from sim.model import CrossSectorModel
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 COMPLETED = "COMPLETED"
@@ -83,6 +85,8 @@ def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> 
     Returns:
         The finished model.
     """
+    from sim.model import CrossSectorModel
+
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     (out / COMPLETED).unlink(missing_ok=True)

@@ -154,3 +154,170 @@ def test_bad_sensitivity_specs(tmp_path, text, fragment):
     f.write_text(text)
     with pytest.raises(ConfigError, match=fragment):
         load_spec(f)
+
+
+# ----------------------------------------------------------------------------- dataset layout (sim.batch)
+DATASET = ["hydra.sweeper.layout=dataset", "hydra.sweeper.runs_per_job=2", "hydra.sweeper.part_runs=1"]
+
+
+def test_dataset_rows_are_the_single_runs_and_launchers_agree_byte_for_byte(tmp_path):
+    from sim.batch import committed_jobs, read_table
+
+    args = ("seed=1,2,3", "rc_model=none,municipal_rc")
+    folders = sweep(tmp_path / "folders", *args, "hydra.sweeper.layout=folders")
+    assert folders.returncode == 0, folders.stderr
+    ds = sweep(tmp_path / "ds", *args, *DATASET, "hydra.sweeper.tables=[timeseries,outcomes,flows,partnerships]")
+    assert ds.returncode == 0, ds.stderr
+    assert "6/6 done" in ds.stderr + ds.stdout
+    assert not list((tmp_path / "ds").glob("[0-9]*"))  # no folder per run
+    assert committed_jobs(tmp_path / "ds") == set(range(6))
+    for table in ("timeseries", "flows", "partnerships"):
+        data = read_table(tmp_path / "ds", table)
+        for j in range(6):
+            single = pd.read_parquet(tmp_path / "folders" / str(j) / f"{table}.parquet")
+            rows = data[data["job"] == j].drop(columns="job").reset_index(drop=True)
+            pd.testing.assert_frame_equal(rows, single, check_exact=True)
+    outcomes = read_table(tmp_path / "ds", "outcomes")
+    for j in range(6):
+        man = json.loads((tmp_path / "folders" / str(j) / "manifest.json").read_text())
+        row = outcomes[outcomes["job"] == j].iloc[0]
+        for k, v in man["outcomes"].items():
+            assert row[k] == v or (np.isnan(row[k]) and np.isnan(v)), k
+    # collected tables: same content as the folder layout's
+    r_f, o_f = collect(tmp_path / "folders")
+    r_d, o_d = collect(tmp_path / "ds")
+    assert set(o_f.columns) == set(o_d.columns)
+    o_f["job"] = o_f["job"].astype(int)
+    cols = [c for c in o_f.columns if c != "peak_rss_mb"]
+    pd.testing.assert_frame_equal(o_f[cols], o_d[cols], check_exact=True)
+    r_f["job"] = r_f["job"].astype(int)
+    pd.testing.assert_frame_equal(r_f[r_d.columns], r_d, check_exact=True)
+    # another launcher, two workers: every part file byte-identical
+    jl = sweep(tmp_path / "jl", *args, *DATASET, "hydra.sweeper.tables=[timeseries,outcomes,flows,partnerships]",
+               "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")  # fmt: skip
+    assert jl.returncode == 0, jl.stderr
+    for table in ("timeseries", "outcomes", "flows", "partnerships"):
+        a = sorted((tmp_path / "ds" / "data" / table).iterdir())
+        b = sorted((tmp_path / "jl" / "data" / table).iterdir())
+        assert [f.name for f in a] == [f.name for f in b] and len(a) == 6
+        assert all(x.read_bytes() == y.read_bytes() for x, y in zip(a, b, strict=True))
+
+
+def test_dataset_sweep_resumes_after_a_kill_with_no_run_lost_or_doubled(tmp_path):
+    from sim.batch import read_table
+
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={out}", "steps=36", "output.plots=false",
+           "seed=range(1,9)", *DATASET[:1], "hydra.sweeper.runs_per_job=4", "hydra.sweeper.part_runs=1"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    runs = out / "data" / "runs"
+    deadline = time.time() + 300
+    while time.time() < deadline and len(list(runs.glob("part-*.parquet"))) < 2:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # killed in the middle of the sweep
+    proc.wait()
+    before = {f.name: f.stat().st_mtime_ns for f in runs.glob("part-*.parquet")}
+    assert 2 <= len(before) < 8
+    r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert f"{len(before)} already finished" in r.stderr + r.stdout
+    assert {f.name: f.stat().st_mtime_ns for f in runs.glob("part-*.parquet") if f.name in before} == before  # not redone
+    meta = read_table(out, "runs")
+    assert sorted(meta["job"]) == list(range(8))  # none lost, none doubled
+    ts = read_table(out, "timeseries")
+    assert ts.groupby("job").size().eq(37).all() and set(ts["job"]) == set(range(8))
+    assert not list(out.glob("data/*/*.tmp"))
+    fresh = subprocess.run([sys.executable, "-m", "sim", "-m", f"hydra.sweep.dir={tmp_path / 'fresh'}", "steps=36",
+                            "output.plots=false", "seed=8"], cwd=ROOT, capture_output=True, timeout=600)  # fmt: skip
+    assert fresh.returncode == 0
+    single = pd.read_parquet(tmp_path / "fresh" / "0" / "timeseries.parquet")
+    pd.testing.assert_frame_equal(ts[ts["job"] == 7].drop(columns="job").reset_index(drop=True), single, check_exact=True)
+
+
+def test_dataset_chunk_records_a_failed_run_and_goes_on(tmp_path):
+    from sim.batch import PLAN, committed_jobs, make_plan, progress_counts, read_failures, run_chunk
+    from sim.run import write_json
+
+    jobs = [["steps=4", "region.families=1000", "seed=1"], ["steps=4", "region.families=1000", "seed=-5"],
+            ["steps=4", "region.families=1000", "seed=3"]]  # fmt: skip
+    write_json(make_plan(jobs, runs_per_job=3, part_runs=2).to_json(), tmp_path / PLAN)
+    counts = run_chunk(tmp_path, 0)
+    assert counts == {"ran": 2, "skipped": 0, "failed": 1}
+    assert committed_jobs(tmp_path) == {0, 2}
+    (fail,) = read_failures(tmp_path)
+    assert fail["job"] == 1 and "seed=-5" in fail["overrides"] and "out of range" in fail["error"]
+    assert progress_counts(tmp_path) == (2, 1)  # the driver removes .progress at the end of a sweep
+    assert run_chunk(tmp_path, 0)["skipped"] == 2  # resume: only the failed run is tried again
+
+
+def test_dataset_sweep_refuses_a_different_sweep_in_the_same_folder(tmp_path):
+    out = tmp_path / "sw"
+    assert sweep(out, "seed=1,2", *DATASET).returncode == 0
+    plan = (out / "plan.json").read_bytes()
+    r = sweep(out, "seed=1,2,3", *DATASET)
+    assert r.returncode == 2 and "holds a different sweep" in r.stderr
+    assert (out / "plan.json").read_bytes() == plan
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("hydra.sweeper.layout=flat", "hydra.sweeper.layout='flat' is not allowed"),
+        ("hydra.sweeper.tables=[timeseries,ledger]", "hydra.sweeper.tables='ledger' is not allowed"),
+        ("hydra.sweeper.runs_per_job=0", "hydra.sweeper.runs_per_job=0 is not allowed"),
+    ],
+)
+def test_bad_sweeper_settings(tmp_path, override, fragment):
+    r = sweep(tmp_path / "sw", "seed=1,2", "hydra.sweeper.layout=dataset", override)
+    assert r.returncode == 2 and fragment in r.stderr
+    assert not (tmp_path / "sw" / "plan.json").exists()
+
+
+def test_prevalidation_of_a_large_sweep_checks_every_value():
+    from sim.cli import prevalidate
+
+    assert prevalidate(["-m", "seed=range(1,10001)", "rc_model=none,municipal_rc"]) == 20000
+    with pytest.raises(ConfigError, match="trust.gossip=1.5 out of range"):
+        prevalidate(["-m", "seed=range(1,5000)", "trust.gossip=0.1,0.5,1.5"])
+    with pytest.raises(ConfigError, match="seed=-3 out of range"):
+        prevalidate(["-m", "seed=range(-3,5000)"])
+
+
+def test_plot_a_dataset_sweep_directly(tmp_path):
+    out = tmp_path / "sw"
+    assert sweep(out, "seed=1,2", "rc_model=none,municipal_rc", *DATASET,
+                 "hydra.sweeper.tables=[timeseries,outcomes,network]").returncode == 0  # fmt: skip
+    names = {f.name for f in plot_sweep(out)}  # the arms: the overrides that vary besides the seed
+    for stem in ("curves", "final_outcomes", "money_by_channel", "partnerships_by_form", "trust_network"):
+        assert f"{stem}.png" in names
+    runs = pd.read_parquet(out / "sweep.parquet")
+    assert sorted(runs["rc_model"].unique()) == ["municipal_rc", "none"] and len(runs) == 4 * 9
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["seed=7"],
+        ["seed=7", "trust.gossip=0.3", "steps=12", "seed=9"],
+        ["rc_model=municipal_rc", "region=large", "finance.grant_size=1e6", "output.plots=false"],
+        ["cluster=on", "region.families=1000", "families.apply_prob=0.25"],
+    ],
+)
+def test_config_factory_equals_full_validation(overrides):
+    from sim.batch import ConfigFactory, compose
+    from sim.params import build_config
+
+    f = ConfigFactory()
+    assert f.build(overrides) == build_config(f.data(overrides))
+    groups = [o for o in overrides if o.partition("=")[0] in f.groups]
+    data = compose(groups)
+    for o in overrides:
+        if o not in groups:
+            node = data
+            *parents, leaf = o.partition("=")[0].split(".")
+            for p in parents:
+                node = node[p]
+            node[leaf] = f.value(o)
+    assert f.build(overrides) == build_config(data)
+    with pytest.raises(ConfigError, match="trust.gossip=2 out of range"):
+        f.build([*overrides, "trust.gossip=2"])

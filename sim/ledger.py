@@ -14,8 +14,7 @@ import math
 
 import numpy as np
 import pandas as pd
-
-from sim.kernels import ledger_book
+from numba import njit
 
 CHANNELS: tuple[str, ...] = (
     "opening_balance",
@@ -168,3 +167,53 @@ class Ledger:
         df = pd.DataFrame({key: np.concatenate(v) for key, v in parts.items()})
         df = df[df["amount"] > 0]  # record only real movements
         return df.groupby(["step", "channel", "src", "dst"], sort=True, as_index=False)["amount"].sum()
+
+
+# ----------------------------------------------------------------- kernel
+@njit(cache=True, nogil=True)
+def ledger_book(
+    balance: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    amount: np.ndarray,
+    total: float,
+    channel: int,
+    rec_channel: np.ndarray,
+    rec_src: np.ndarray,
+    rec_dst: np.ndarray,
+    rec_amount: np.ndarray,
+    pos: int,
+) -> bool:
+    """Move ``amount[k]`` from ``balance[src[k]]`` to ``balance[dst[k]]`` and record the rows from ``pos``.
+
+    A side with one element while there are more rows is one account for
+    every row: it is booked ``total`` (the caller's sum of ``amount``) in one
+    go; otherwise rows are booked in order (as ``np.subtract.at`` /
+    ``np.add.at``). Nothing moves if any amount is negative or NaN.
+
+    Returns:
+        False if an amount was negative or NaN (nothing moved), else True.
+    """
+    n = amount.size
+    for k in range(n):
+        if not amount[k] >= 0.0:
+            return False
+    if src.size == n and n > 1:
+        for k in range(n):
+            balance[src[k]] -= amount[k]
+    else:
+        balance[src[0]] -= total
+    if dst.size == n and n > 1:
+        for k in range(n):
+            balance[dst[k]] += amount[k]
+    else:
+        balance[dst[0]] += total
+    one_src = src.size == 1
+    one_dst = dst.size == 1
+    for k in range(n):
+        rec_channel[pos + k] = channel
+        rec_src[pos + k] = src[0] if one_src else src[k]
+        rec_dst[pos + k] = dst[0] if one_dst else dst[k]
+        rec_amount[pos + k] = amount[k]
+    return True
+

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from sim.families import Families, threshold16, transition_tables, u16
-from sim.kernels import trust_month
+from sim.mechanisms.families import Families, threshold16, transition_tables, u16
+from sim.mechanisms.trust import TrustNetwork, trust_month
 from sim.params import FamilyParams, TrustParams
-from sim.trust import TrustNetwork
 
 
 def reference_month(

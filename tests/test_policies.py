@@ -7,9 +7,9 @@ import pytest
 from conftest import make_cfg
 
 from analysis.experiment import arm_configs, compose, load_experiment
+from sim.mechanisms.resource_centres import MUNI_RC, PDC
 from sim.model import CrossSectorModel, run_model
 from sim.params import ConfigError, replace
-from sim.policies import MUNI_RC, PDC
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -178,7 +178,7 @@ def test_charity_development_raises_csr_budgets():
     hi = CrossSectorModel(rc_cfg("public_development_centre", 3, **{"rc_model.charity_development": 0.5}))
     lo.step()
     hi.step()
-    assert hi._csr_now.sum() == pytest.approx(1.5 * lo._csr_now.sum())
+    assert hi.csr_now.sum() == pytest.approx(1.5 * lo.csr_now.sum())
 
 
 def test_network_costs_staff_time():

@@ -28,22 +28,19 @@ build the initial graph and for snapshots.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
 import numpy as np
+from numba import njit
 
-from sim.kernels import (
-    build_table,
-    cell_edges,
-    drop_org_ties,
-    find_edges,
-    geometric_positions,
-    incidence,
-    record_evidence,
-    renew_ties,
-    trust_update,
-)
-from sim.kernels import ensure_edges as kernel_ensure_edges
+from sim.mechanisms.base import Mechanism, second_thread
 from sim.params import TrustParams
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from sim.model import CrossSectorModel
 
 N_TRUST_SECTORS = 3  # gov, business, ngo
 _NO_EDGES = np.zeros(0, dtype=np.int64)
@@ -132,7 +129,7 @@ class TrustNetwork:
         self._grow(room)
         if 2 * room > self._hkeys.size:
             self._reindex(room)
-        out, n_new, changed = kernel_ensure_edges(
+        out, n_new, changed = ensure_edges(
             self._hkeys, self._hedge, src, dst, self.n, self.n_orgs, self.trust_sector, self.src, self.dst,
             self.prior_cell, self.pair_cell, self.active, self.r, self.s, self.last_contact, float(evidence), step,
         )  # fmt: skip
@@ -214,7 +211,7 @@ class TrustNetwork:
         return edges
 
     def tables(self) -> tuple[np.ndarray, ...]:
-        """The arrays compiled kernels need to find an edge and its trust (see :func:`sim.kernels.tie_and_trust`).
+        """The arrays compiled kernels need to find an edge and its trust (see :func:`tie_and_trust`).
 
         Returns:
             ``(hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector)`` and the prior weight last.
@@ -410,3 +407,503 @@ class TrustNetwork:
         for k in act.tolist():
             g.add_edge(int(self.src[k]), int(self.dst[k]), trust=float(t[k]))
         return g
+
+
+
+class TrustUpdate(Mechanism):
+    """The month-end trust update, and the December compaction of dead ties (no random draws).
+
+    Gossip heard this month, forgetting, institutional trust and reputation
+    (:meth:`TrustNetwork.monthly_update`). The update reads and changes only
+    trust state, so with the second thread (``output.family_thread`` and many
+    families) the model launches it right after delivery (:meth:`launch`) and
+    it runs while services and endowments run (same results); :meth:`step`
+    waits for it.
+    """
+
+    name = "trust"
+    group = "trust"
+    launch_after = "delivery"
+    """With the second thread, :meth:`launch` is called after this mechanism's step."""
+
+    def __init__(self, model: CrossSectorModel) -> None:
+        super().__init__(model)
+        self.job: Future[None] | None = None
+
+    def launch(self) -> None:
+        """Start the monthly update in the second thread."""
+        self.job = second_thread().submit(self.state.trust.monthly_update)
+
+    def step(self) -> None:
+        """Finish (or run) the monthly update; in December, compact the ties of dead organisations."""
+        st = self.state
+        if self.job is not None:
+            self.job.result()
+            self.job = None
+        else:
+            st.trust.monthly_update()
+        if st.t % 12 == 11:
+            remap = st.trust.compact()
+            if remap is not None:  # partnerships hold edge indices
+                pe = st.partnerships.edges[: st.partnerships.n]
+                has = pe >= 0
+                pe[has] = remap[pe[has]]
+
+
+# ----------------------------------------------------------------- kernels
+_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def find_edges(hkeys: np.ndarray, hedge: np.ndarray, query: np.ndarray, active: np.ndarray, only_active: bool) -> np.ndarray:
+    """Edge of each query key in the open-addressing table ``hkeys``/``hedge`` (-1 if absent, or dormant with ``only_active``)."""
+    out = np.full(query.size, -1, np.int64)
+    for q in range(query.size):
+        e = _probe(hkeys, hedge, query[q])
+        if e >= 0 and (not only_active or active[e]):
+            out[q] = e
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _slot(key: int, mask: int) -> int:
+    return int((np.uint64(key) * _HASH_MULT) >> np.uint64(32)) & mask
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _probe(hkeys: np.ndarray, hedge: np.ndarray, key: int) -> int:
+    """Edge of ``key`` in the open-addressing table (dormant edges too), -1 if the pair has none."""
+    mask = hkeys.size - 1
+    h = _slot(key, mask)
+    while hkeys[h] != -1:
+        if hkeys[h] == key:
+            return hedge[h]
+        h = (h + 1) & mask
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def ensure_edges(
+    hkeys: np.ndarray,
+    hedge: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    n0: int,
+    n_orgs: int,
+    trust_sector: np.ndarray,
+    e_src: np.ndarray,
+    e_dst: np.ndarray,
+    prior_cell: np.ndarray,
+    pair_cell: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    last_contact: np.ndarray,
+    evidence: float,
+    step: int,
+) -> tuple[np.ndarray, int, int]:
+    """Edge of each pair ``src[k] -> dst[k]``, creating missing edges and re-activating dormant ones.
+
+    New edges are numbered from ``n0`` in order of first appearance (a new
+    pair may repeat); the key table must have room for them (the caller keeps
+    it at most half full) and the edge arrays room from ``n0``. A created or
+    re-activated tie starts with ``evidence`` kept obligations and no broken
+    ones, in contact at ``step``.
+
+    Returns:
+        ``(edge of each pair, edges created, edges created or re-activated)``.
+    """
+    mask = hkeys.size - 1
+    out = np.empty(src.size, np.int64)
+    n_new = 0
+    for k in range(src.size):
+        key = src[k] * n_orgs + dst[k]
+        h = _slot(key, mask)
+        while hkeys[h] != -1 and hkeys[h] != key:
+            h = (h + 1) & mask
+        if hkeys[h] == -1:
+            e = n0 + n_new
+            hkeys[h] = key
+            hedge[h] = e
+            n_new += 1
+            e_src[e] = src[k]
+            e_dst[e] = dst[k]
+            prior_cell[e] = src[k] * 3 + trust_sector[dst[k]]
+            pair_cell[e] = trust_sector[src[k]] * 3 + trust_sector[dst[k]]
+            active[e] = False
+        out[k] = hedge[h]
+    changed = 0
+    for k in range(src.size):
+        e = out[k]
+        if not active[e]:
+            active[e] = True
+            r[e] = evidence
+            s[e] = 0.0
+            last_contact[e] = step
+            changed += 1
+    return out, n_new, changed
+
+
+@njit(cache=True, nogil=True)
+def build_table(hkeys: np.ndarray, hedge: np.ndarray, keys: np.ndarray) -> None:
+    """Fill an empty table with ``keys`` (edge ``k`` has key ``keys[k]``; keys are distinct)."""
+    mask = hkeys.size - 1
+    for k in range(keys.size):
+        h = _slot(keys[k], mask)
+        while hkeys[h] != -1:
+            h = (h + 1) & mask
+        hkeys[h] = keys[k]
+        hedge[h] = k
+
+
+@njit(cache=True, nogil=True)
+def cell_edges(pair_cell: np.ndarray, cell: int, start: int, stop: int) -> np.ndarray:
+    """Edges ``start <= k < stop`` whose sector pair is ``cell``, ascending."""
+    out = np.empty(stop - start, np.int64)
+    m = 0
+    for k in range(start, stop):
+        if pair_cell[k] == cell:
+            out[m] = k
+            m += 1
+    return out[:m].copy()
+
+
+@njit(cache=True, nogil=True, inline="always")
+def edge_trust(e: int, r: np.ndarray, s: np.ndarray, prior_cell: np.ndarray, inst_flat: np.ndarray, w: float) -> float:
+    """Beta-reputation trust of edge ``e`` (as :meth:`TrustNetwork.trust`)."""
+    return (r[e] + w * inst_flat[prior_cell[e]]) / (r[e] + s[e] + w)
+
+
+@njit(cache=True, nogil=True)
+def tie_and_trust(i: int, j: int, n_orgs: int, tables: tuple) -> tuple[int, float]:
+    """Active edge ``i -> j`` (-1 if none) and the trust of ``i`` in ``j``: personal on a tie, else institutional.
+
+    ``tables`` is :meth:`TrustNetwork.tables`: ``(hkeys, hedge,
+    active, r, s, prior_cell, institutional, trust_sector, prior_weight)``.
+    """
+    hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w = tables
+    e = _probe(hkeys, hedge, i * n_orgs + j)
+    if e >= 0 and active[e]:
+        return e, edge_trust(e, r, s, prior_cell, institutional.reshape(-1), w)
+    return -1, institutional[i, trust_sector[j]]
+
+
+@njit(cache=True, nogil=True)
+def record_evidence(
+    edges: np.ndarray,
+    kept: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    last_contact: np.ndarray,
+    dst: np.ndarray,
+    heard_kept: np.ndarray,
+    heard_broken: np.ndarray,
+    kept_weight: float,
+    broken_weight: float,
+    step: int,
+    gossip: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kept (``kept[k]``) or broken obligations along ``edges``, in order; gossip about each trustee is queued.
+
+    Returns:
+        ``(edges with a kept obligation, edges with a broken one)``, in order.
+    """
+    m = edges.size
+    n_kept = 0
+    for k in range(m):
+        n_kept += kept[k]
+    ke = np.empty(n_kept, np.int64)
+    be = np.empty(m - n_kept, np.int64)
+    a = 0
+    b = 0
+    for k in range(m):
+        e = edges[k]
+        if kept[k]:
+            r[e] += kept_weight
+            ke[a] = e
+            a += 1
+        else:
+            s[e] += broken_weight
+            be[b] = e
+            b += 1
+        last_contact[e] = step
+    if gossip:
+        for k in range(a):
+            heard_kept[dst[ke[k]]] += kept_weight
+        for k in range(b):
+            heard_broken[dst[be[k]]] += broken_weight
+    return ke, be
+
+
+@njit(cache=True, nogil=True)
+def incidence(src: np.ndarray, dst: np.ndarray, n: int, n_orgs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Edges ``0 <= k < n`` grouped by organisation (each edge under its source and its target): CSR offsets and edges."""
+    count = np.zeros(n_orgs + 1, np.int64)
+    for k in range(n):
+        count[src[k] + 1] += 1
+        count[dst[k] + 1] += 1
+    for i in range(n_orgs):
+        count[i + 1] += count[i]
+    edges = np.empty(2 * n, np.int64)
+    fill = count[:-1].copy()
+    for k in range(n):
+        edges[fill[src[k]]] = k
+        fill[src[k]] += 1
+        edges[fill[dst[k]]] = k
+        fill[dst[k]] += 1
+    return count, edges
+
+
+@njit(cache=True, nogil=True)
+def drop_org_ties(
+    orgs: np.ndarray,
+    offsets: np.ndarray,
+    inc_edges: np.ndarray,
+    indexed: int,
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    leaving: np.ndarray,
+) -> int:
+    """Deactivate (and clear the evidence of) every active edge of ``orgs``.
+
+    Edges below ``indexed`` are found through the incidence lists
+    ``offsets``/``inc_edges``; edges from ``indexed`` to ``n`` are scanned.
+    ``leaving`` marks ``orgs`` (a boolean per organisation).
+
+    Returns:
+        The number of edges deactivated.
+    """
+    lost = 0
+    for q in range(orgs.size):
+        o = orgs[q]
+        for p in range(offsets[o], offsets[o + 1]):
+            k = inc_edges[p]
+            if active[k]:
+                active[k] = False
+                r[k] = 0.0
+                s[k] = 0.0
+                lost += 1
+    for k in range(indexed, n):
+        if active[k] and (leaving[src[k]] or leaving[dst[k]]):
+            active[k] = False
+            r[k] = 0.0
+            s[k] = 0.0
+            lost += 1
+    return lost
+
+
+@njit(cache=True, nogil=True)
+def geometric_positions(log_u: np.ndarray, log_q: float, start: int) -> np.ndarray:
+    """Positions of successes of Bernoulli trials, from geometric gaps ``int(log_u / log_q) + 1`` after ``start``.
+
+    ``log_u`` holds ``log(1 - u)`` of uniform draws and ``log_q`` is
+    ``log(1 - p)`` (as ``np.cumsum((log_u / log_q).astype(int) + 1) + start``).
+    """
+    out = np.empty(log_u.size, np.int64)
+    pos = start
+    for k in range(log_u.size):
+        pos += np.int64(log_u[k] / log_q) + 1
+        out[k] = pos
+    return out
+
+
+@njit(cache=True, nogil=True)
+def renew_ties(
+    candidates: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    alive: np.ndarray,
+    active: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    last_contact: np.ndarray,
+    step: int,
+) -> int:
+    """Re-activate, with no evidence, the dormant candidate edges whose two organisations live.
+
+    Returns:
+        The number of ties renewed.
+    """
+    renewed = 0
+    for k in range(candidates.size):
+        e = candidates[k]
+        if not active[e] and alive[src[e]] and alive[dst[e]]:
+            active[e] = True
+            r[e] = 0.0
+            s[e] = 0.0
+            last_contact[e] = step
+            renewed += 1
+    return renewed
+
+
+@njit(cache=True, nogil=True)
+def unhear(x: np.ndarray, edges: np.ndarray, active: np.ndarray, amount: float) -> None:
+    """Take back ``amount`` of gossip from each listed edge that is still active (in order)."""
+    for k in range(edges.size):
+        e = edges[k]
+        if active[e]:
+            x[e] -= amount
+
+
+@njit(cache=True, nogil=True)
+def trust_month(
+    src: np.ndarray,
+    dst: np.ndarray,
+    prior_cell: np.ndarray,
+    pair_cell: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    active: np.ndarray,
+    heard_kept: np.ndarray,
+    heard_broken: np.ndarray,
+    institutional: np.ndarray,
+    gossip: float,
+    forgetting: float,
+    w: float,
+    trust_out: np.ndarray,
+    inst_sum: np.ndarray,
+    inst_cnt: np.ndarray,
+    rep_sum: np.ndarray,
+    rep_cnt: np.ndarray,
+    pair_sum: np.ndarray,
+    pair_cnt: np.ndarray,
+) -> None:
+    """Gossip, forgetting and the month-end trust of every edge, with the sums for summaries.
+
+    For each active edge i->j: ``r += gossip * heard_kept[j]``,
+    ``s += gossip * heard_broken[j]``; then (all edges) ``r, s *= forgetting``;
+    trust is the beta reputation with the institutional prior; sums by
+    (src, sector of dst), by dst and by sector pair are accumulated over
+    active edges.
+    """
+    for k in range(src.size):
+        a = active[k]
+        j = dst[k]
+        rk = r[k]
+        sk = s[k]
+        if a:
+            rk += gossip * heard_kept[j]
+            sk += gossip * heard_broken[j]
+        rk *= forgetting
+        sk *= forgetting
+        r[k] = rk
+        s[k] = sk
+        t = (rk + w * institutional[prior_cell[k]]) / (rk + sk + w)
+        trust_out[k] = t
+        if a:
+            c = prior_cell[k]
+            inst_sum[c] += t
+            inst_cnt[c] += 1.0
+            rep_sum[j] += t
+            rep_cnt[j] += 1.0
+            p = pair_cell[k]
+            pair_sum[p] += t
+            pair_cnt[p] += 1.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def trust_summaries(
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    inst_sum: np.ndarray,
+    inst_cnt: np.ndarray,
+    rep_sum: np.ndarray,
+    rep_cnt: np.ndarray,
+    pair_sum: np.ndarray,
+    pair_cnt: np.ndarray,
+    rate: float,
+    reputation: np.ndarray,
+    pair_means: np.ndarray,
+) -> None:
+    """Reputation, sector-pair means and the institutional-trust move from the monthly sums.
+
+    Reputation is the mean incoming trust (the sector-mean institutional trust
+    where nobody has a tie); pair means are NaN where a sector pair has no
+    active tie; each institutional cell with ties moves ``rate`` of the way to
+    the mean personal trust of those ties.
+    """
+    n, k = institutional.shape
+    base = np.zeros(k)
+    for i in range(n):
+        for c in range(k):
+            base[c] += institutional[i, c]
+    for c in range(k):
+        base[c] = base[c] / n
+    for i in range(n):
+        if rep_cnt[i] > 0:
+            reputation[i] = rep_sum[i] / max(rep_cnt[i], 1e-12)
+        else:
+            reputation[i] = base[trust_sector[i]]
+    for p in range(pair_sum.size):
+        pair_means[p] = pair_sum[p] / pair_cnt[p]
+    if rate > 0:
+        flat = institutional.reshape(-1)
+        for c in range(flat.size):
+            old = flat[c]
+            target = inst_sum[c] / inst_cnt[c] if inst_cnt[c] > 0 else old
+            flat[c] = old + (target - old) * rate
+
+
+@njit(cache=True, nogil=True)
+def trust_update(
+    src: np.ndarray,
+    dst: np.ndarray,
+    prior_cell: np.ndarray,
+    pair_cell: np.ndarray,
+    r: np.ndarray,
+    s: np.ndarray,
+    active: np.ndarray,
+    heard_kept: np.ndarray,
+    heard_broken: np.ndarray,
+    own_kept: np.ndarray,
+    own_broken: np.ndarray,
+    institutional: np.ndarray,
+    trust_sector: np.ndarray,
+    gossip: float,
+    kept_weight: float,
+    broken_weight: float,
+    forgetting: float,
+    w: float,
+    rate: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The whole monthly trust update in one call (one release of the GIL).
+
+    The direct party of each event of the month (``own_kept``,
+    ``own_broken``) does not hear its own event again (:func:`unhear`); then
+    :func:`trust_month` and :func:`trust_summaries`; the gossip heard is
+    cleared.
+
+    Returns:
+        ``(trust of every edge, reputation, in-degree, sector-pair means)``.
+    """
+    if gossip > 0:
+        unhear(r, own_kept, active, gossip * kept_weight)
+        unhear(s, own_broken, active, gossip * broken_weight)
+    n = src.size
+    n_orgs = institutional.shape[0]
+    k = institutional.shape[1]
+    t = np.empty(n)
+    inst_sum = np.zeros(n_orgs * k)
+    inst_cnt = np.zeros(n_orgs * k)
+    rep_sum = np.zeros(n_orgs)
+    rep_cnt = np.zeros(n_orgs)
+    pair_sum = np.zeros(k * k)
+    pair_cnt = np.zeros(k * k)
+    trust_month(
+        src, dst, prior_cell, pair_cell, r, s, active, heard_kept, heard_broken, institutional.reshape(-1), gossip,
+        forgetting, w, t, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
+    )  # fmt: skip
+    heard_kept[:] = 0.0
+    heard_broken[:] = 0.0
+    reputation = np.empty(n_orgs)
+    pair_means = np.empty(k * k)
+    trust_summaries(
+        institutional, trust_sector, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt, rate, reputation,
+        pair_means,
+    )  # fmt: skip
+    return t, reputation, rep_cnt, pair_means
+

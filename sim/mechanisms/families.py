@@ -30,8 +30,8 @@ millisecond.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
-from sim.kernels import families_ration, families_transitions, families_uptake
 from sim.params import DOMAINS, FAMILY_STATES, FamilyParams
 
 N_STATES = len(FAMILY_STATES)
@@ -255,3 +255,238 @@ class Family:
 
     def __repr__(self) -> str:
         return f"Family({self.index}, state={self.state}, wellbeing={self.wellbeing:.2f})"
+
+
+# ----------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True)
+def families_transitions(
+    state: np.ndarray,
+    served: np.ndarray,
+    u_move: np.ndarray,
+    down: np.ndarray,
+    up_to: np.ndarray,
+    target_by_state: np.ndarray,
+    wellbeing: np.ndarray,
+    counts: np.ndarray,
+    rate: float,
+    boost: float,
+    last_served: np.ndarray,
+    since: int,
+) -> int:
+    """First pass over families: vulnerability transitions and wellbeing.
+
+    For each family: the vulnerability state moves down if
+    ``u_move < down[code]`` and up if ``u_move < up_to[code]``, with
+    ``code = state * 2 + served`` (served *last* month; ``down <= up_to``);
+    wellbeing closes ``rate`` of the gap to the new state's target, plus
+    ``boost`` if it was served (capped at 1); the served flag is cleared;
+    ``counts`` become the number of families per state.
+
+    The three loops are written without branches or table lookups (the
+    eight thresholds and four targets are selected) so that they compile to
+    vector instructions; ``tests/test_kernels.py`` checks them against a
+    per-family reference.
+
+    Returns:
+        The number of families in state >= 2 last served after month ``since``.
+    """
+    i32 = np.int32
+    d0, d1, d2, d3 = i32(down[0]), i32(down[1]), i32(down[2]), i32(down[3])
+    d4, d5, d6, d7 = i32(down[4]), i32(down[5]), i32(down[6]), i32(down[7])
+    u0, u1, u2, u3 = i32(up_to[0]), i32(up_to[1]), i32(up_to[2]), i32(up_to[3])
+    u4, u5, u6, u7 = i32(up_to[4]), i32(up_to[5]), i32(up_to[6]), i32(up_to[7])
+    sv = served.view(np.uint8)
+    n = state.size
+    for i in range(n):  # moves
+        old = i32(state[i])
+        s = i32(sv[i])
+        u = i32(u_move[i])
+        dn = d1 if s != 0 else d0
+        up = u1 if s != 0 else u0
+        dn = (d3 if s != 0 else d2) if old == 1 else dn
+        up = (u3 if s != 0 else u2) if old == 1 else up
+        dn = (d5 if s != 0 else d4) if old == 2 else dn
+        up = (u5 if s != 0 else u4) if old == 2 else up
+        dn = (d7 if s != 0 else d6) if old == 3 else dn
+        up = (u7 if s != 0 else u6) if old == 3 else up
+        state[i] = np.int8(old + (i32(1) if u < up else i32(0)) - (i32(2) if u < dn else i32(0)))
+    t0, t1, t2, t3 = target_by_state[0], target_by_state[1], target_by_state[2], target_by_state[3]
+    one = np.float32(1.0)
+    for i in range(n):  # wellbeing after last month's services
+        new = i32(state[i])
+        target = t0 if new == 0 else (t1 if new == 1 else (t2 if new == 2 else t3))
+        w = wellbeing[i]
+        w = w + rate * (target - w)
+        wellbeing[i] = min(w + boost, one) if sv[i] != 0 else w
+        sv[i] = np.uint8(0)
+    c1, c2, c3, reached = i32(0), i32(0), i32(0), i32(0)
+    since32 = i32(since)
+    for i in range(n):  # counts
+        new = i32(state[i])
+        c1 += i32(new == 1)
+        c2 += i32(new == 2)
+        c3 += i32(new == 3)
+        reached += i32(new >= 2) & i32(last_served[i] > since32)
+    counts[0] = n - c1 - c2 - c3
+    counts[1] = c1
+    counts[2] = c2
+    counts[3] = c3
+    return reached
+
+
+@njit(cache=True, nogil=True)
+def families_uptake(
+    state: np.ndarray,
+    aware: np.ndarray,
+    bounds: np.ndarray,
+    aware16: np.ndarray,
+    apply16: int,
+    u_uptake: np.ndarray,
+    applicants: np.ndarray,
+    flags: np.ndarray,
+    cell: np.ndarray,
+    app_u: np.ndarray,
+    app_cell: np.ndarray,
+    app_state: np.ndarray,
+) -> tuple[int, int]:
+    """Second pass over families: awareness and applications (after :func:`families_transitions`).
+
+    Families are stored by municipality: those of municipality ``m`` are
+    ``bounds[m]:bounds[m + 1]``. An eligible family (state >= 1) that is
+    unaware learns of support if ``u_uptake < aware16[m]`` (it can apply
+    from next month); an aware one applies if ``u_uptake < apply16`` (each
+    family uses its uptake draw for one of the two, so they stay
+    independent). Applicants are written to ``applicants`` in order, with
+    their draw, cell and state in ``app_u``, ``app_cell``, ``app_state``;
+    ``flags`` is scratch space.
+
+    Returns:
+        ``(applicants, families aware now)``.
+    """
+    i32 = np.int32
+    ap = i32(apply16)
+    aw = aware.view(np.uint8)
+    for m in range(bounds.size - 1):
+        lo, hi = bounds[m], bounds[m + 1]
+        st, a_, u_, f_ = state[lo:hi], aw[lo:hi], u_uptake[lo:hi], flags[lo:hi]  # slices: the loop vectorises
+        th = i32(aware16[m])
+        for i in range(st.size):
+            e = i32(st[i] >= 1)
+            a = i32(a_[i])
+            u = i32(u_[i])
+            learn = e & (a ^ 1) & i32(u < th)
+            a_[i] = np.uint8(a | learn)
+            f_[i] = np.uint8(e & a & i32(u < ap))
+    n_app = 0
+    for i in range(flags.size):
+        applicants[n_app] = i  # kept only if it applied: the slot is reused otherwise
+        n_app += flags[i]
+    for k in range(n_app):  # what rationing needs of each applicant, in order
+        i = applicants[k]
+        app_u[k] = u_uptake[i]
+        app_cell[k] = cell[i]
+        app_state[k] = state[i]
+    n_aware = 0
+    for i in range(aw.size):
+        n_aware += aw[i]
+    return n_app, n_aware
+
+
+@njit(cache=True, nogil=True)
+def families_ration(
+    applicants: np.ndarray,
+    n_app: int,
+    app_u: np.ndarray,
+    app_cell: np.ndarray,
+    app_state: np.ndarray,
+    capacity: np.ndarray,
+    apply16: int,
+    served: np.ndarray,
+    last_served: np.ndarray,
+    times_served: np.ndarray,
+    served_per_cell: np.ndarray,
+    t: int,
+    since: int,
+    n_domains: int,
+    routing: bool,
+    crisis: np.ndarray,
+) -> tuple[int, int, int]:
+    """Ration services among applicants, cell by cell.
+
+    Applicant ``k`` is family ``applicants[k]``, with uptake draw
+    ``app_u[k]``, cell ``app_cell[k]`` and state ``app_state[k]`` (copied by
+    :func:`families_uptake`, so that this pass reads them in order). Demand
+    per cell is counted first. With ``routing`` (one window), spare
+    capacity of a municipality's cells is shared among its cells with unmet
+    demand, in proportion to that demand. An applicant is then served if its
+    uptake draw is below ``min(1, capacity/demand) * apply16``, so that,
+    given it applied, it is served with probability capacity/demand. Finally,
+    a crisis centre (``crisis[m]`` services/month, empty array for none)
+    serves unserved applicants in state >= 2 of its municipality with
+    probability min(1, crisis/unserved), using the rest of their draw.
+
+    Returns:
+        ``(served, newly reached, served by the crisis centre)``; newly
+        reached counts served families in state >= 2 who had not been served
+        after month ``since``.
+    """
+    n_cells = capacity.size
+    n_muni = n_cells // n_domains
+    demand = np.zeros(n_cells)
+    for k in range(n_app):
+        demand[app_cell[k]] += 1.0
+    cap = capacity.copy()
+    if routing:
+        for m in range(n_muni):
+            spare = 0.0
+            unmet = 0.0
+            for c in range(m * n_domains, (m + 1) * n_domains):
+                d = cap[c] - demand[c]
+                if d > 0:
+                    spare += d
+                else:
+                    unmet -= d
+            if spare > 0 and unmet > 0:
+                moved = min(spare, unmet)
+                for c in range(m * n_domains, (m + 1) * n_domains):
+                    if demand[c] > cap[c]:
+                        cap[c] += moved * (demand[c] - capacity[c]) / unmet
+    frac16 = np.empty(n_cells)
+    for c in range(n_cells):
+        frac16[c] = min(1.0, cap[c] / max(demand[c], 1.0)) * apply16
+    n_served = 0
+    newly = 0
+    waiting = np.zeros(n_muni)
+    got = np.zeros(n_app, np.bool_)
+    for k in range(n_app):
+        c = app_cell[k]
+        if app_u[k] < frac16[c]:
+            i = applicants[k]
+            newly += (app_state[k] >= 2) & (last_served[i] <= since)
+            got[k] = True
+            served[i] = True
+            last_served[i] = t
+            times_served[i] += 1
+            served_per_cell[c] += 1
+            n_served += 1
+        elif app_state[k] >= 2:
+            waiting[c // n_domains] += 1.0
+    n_crisis = 0
+    if crisis.size == n_muni:
+        for k in range(n_app):
+            c = app_cell[k]
+            if got[k] or app_state[k] < 2:
+                continue
+            i = applicants[k]
+            m = c // n_domains
+            share = min(1.0, crisis[m] / max(waiting[m], 1.0))
+            lo = frac16[c]
+            if (app_u[k] - lo) < share * (apply16 - lo):  # the rest of its draw, uniform on [frac16, apply16)
+                newly += last_served[i] <= since
+                served[i] = True
+                last_served[i] = t
+                times_served[i] += 1
+                n_crisis += 1
+                n_served += 1
+    return n_served, newly, n_crisis
+

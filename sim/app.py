@@ -186,7 +186,7 @@ class Policy:
 
 def build_config(scenario: str, policy: Policy, seed: int = 1, steps: int = 120) -> Config:
     """Configuration of a scenario with the sliders' policy applied."""
-    from analysis.experiment import compose
+    from sim.cli import compose
 
     s = SCENARIOS[scenario]
     cfg = compose([*s["overrides"], f"rc_model={policy.rc}", f"cluster={'on' if policy.cluster else 'off'}"])

@@ -22,6 +22,7 @@ from sim.mechanisms.cluster import Cluster
 from sim.mechanisms.delivery import Delivery
 from sim.mechanisms.dissolution import Dissolution
 from sim.mechanisms.endowments import Endowments
+from sim.mechanisms.families import FAMILY_THREAD_MIN, FamilyTransitions, FamilyUptake
 from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
 from sim.mechanisms.grants import Grants
@@ -29,7 +30,7 @@ from sim.mechanisms.ngo_life import NGOLife
 from sim.mechanisms.recording import METRICS, Recording
 from sim.mechanisms.requests import Requests
 from sim.mechanisms.resource_centres import ResourceCentres
-from sim.mechanisms.services import FAMILY_THREAD_MIN, FamilyTransitions, FamilyUptake, Services
+from sim.mechanisms.services import Services
 from sim.mechanisms.trust import TrustUpdate
 from sim.mechanisms.turnover import Turnover
 from sim.params import Config

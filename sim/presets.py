@@ -42,7 +42,7 @@ def config_from_params(**params: Any) -> Config:
                 values[f"{key}.{sub}"] = v
         else:
             values[key] = value
-    cfg = _compose(choices)
+    cfg = compose_overrides(choices)
     data = config_to_dict(cfg)
     for dotted in values:
         node: Any = data
@@ -57,13 +57,22 @@ def config_from_params(**params: Any) -> Config:
     return replace(cfg, **values) if values else cfg
 
 
-def _compose(choices: list[str]) -> Config:
-    """``configs/config.yaml`` with the chosen group presets, composed by Hydra."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
+def compose_overrides(overrides: list[str]) -> Config:
+    """``configs/config.yaml`` composed by Hydra with command-line style ``overrides``, validated.
 
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        dcfg = compose(config_name="config", overrides=choices)
+    Raises:
+        ConfigError: Hydra's one-line message for a bad override, or a bad value.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            dcfg = compose(config_name="config", overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as e:
+        raise ConfigError(str(e).strip().splitlines()[0]) from None
     data = OmegaConf.to_container(dcfg, resolve=True)
     assert isinstance(data, dict)
     data.pop("hydra", None)

@@ -29,10 +29,18 @@ millisecond.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
+from sim.mechanisms.base import Mechanism, second_thread
 from sim.params import DOMAINS, FAMILY_STATES, FamilyParams
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from sim.model import CrossSectorModel
 
 N_STATES = len(FAMILY_STATES)
 U16 = 65536
@@ -255,6 +263,73 @@ class Family:
 
     def __repr__(self) -> str:
         return f"Family({self.index}, state={self.state}, wellbeing={self.wellbeing:.2f})"
+
+
+FAMILY_THREAD_MIN = 20_000
+"""Fewest families for which ``output.family_thread`` runs the families' passes in a second thread."""
+
+
+class FamilyTransitions(Mechanism):
+    """Families' vulnerability moves and wellbeing after last month's services (stream ``family_transitions``).
+
+    They depend on nothing of this month, so with ``output.family_thread``
+    (and :data:`FAMILY_THREAD_MIN` families or more) they run in the second
+    thread while the organisations act (no mechanism before
+    :class:`~sim.mechanisms.services.Services`
+    touches family state); results are the same either way.
+    """
+
+    name = "family_transitions"
+    group = "families"
+
+    def __init__(self, model: CrossSectorModel) -> None:
+        super().__init__(model)
+        self.threaded = self.cfg.output.family_thread and self.cfg.region.families >= FAMILY_THREAD_MIN
+        self.jobs: list[Future[None]] = []
+
+    def step(self) -> None:
+        """Start (or run) the transitions of this month."""
+        args = (self.model.streams["family_transitions"], self.state.t)
+        if self.threaded:
+            self.jobs.append(second_thread().submit(self.state.families.transitions, *args))
+        else:
+            self.state.families.transitions(*args)
+
+    def wait(self) -> None:
+        """Wait for the families' passes started in the second thread."""
+        for job in self.jobs:
+            job.result()
+        self.jobs.clear()
+
+
+class FamilyUptake(Mechanism):
+    """Families learn of support and apply (stream ``uptake``).
+
+    Their inputs (NGOs per municipality, resource centres, cluster) are
+    settled at this point of the step; with the second thread they follow
+    the transitions there.
+    """
+
+    name = "family_uptake"
+    group = "families"
+
+    def step(self) -> None:
+        """Start (or run) awareness and applications of this month."""
+        st, mdl = self.state, self.model
+        fpar, m, fam = self.cfg.families, st.n_muni, st.families
+        slots = st.alive_slots()
+        providers = np.bincount(st.org_municipality[st.ngo0 + slots], minlength=m) / np.maximum(
+            st.families_per_muni / 1000.0, 1e-9
+        )
+        p_aware = fpar.awareness_base + fpar.awareness_per_provider * providers + mdl.cluster.awareness_bonus()
+        if mdl.rc.active:  # centres reaching small settlements (municipal RC, centre of public development)
+            p_aware = p_aware + self.cfg.rc_model.outreach * mdl.rc.reaches_settlements()
+        args = (mdl.streams["uptake"], np.minimum(p_aware, 1.0), st.t, mdl.cluster.apply_bonus())
+        transitions = mdl.mechanisms["family_transitions"]
+        if transitions.threaded:  # one worker: runs after the transitions
+            transitions.jobs.append(second_thread().submit(fam.uptake, *args))
+        else:
+            fam.uptake(*args)
 
 
 # ----------------------------------------------------------------- kernels

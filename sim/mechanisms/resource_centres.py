@@ -71,6 +71,10 @@ class ResourceCentres(Mechanism):
         """Municipalities whose centre works as a centre of public development."""
         return self.kind == PDC
 
+    def reaches_settlements(self) -> np.ndarray:
+        """Municipalities whose centre reaches families in small settlements (municipal RC, centre of public development)."""
+        return np.isin(self.kind, (MUNI_RC, PDC))
+
     def annual_funding(self) -> float:
         """Municipal assignment per centre per year (added to each municipal budget)."""
         return self.params.funding_municipal if self.active else 0.0

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -72,6 +73,38 @@ COUNTERS: tuple[str, ...] = (
 )
 """Per-step event counters (``State.counts``), reset at the start of every step and recorded as metrics."""
 
+
+
+class Layout(NamedTuple):
+    """The organisation index layout, for compiled kernels (``State.layout()``)."""
+
+    region: int
+    muni0: int
+    biz0: int
+    manager: int
+    rc0: int
+    ngo0: int
+    n_orgs: int
+    n_muni: int
+
+
+class NGOArrays(NamedTuple):
+    """The NGO-slot arrays compiled kernels read and write (``State.ngos()``; index ``org - ngo0``)."""
+
+    ngo0: int
+    domain: np.ndarray
+    capacity: np.ndarray
+    experienced: np.ndarray
+    staff: np.ndarray
+    volunteers: np.ndarray
+    neg_months: np.ndarray
+    registered: np.ndarray
+    endow_intent: np.ndarray
+    endow_state: np.ndarray
+    endow_first: np.ndarray
+    income_month: np.ndarray
+    active: np.ndarray
+    contact: np.ndarray
 
 
 def _a() -> np.ndarray:
@@ -307,6 +340,18 @@ class State:
         self.org_municipality[self.ngo0 + slots] = rng.integers(0, self.n_muni, n)
 
     # ----------------------------------------------------------- views
+    def layout(self) -> Layout:
+        """The index layout as a :class:`Layout`."""
+        return Layout(self.region, self.muni0, self.biz0, self.manager, self.rc0, self.ngo0, self.n_orgs, self.n_muni)
+
+    def ngos(self) -> NGOArrays:
+        """The NGO-slot arrays as an :class:`NGOArrays` (build it anew after an array was replaced)."""
+        return NGOArrays(
+            self.ngo0, self.ngo_domain, self.ngo_capacity, self.ngo_experienced, self.ngo_staff, self.ngo_volunteers,
+            self.ngo_neg_months, self.ngo_registered, self.ngo_endow_intent, self.ngo_endow_state, self.ngo_endow_first,
+            self.ngo_income_month, self.active_ngo, self.contact,
+        )  # fmt: skip
+
     @property
     def ngo_alive(self) -> np.ndarray:
         """Alive mask over NGO slots (a view on ``alive``)."""

@@ -159,18 +159,17 @@ def test_delivery_matches_reference(model):
     k = ids.size
     mem = ps.members[ids]
     u = np.random.default_rng(5).random((k, 3))
-    deliver = np.empty((k, 3), bool)
-    gov_amt, biz_amt, x, ngo_slot = np.empty(k), np.empty(k), np.empty((k, 4)), np.empty(k, np.int64)
     bal = m.ledger.balance.copy()
     reserved = reserved_state_inst(m.state, m.cfg)
     dl = m.mechanisms["delivery"]
     bal[m.muni0 : m.biz0] = np.where(np.arange(m.n_muni) % 2 == 0, reserved + 100 * pp.gov_money, 0.0)  # half cannot pay
-    delivery.deliver_contributions(
-        mem, u, ps.money_equiv[ids], m.ngo0, m.region, m.muni0, m.biz0, m.ngo_capacity, m.ngo_staff,
-        m.ngo_volunteers, bal, reserved, m.csr_now, m.cluster.member_orgs(), m.cluster.commitment_boost_value(),
+    terms = delivery.DeliveryTerms(
         dl.commitment, pp.gov_money, pp.business_money_share, dl.resource_scale, pp.premises_units,
-        pp.business_inkind_units, deliver, gov_amt, biz_amt, x, ngo_slot,
+        pp.business_inkind_units, reserved, m.csr_now, m.cluster.member_orgs(), m.cluster.commitment_boost_value(),
     )  # fmt: skip
+    deliver, gov_amt, biz_amt, x, ngo_slot = delivery.deliver_contributions(
+        mem, u, ps.money_equiv[ids], m.state.layout(), m.state.ngos(), bal, terms
+    )
     # reference: the vectorised rules
     present = mem >= 0
     slot = np.where(present[:, NGOS], mem[:, NGOS] - m.ngo0, 0)
@@ -210,10 +209,10 @@ def test_delivery_matches_reference(model):
     cap_cells = np.zeros(m.n_muni * N_DOMAINS)
     income, capacity = np.zeros(m.n_ngo_slots), m.ngo_capacity.copy()
     active, contact = np.zeros(m.n_ngo_slots, bool), np.zeros(m.n_ngo_slots, bool)
-    delivery.deliver_outcomes(
-        ids, mem, deliver, gov_amt, biz_amt, y, ngo_slot, m.region, ps.muni, ps.domain, out["output"], out["services"],
-        out["money"], out["kept"], out["broken"], N_DOMAINS, cap_cells, income, capacity, 0.1, active, contact,
-    )  # fmt: skip
+    parts = ps.arrays()._replace(**out)
+    ngos = m.state.ngos()._replace(income_month=income, capacity=capacity, active=active, contact=contact)
+    done = delivery.Delivered(ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)
+    delivery.deliver_outcomes(done, m.state.layout(), parts, ngos, cap_cells, 0.1)
     np.testing.assert_array_equal(out["output"][ids], y)
     np.testing.assert_array_equal(out["services"][ids], ps.services[ids] + y)
     np.testing.assert_array_equal(out["kept"][ids], ps.kept[ids] + (d & present).sum(axis=1))

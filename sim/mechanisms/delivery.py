@@ -21,7 +21,7 @@ person who left is started again (:func:`stale_pairs`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -29,8 +29,8 @@ from numba import njit
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import reserved_state_inst
 from sim.mechanisms.formation import PAIR_A, PAIR_B
-from sim.partnerships import BIZ, GOV, NGOS, ces_output
-from sim.state import N_DOMAINS
+from sim.partnerships import BIZ, GOV, NGOS, PartnershipArrays, ces_output
+from sim.state import N_DOMAINS, Layout, NGOArrays
 
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
@@ -62,18 +62,15 @@ class Delivery(Mechanism):
         k = ids.size
         mem = ps.members[ids]
         u = rng.random((k, 3))
-        deliver = np.empty((k, 3), bool)
-        gov_amt, biz_amt, x = np.empty(k), np.empty(k), np.empty((k, 4))
-        ngo_slot = np.empty(k, np.int64)
         cl = self.model.cluster  # quality control and the trust-culture programme close part of the shortfall
         member, boost = (cl.member_orgs(), cl.commitment_boost_value()) if cl.active else (_NO_ORGS, 0.0)
-        deliver_contributions(
-            mem, u, ps.money_equiv[ids], st.ngo0, st.region, st.muni0, st.biz0,
-            st.ngo_capacity, st.ngo_staff, st.ngo_volunteers, led.balance, reserved_state_inst(st, self.cfg),
-            st.csr_now, member, boost, self.commitment, pp.gov_money, pp.business_money_share,
-            self.resource_scale, pp.premises_units, pp.business_inkind_units,
-            deliver, gov_amt, biz_amt, x, ngo_slot,
+        terms = DeliveryTerms(
+            self.commitment, pp.gov_money, pp.business_money_share, self.resource_scale, pp.premises_units,
+            pp.business_inkind_units, reserved_state_inst(st, self.cfg), st.csr_now, member, boost,
         )  # fmt: skip
+        deliver, gov_amt, biz_amt, x, ngo_slot = deliver_contributions(
+            mem, u, ps.money_equiv[ids], st.layout(), st.ngos(), led.balance, terms
+        )
         # government money: municipal members pay monthly (the region's grant was paid up front);
         # the recipient is the NGO if any, else the municipality (gov-business)
         recipient = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
@@ -87,11 +84,8 @@ class Delivery(Mechanism):
         st.counts["partnership_services"] += float(y.sum())
         cap = np.zeros(st.n_muni * N_DOMAINS)
         st.active_ngo = np.zeros(st.n_ngo_slots, bool)
-        deliver_outcomes(
-            ids, mem, deliver, gov_amt, biz_amt, y, ngo_slot, st.region, ps.muni, ps.domain, ps.output, ps.services,
-            ps.money, ps.kept, ps.broken, N_DOMAINS, cap, st.ngo_income_month, st.ngo_capacity,
-            op.capacity_learning, st.active_ngo, st.contact,
-        )  # fmt: skip
+        done = Delivered(ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)
+        deliver_outcomes(done, st.layout(), ps.arrays(), st.ngos(), cap, op.capacity_learning)
         st.partnership_capacity = cap.reshape(st.n_muni, N_DOMAINS)
         # obligations -> trust along member pairs (truster a observes trustee b)
         pe = ps.edges[ids]
@@ -103,35 +97,43 @@ class Delivery(Mechanism):
 
 
 # ----------------------------------------------------------------- kernels
+class DeliveryTerms(NamedTuple):
+    """What the delivery rules need besides the members and the balances (one month)."""
+
+    commitment: np.ndarray  # gov, business, NGO base
+    gov_money: float
+    business_share: float
+    scale: np.ndarray  # resource units per kind
+    premises_units: float
+    inkind_units: float
+    reserved: np.ndarray  # municipal money reserved for state institutions
+    csr_now: np.ndarray  # businesses' CSR budget this month
+    cluster_member: np.ndarray  # over organisations (empty: no cluster)
+    boost: float
+
+
+class Delivered(NamedTuple):
+    """One month's delivery of the active partnerships ``ids`` (from :func:`deliver_contributions`) and output ``y``."""
+
+    ids: np.ndarray
+    mem: np.ndarray
+    deliver: np.ndarray
+    gov_amt: np.ndarray
+    biz_amt: np.ndarray
+    ngo_slot: np.ndarray
+    y: np.ndarray
+
+
 @njit(cache=True, nogil=True)
 def deliver_contributions(
     mem: np.ndarray,
     u: np.ndarray,
     money_equiv: np.ndarray,
-    ngo0: int,
-    region: int,
-    muni0: int,
-    biz0: int,
-    ngo_capacity: np.ndarray,
-    ngo_staff: np.ndarray,
-    ngo_volunteers: np.ndarray,
+    lay: Layout,
+    ngos: NGOArrays,
     balance: np.ndarray,
-    reserved: np.ndarray,
-    csr_now: np.ndarray,
-    cluster_member: np.ndarray,
-    boost: float,
-    commitment: np.ndarray,
-    gov_money: float,
-    business_share: float,
-    scale: np.ndarray,
-    premises_units: float,
-    inkind_units: float,
-    deliver: np.ndarray,
-    gov_amt: np.ndarray,
-    biz_amt: np.ndarray,
-    x: np.ndarray,
-    ngo_slot: np.ndarray,
-) -> None:
+    terms: DeliveryTerms,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Who delivers in each active partnership this month, the money it brings and the resource units.
 
     Row ``k`` has members ``mem[k]`` (gov, business, NGO; -1 absent) and
@@ -145,7 +147,18 @@ def deliver_contributions(
     business_share)``. Balances are read before any payment of the month.
     Resource units ``x``: money, NGO competence (capacity x staff), volunteers,
     premises and in-kind help, each divided by ``scale``.
+
+    Returns:
+        ``(deliver (k, 3), government money, business money, resource units x (k, 4), NGO slot)``.
     """
+    k_all = mem.shape[0]
+    deliver = np.empty((k_all, 3), np.bool_)
+    gov_amt, biz_amt, x = np.empty(k_all), np.empty(k_all), np.empty((k_all, 4))
+    ngo_slot = np.empty(k_all, np.int64)
+    ngo0, region, muni0, biz0 = ngos.ngo0, lay.region, lay.muni0, lay.biz0
+    ngo_capacity, ngo_staff, ngo_volunteers = ngos.capacity, ngos.staff, ngos.volunteers
+    commitment, gov_money, business_share, scale = terms.commitment, terms.gov_money, terms.business_share, terms.scale
+    reserved, csr_now, cluster_member, boost = terms.reserved, terms.csr_now, terms.cluster_member, terms.boost
     cluster = cluster_member.size > 0
     for k in range(mem.shape[0]):
         g = mem[k, 0]
@@ -183,41 +196,26 @@ def deliver_contributions(
         x[k, 2] = fn * ngo_volunteers[slot] / scale[2]
         fg = 1.0 if (d_gov and g != region) else 0.0
         fb = 1.0 if d_biz else 0.0
-        x[k, 3] = (fg * premises_units + fb * inkind_units) / scale[3]
+        x[k, 3] = (fg * terms.premises_units + fb * terms.inkind_units) / scale[3]
+    return deliver, gov_amt, biz_amt, x, ngo_slot
 
 
 @njit(cache=True, nogil=True)
 def deliver_outcomes(
-    ids: np.ndarray,
-    mem: np.ndarray,
-    deliver: np.ndarray,
-    gov_amt: np.ndarray,
-    biz_amt: np.ndarray,
-    y: np.ndarray,
-    ngo_slot: np.ndarray,
-    region: int,
-    p_muni: np.ndarray,
-    p_domain: np.ndarray,
-    p_output: np.ndarray,
-    p_services: np.ndarray,
-    p_money: np.ndarray,
-    p_kept: np.ndarray,
-    p_broken: np.ndarray,
-    n_domains: int,
-    capacity_out: np.ndarray,
-    ngo_income: np.ndarray,
-    ngo_capacity: np.ndarray,
-    learning: float,
-    active_ngo: np.ndarray,
-    contact: np.ndarray,
+    done: Delivered, lay: Layout, parts: PartnershipArrays, ngos: NGOArrays, capacity_out: np.ndarray, learning: float
 ) -> None:
     """Book a month of partnership delivery.
 
     Writes output and services, money received, kept and broken counts,
     capacity per (municipality, domain) cell, NGOs' income, learning (an NGO
     that delivered in several partnerships learns once), activity and contact
-    with the municipality.
+    with the municipality (``capacity_out``: the zeroed (municipality, domain) cells, flattened).
     """
+    ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y = done
+    region, n_domains = lay.region, capacity_out.size // lay.n_muni
+    p_muni, p_domain, p_output, p_services = parts.muni, parts.domain, parts.output, parts.services
+    p_money, p_kept, p_broken = parts.money, parts.kept, parts.broken
+    ngo_income, ngo_capacity, active_ngo, contact = ngos.income_month, ngos.capacity, ngos.active, ngos.contact
     learned = np.zeros(ngo_capacity.size, np.bool_)
     for k in range(ids.size):
         if mem[k, 2] >= 0:

@@ -88,6 +88,15 @@ class Layout(NamedTuple):
     n_muni: int
 
 
+class OrgArrays(NamedTuple):
+    """Organisation arrays compiled kernels read (``State.orgs()``; index ``org``), and municipalities' plans."""
+
+    sector: np.ndarray
+    municipality: np.ndarray
+    alive: np.ndarray
+    plans: np.ndarray  # (municipality, domain)
+
+
 class NGOArrays(NamedTuple):
     """The NGO-slot arrays compiled kernels read and write (``State.ngos()``; index ``org - ngo0``)."""
 
@@ -343,6 +352,10 @@ class State:
     def layout(self) -> Layout:
         """The index layout as a :class:`Layout`."""
         return Layout(self.region, self.muni0, self.biz0, self.manager, self.rc0, self.ngo0, self.n_orgs, self.n_muni)
+
+    def orgs(self) -> OrgArrays:
+        """Sector, municipality and alive flag of every organisation, and the plans, as :class:`OrgArrays`."""
+        return OrgArrays(self.sector, self.org_municipality, self.alive, self.plans)
 
     def ngos(self) -> NGOArrays:
         """The NGO-slot arrays as an :class:`NGOArrays` (build it anew after an array was replaced)."""

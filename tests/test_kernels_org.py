@@ -240,7 +240,9 @@ def test_evidence_recording_matches_reference(model):
     kept = rng.random(300) < 0.7
     r, s, lc = tr.r.copy(), tr.s.copy(), tr.last_contact.copy()
     hk, hb = np.zeros(tr.n_orgs), np.zeros(tr.n_orgs)
-    ke, be = trust.record_evidence(edges, kept, r, s, lc, tr.dst, hk, hb, 1.0, 2.5, 99, True)
+    ties = tr.ties()._replace(r=r, s=s, last_contact=lc)
+    rates = tr.rates._replace(kept_weight=1.0, broken_weight=2.5, gossip=0.5)
+    ke, be = trust.record_evidence(edges, kept, ties, (hk, hb), rates, 99)
     rr, sr = tr.r.copy(), tr.s.copy()
     np.add.at(rr, edges[kept], 1.0)
     np.add.at(sr, edges[~kept], 2.5)
@@ -287,12 +289,10 @@ def test_requests_match_reference(model):
     can = rng.integers(0, 4, m.n_muni).astype(float)
     for w in (0.0, 0.5):
         counters = (np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_muni, np.int32),
-                    np.zeros(m.n_muni, np.int32), np.zeros(m.n_ngo_slots, bool))  # fmt: skip
-        income = np.zeros(m.n_ngo_slots)
-        ok = requests.requests_month(
-            req, v, m.ngo0, m.muni0, m.rc0, m.org_municipality, w, fp.request_fulfil_base, fp.request_fulfil_trust, can,
-            tr.n_orgs, tr.tables(), 7.0, income, counters,
-        )  # fmt: skip
+                    np.zeros(m.n_muni, np.int32), np.zeros(m.n_ngo_slots, bool), np.zeros(m.n_ngo_slots))  # fmt: skip
+        income = counters[-1]
+        terms = requests.RequestTerms(w, fp.request_fulfil_base, fp.request_fulfil_trust, 7.0)
+        ok = requests.requests_month(req, v, m.state.layout(), m.state.orgs(), terms, can, tr.ties(), counters)
         orgs = m.ngo0 + req
         munis = m.muni0 + m.org_municipality[orgs]
         t, _ = ref_pair_trust(tr, munis, orgs)
@@ -305,7 +305,7 @@ def test_requests_match_reference(model):
             rank[k] = np.arange(k.size)
         expected = granted & (rank < can[munis - m.muni0])
         np.testing.assert_array_equal(ok, expected)
-        ngo_req, ngo_ok, muni_req, muni_ok, contact = counters
+        ngo_req, ngo_ok, muni_req, muni_ok, contact, _ = counters
         np.testing.assert_array_equal(np.flatnonzero(ngo_req), req)
         np.testing.assert_array_equal(np.flatnonzero(contact), req)
         np.testing.assert_array_equal(np.flatnonzero(ngo_ok), req[expected])

@@ -25,9 +25,9 @@ from numba import njit
 
 from sim import agents as ag
 from sim.mechanisms.base import Mechanism
-from sim.mechanisms.trust import tie_and_trust
+from sim.mechanisms.trust import Ties, tie_and_trust
 from sim.partnerships import PAIRS
-from sim.state import State, pick_in_municipality
+from sim.state import NGOArrays, OrgArrays, State, pick_in_municipality
 
 PAIR_A = np.array([a for a, _ in PAIRS])
 PAIR_B = np.array([b for _, b in PAIRS])
@@ -139,10 +139,7 @@ class Formation(Mechanism):
         """
         st = self.state
         gov, biz, ngo = (np.asarray(x, dtype=np.int64) for x in (gov, biz, ngo))
-        rows, z, e, t, n_gov = acceptance_terms(
-            gov, biz, ngo, st.ngo0, st.ngo_capacity, st.ngo_domain, st.sector, ag.SEC_MUNICIPAL,
-            st.org_municipality, st.plans, self.accept_coef, st.trust.n_orgs, st.trust.tables(),
-        )  # fmt: skip
+        rows, z, e, t, n_gov = acceptance_terms(gov, biz, ngo, st.ngos(), st.orgs(), self.accept_coef, st.trust.ties())
         p_all = np.ones(len(gov))
         np.multiply.at(p_all, rows, 1.0 / (1.0 + np.exp(-z)))
         self._gov_judged = (rows[:n_gov], e[:n_gov], t[:n_gov])
@@ -191,19 +188,7 @@ def proposal_members(
 
 @njit(cache=True, nogil=True)
 def acceptance_terms(
-    gov: np.ndarray,
-    biz: np.ndarray,
-    ngo: np.ndarray,
-    ngo0: int,
-    ngo_capacity: np.ndarray,
-    ngo_domain: np.ndarray,
-    sector: np.ndarray,
-    sec_municipal: int,
-    org_municipality: np.ndarray,
-    plans: np.ndarray,
-    coef: np.ndarray,
-    n_orgs: int,
-    tables: tuple,
+    gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray, ngos: NGOArrays, orgs: OrgArrays, coef: np.ndarray, ties: Ties
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Logit of each invited member's acceptance of each proposal.
 
@@ -212,12 +197,13 @@ def acceptance_terms(
     trust(member -> proposer) + coef[2] * capacity + coef[3] * plan_fit +
     coef[4] * has_tie``, capacity being the NGO's (0.5 without one) and plan
     fit applying to a municipal member judging an NGO in a domain of its plans.
-    ``tables``: see :func:`tie_and_trust`.
 
     Returns:
         ``(row, z, edge, trust, n_gov)`` per invitation, the government
         invitations (``n_gov`` of them) first, each group in row order.
     """
+    ngo0, ngo_capacity, ngo_domain = ngos.ngo0, ngos.capacity, ngos.domain
+    sector, org_municipality, plans = orgs.sector, orgs.municipality, orgs.plans
     k = gov.size
     rows = np.empty(2 * k, np.int64)
     z = np.empty(2 * k)
@@ -233,8 +219,8 @@ def acceptance_terms(
                 continue
             slot = max(ngo[q] - ngo0, 0)
             cap = ngo_capacity[slot] if ngo[q] >= 0 else 0.5
-            e, t = tie_and_trust(i, proposer, n_orgs, tables)
-            fit = sector[i] == sec_municipal and ngo[q] >= 0 and plans[max(org_municipality[i], 0), ngo_domain[slot]]
+            e, t = tie_and_trust(i, proposer, ties)
+            fit = sector[i] == ag.SEC_MUNICIPAL and ngo[q] >= 0 and plans[max(org_municipality[i], 0), ngo_domain[slot]]
             rows[n] = q
             z[n] = coef[0] + coef[1] * t + coef[2] * cap + coef[3] * (1.0 if fit else 0.0) + coef[4] * (1.0 if e >= 0 else 0.0)
             edges[n] = e

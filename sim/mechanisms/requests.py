@@ -14,12 +14,24 @@ A fulfilled request is a kept obligation of the municipality toward the NGO.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import reserved_state_inst
-from sim.mechanisms.trust import tie_and_trust
+from sim.mechanisms.trust import Ties, tie_and_trust
+from sim.state import Layout, OrgArrays
+
+
+class RequestTerms(NamedTuple):
+    """The request rule's parameters (one month)."""
+
+    brokerage: float  # weight of the resource centre specialist's trust (0: none)
+    fulfil_base: float
+    fulfil_trust: float
+    subsidy: float
 
 
 class Requests(Mechanism):
@@ -43,11 +55,9 @@ class Requests(Mechanism):
         can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(st.n_muni, np.inf)
         w = self.cfg.rc_model.personal_brokerage if self.model.rc.active else 0.0  # the specialist vouches for NGOs it knows
         counters = (st.ngo_requests, st.ngo_requests_fulfilled, st.muni_requests, st.muni_requests_fulfilled,
-                    st.contact)  # fmt: skip
-        ok = requests_month(
-            req, v, st.ngo0, st.muni0, st.rc0, st.org_municipality, w, fp.request_fulfil_base,
-            fp.request_fulfil_trust, can, tr.n_orgs, tr.tables(), fp.subsidy_size, st.ngo_income_month, counters,
-        )  # fmt: skip
+                    st.contact, st.ngo_income_month)  # fmt: skip
+        terms = RequestTerms(w, fp.request_fulfil_base, fp.request_fulfil_trust, fp.subsidy_size)
+        ok = requests_month(req, v, st.layout(), st.orgs(), terms, can, tr.ties(), counters)
         st.counts["requests"] += req.size
         if ok.any():
             orgs = st.ngo0 + req[ok]
@@ -63,18 +73,11 @@ class Requests(Mechanism):
 def requests_month(
     req: np.ndarray,
     v: np.ndarray,
-    ngo0: int,
-    muni0: int,
-    rc0: int,
-    org_municipality: np.ndarray,
-    brokerage: float,
-    fulfil_base: float,
-    fulfil_trust: float,
+    lay: Layout,
+    orgs: OrgArrays,
+    terms: RequestTerms,
     can: np.ndarray,
-    n_orgs: int,
-    tables: tuple,
-    subsidy: float,
-    ngo_income: np.ndarray,
+    ties: Ties,
     counters: tuple,
 ) -> np.ndarray:
     """Which NGO requests (NGO slots ``req``, draws ``v``) their municipalities fulfil.
@@ -87,21 +90,23 @@ def requests_month(
     request adds ``subsidy`` to the NGO's income. ``counters`` are
     ``(requests per NGO slot, fulfilled per NGO slot, requests per
     municipality, fulfilled per municipality, contact with the municipality
-    per NGO slot)``, updated here. ``tables``: see :func:`tie_and_trust`.
+    per NGO slot, income of the month per NGO slot)``, updated here.
 
     Returns:
         Whether each request is fulfilled.
     """
-    ngo_requests, ngo_fulfilled, muni_requests, muni_fulfilled, contact = counters
+    ngo0, muni0, rc0, org_municipality = lay.ngo0, lay.muni0, lay.rc0, orgs.municipality
+    brokerage, fulfil_base, fulfil_trust, subsidy = terms
+    ngo_requests, ngo_fulfilled, muni_requests, muni_fulfilled, contact, ngo_income = counters
     ok = np.zeros(req.size, np.bool_)
     used = np.zeros(can.size, np.int64)
     for k in range(req.size):
         org = ngo0 + req[k]
         mi = org_municipality[org]
         muni = muni0 + mi
-        t = tie_and_trust(muni, org, n_orgs, tables)[1]
+        t = tie_and_trust(muni, org, ties)[1]
         if brokerage > 0:
-            t = (1 - brokerage) * t + brokerage * tie_and_trust(rc0 + mi, org, n_orgs, tables)[1]
+            t = (1 - brokerage) * t + brokerage * tie_and_trust(rc0 + mi, org, ties)[1]
         p = min(max(fulfil_base + fulfil_trust * t, 0.0), 1.0)
         muni_requests[mi] += 1
         ngo_requests[req[k]] += 1

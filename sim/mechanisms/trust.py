@@ -28,7 +28,7 @@ build the initial graph and for snapshots.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -47,6 +47,47 @@ _NO_EDGES = np.zeros(0, dtype=np.int64)
 TRUST_SECTOR_NAMES = ("gov", "business", "ngo")
 
 _EDGE_ARRAYS = ("src", "dst", "prior_cell", "pair_cell", "r", "s", "active", "last_contact")
+
+
+class Ties(NamedTuple):
+    """The tie arrays and their key table, for compiled kernels (:meth:`TrustNetwork.ties`)."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    prior_cell: np.ndarray  # src * 3 + sector(dst): index into institutional
+    pair_cell: np.ndarray  # sector(src) * 3 + sector(dst)
+    r: np.ndarray
+    s: np.ndarray
+    active: np.ndarray
+    last_contact: np.ndarray
+    hkeys: np.ndarray  # open-addressing table of keys src * n_orgs + dst (-1 empty)
+    hedge: np.ndarray  # edge of each key
+    institutional: np.ndarray  # (n_orgs, 3)
+    trust_sector: np.ndarray
+    prior_weight: float
+    n_orgs: int
+
+
+class Rates(NamedTuple):
+    """The trust parameters compiled kernels use (from :class:`sim.params.TrustParams`)."""
+
+    gossip: float
+    kept_weight: float
+    broken_weight: float
+    forgetting: float
+    prior_weight: float
+    institutional_rate: float
+
+
+class MonthSums(NamedTuple):
+    """Sums of the month-end trust over active ties: by (src, sector of dst), by dst and by sector pair."""
+
+    inst_sum: np.ndarray
+    inst_cnt: np.ndarray
+    rep_sum: np.ndarray
+    rep_cnt: np.ndarray
+    pair_sum: np.ndarray
+    pair_cnt: np.ndarray
 
 
 def _table_size(edges: int) -> int:
@@ -129,10 +170,7 @@ class TrustNetwork:
         self._grow(room)
         if 2 * room > self._hkeys.size:
             self._reindex(room)
-        out, n_new, changed = ensure_edges(
-            self._hkeys, self._hedge, src, dst, self.n, self.n_orgs, self.trust_sector, self.src, self.dst,
-            self.prior_cell, self.pair_cell, self.active, self.r, self.s, self.last_contact, float(evidence), step,
-        )  # fmt: skip
+        out, n_new, changed = ensure_edges(self.ties(), src, dst, self.n, float(evidence), step)
         self.n += n_new
         if changed:
             self._cache = None
@@ -210,15 +248,19 @@ class TrustNetwork:
             self._cell_edges[cell] = (self.n, edges)
         return edges
 
-    def tables(self) -> tuple[np.ndarray, ...]:
-        """The arrays compiled kernels need to find an edge and its trust (see :func:`tie_and_trust`).
+    @property
+    def rates(self) -> Rates:
+        """The trust parameters as :class:`Rates`."""
+        p = self.params
+        return Rates(p.gossip, p.kept_weight, p.broken_weight, p.forgetting, p.prior_weight, p.institutional_rate)
 
-        Returns:
-            ``(hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector)`` and the prior weight last.
-        """
-        return (
-            self._hkeys, self._hedge, self.active, self.r, self.s, self.prior_cell, self.institutional,
-            self.trust_sector, self.params.prior_weight,
+    def ties(self, n: int | None = None) -> Ties:
+        """The arrays as a :class:`Ties` (edge arrays cut to the first ``n`` edges if given; build it anew after growth)."""
+        cut = slice(None) if n is None else slice(0, n)
+        return Ties(
+            self.src[cut], self.dst[cut], self.prior_cell[cut], self.pair_cell[cut], self.r[cut], self.s[cut],
+            self.active[cut], self.last_contact[cut], self._hkeys, self._hedge, self.institutional, self.trust_sector,
+            self.params.prior_weight, self.n_orgs,
         )  # fmt: skip
 
     def pair_trust(self, i: np.ndarray, j: np.ndarray, edges: np.ndarray | None = None) -> np.ndarray:
@@ -248,10 +290,7 @@ class TrustNetwork:
         if edges.size == 0:
             return
         p = self.params
-        ke, be = record_evidence(
-            edges, kept, self.r, self.s, self.last_contact, self.dst, self._gossip_kept, self._gossip_broken,
-            p.kept_weight, p.broken_weight, step, p.gossip > 0,
-        )  # fmt: skip
+        ke, be = record_evidence(edges, kept, self.ties(), (self._gossip_kept, self._gossip_broken), self.rates, step)
         self._cache = None
         self.kept_total += ke.size
         self.broken_total += be.size
@@ -274,9 +313,7 @@ class TrustNetwork:
         if self._inc_n < n - 4096:  # many edges since the incidence lists were built
             self._inc = incidence(self.src, self.dst, n, self.n_orgs)
             self._inc_n = n
-        lost = drop_org_ties(
-            orgs, *self._inc, self._inc_n, n, self.src, self.dst, self.active, self.r, self.s, leaving
-        )  # fmt: skip
+        lost = drop_org_ties(orgs, self._inc, self._inc_n, n, self.ties(), leaving)
         self._cache = None
         return lost
 
@@ -309,7 +346,7 @@ class TrustNetwork:
             while pos[-1] < n:
                 pos = np.concatenate([pos, geometric_positions(np.log(1.0 - rng.random(chunk)), log_q, int(pos[-1]))])
             cand = pos[: np.searchsorted(pos, n)]
-        renewed = renew_ties(cand, self.src, self.dst, alive, self.active, self.r, self.s, self.last_contact, step)
+        renewed = renew_ties(cand, self.ties(), alive, step)
         if renewed:
             self._cache = None
         return renewed
@@ -359,11 +396,8 @@ class TrustNetwork:
         own_broken = np.concatenate([be for _, be in self._own]) if self._own else _NO_EDGES
         self._own.clear()
         t, self.reputation, self.in_degree, pair_means = trust_update(
-            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n],
-            self.active[:n], self._gossip_kept, self._gossip_broken, own_kept, own_broken, self.institutional,
-            self.trust_sector, p.gossip, p.kept_weight, p.broken_weight, p.forgetting, p.prior_weight,
-            p.institutional_rate,
-        )  # fmt: skip
+            self.ties(n), (self._gossip_kept, self._gossip_broken), (own_kept, own_broken), self.rates
+        )
         self.pair_means = pair_means.reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
         self.updates += n
         self._cache = None if p.institutional_rate > 0 else t
@@ -484,23 +518,7 @@ def _probe(hkeys: np.ndarray, hedge: np.ndarray, key: int) -> int:
 
 @njit(cache=True, nogil=True)
 def ensure_edges(
-    hkeys: np.ndarray,
-    hedge: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    n0: int,
-    n_orgs: int,
-    trust_sector: np.ndarray,
-    e_src: np.ndarray,
-    e_dst: np.ndarray,
-    prior_cell: np.ndarray,
-    pair_cell: np.ndarray,
-    active: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    last_contact: np.ndarray,
-    evidence: float,
-    step: int,
+    ties: Ties, src: np.ndarray, dst: np.ndarray, n0: int, evidence: float, step: int
 ) -> tuple[np.ndarray, int, int]:
     """Edge of each pair ``src[k] -> dst[k]``, creating missing edges and re-activating dormant ones.
 
@@ -513,6 +531,9 @@ def ensure_edges(
     Returns:
         ``(edge of each pair, edges created, edges created or re-activated)``.
     """
+    hkeys, hedge, n_orgs, trust_sector = ties.hkeys, ties.hedge, ties.n_orgs, ties.trust_sector
+    e_src, e_dst, prior_cell, pair_cell = ties.src, ties.dst, ties.prior_cell, ties.pair_cell
+    active, r, s, last_contact = ties.active, ties.r, ties.s, ties.last_contact
     mask = hkeys.size - 1
     out = np.empty(src.size, np.int64)
     n_new = 0
@@ -575,14 +596,11 @@ def edge_trust(e: int, r: np.ndarray, s: np.ndarray, prior_cell: np.ndarray, ins
 
 
 @njit(cache=True, nogil=True)
-def tie_and_trust(i: int, j: int, n_orgs: int, tables: tuple) -> tuple[int, float]:
-    """Active edge ``i -> j`` (-1 if none) and the trust of ``i`` in ``j``: personal on a tie, else institutional.
-
-    ``tables`` is :meth:`TrustNetwork.tables`: ``(hkeys, hedge,
-    active, r, s, prior_cell, institutional, trust_sector, prior_weight)``.
-    """
-    hkeys, hedge, active, r, s, prior_cell, institutional, trust_sector, w = tables
-    e = _probe(hkeys, hedge, i * n_orgs + j)
+def tie_and_trust(i: int, j: int, ties: Ties) -> tuple[int, float]:
+    """Active edge ``i -> j`` (-1 if none) and the trust of ``i`` in ``j``: personal on a tie, else institutional."""
+    active, r, s, prior_cell = ties.active, ties.r, ties.s, ties.prior_cell
+    institutional, trust_sector, w = ties.institutional, ties.trust_sector, ties.prior_weight
+    e = _probe(ties.hkeys, ties.hedge, i * ties.n_orgs + j)
     if e >= 0 and active[e]:
         return e, edge_trust(e, r, s, prior_cell, institutional.reshape(-1), w)
     return -1, institutional[i, trust_sector[j]]
@@ -590,24 +608,16 @@ def tie_and_trust(i: int, j: int, n_orgs: int, tables: tuple) -> tuple[int, floa
 
 @njit(cache=True, nogil=True)
 def record_evidence(
-    edges: np.ndarray,
-    kept: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    last_contact: np.ndarray,
-    dst: np.ndarray,
-    heard_kept: np.ndarray,
-    heard_broken: np.ndarray,
-    kept_weight: float,
-    broken_weight: float,
-    step: int,
-    gossip: bool,
+    edges: np.ndarray, kept: np.ndarray, ties: Ties, heard: tuple, rates: Rates, step: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kept (``kept[k]``) or broken obligations along ``edges``, in order; gossip about each trustee is queued.
 
     Returns:
         ``(edges with a kept obligation, edges with a broken one)``, in order.
     """
+    r, s, last_contact, dst = ties.r, ties.s, ties.last_contact, ties.dst
+    heard_kept, heard_broken = heard
+    kept_weight, broken_weight, gossip = rates.kept_weight, rates.broken_weight, rates.gossip > 0
     m = edges.size
     n_kept = 0
     for k in range(m):
@@ -655,19 +665,7 @@ def incidence(src: np.ndarray, dst: np.ndarray, n: int, n_orgs: int) -> tuple[np
 
 
 @njit(cache=True, nogil=True)
-def drop_org_ties(
-    orgs: np.ndarray,
-    offsets: np.ndarray,
-    inc_edges: np.ndarray,
-    indexed: int,
-    n: int,
-    src: np.ndarray,
-    dst: np.ndarray,
-    active: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    leaving: np.ndarray,
-) -> int:
+def drop_org_ties(orgs: np.ndarray, inc: tuple, indexed: int, n: int, ties: Ties, leaving: np.ndarray) -> int:
     """Deactivate (and clear the evidence of) every active edge of ``orgs``.
 
     Edges below ``indexed`` are found through the incidence lists
@@ -677,6 +675,8 @@ def drop_org_ties(
     Returns:
         The number of edges deactivated.
     """
+    offsets, inc_edges = inc
+    src, dst, active, r, s = ties.src, ties.dst, ties.active, ties.r, ties.s
     lost = 0
     for q in range(orgs.size):
         o = orgs[q]
@@ -712,22 +712,13 @@ def geometric_positions(log_u: np.ndarray, log_q: float, start: int) -> np.ndarr
 
 
 @njit(cache=True, nogil=True)
-def renew_ties(
-    candidates: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    alive: np.ndarray,
-    active: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    last_contact: np.ndarray,
-    step: int,
-) -> int:
+def renew_ties(candidates: np.ndarray, ties: Ties, alive: np.ndarray, step: int) -> int:
     """Re-activate, with no evidence, the dormant candidate edges whose two organisations live.
 
     Returns:
         The number of ties renewed.
     """
+    src, dst, active, r, s, last_contact = ties.src, ties.dst, ties.active, ties.r, ties.s, ties.last_contact
     renewed = 0
     for k in range(candidates.size):
         e = candidates[k]
@@ -750,28 +741,7 @@ def unhear(x: np.ndarray, edges: np.ndarray, active: np.ndarray, amount: float) 
 
 
 @njit(cache=True, nogil=True)
-def trust_month(
-    src: np.ndarray,
-    dst: np.ndarray,
-    prior_cell: np.ndarray,
-    pair_cell: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    active: np.ndarray,
-    heard_kept: np.ndarray,
-    heard_broken: np.ndarray,
-    institutional: np.ndarray,
-    gossip: float,
-    forgetting: float,
-    w: float,
-    trust_out: np.ndarray,
-    inst_sum: np.ndarray,
-    inst_cnt: np.ndarray,
-    rep_sum: np.ndarray,
-    rep_cnt: np.ndarray,
-    pair_sum: np.ndarray,
-    pair_cnt: np.ndarray,
-) -> None:
+def trust_month(ties: Ties, heard: tuple, rates: Rates, trust_out: np.ndarray, sums: MonthSums) -> None:
     """Gossip, forgetting and the month-end trust of every edge, with the sums for summaries.
 
     For each active edge i->j: ``r += gossip * heard_kept[j]``,
@@ -780,6 +750,12 @@ def trust_month(
     (src, sector of dst), by dst and by sector pair are accumulated over
     active edges.
     """
+    src, dst, prior_cell, pair_cell = ties.src, ties.dst, ties.prior_cell, ties.pair_cell
+    r, s, active = ties.r, ties.s, ties.active
+    heard_kept, heard_broken = heard
+    institutional = ties.institutional.reshape(-1)
+    gossip, forgetting, w = rates.gossip, rates.forgetting, rates.prior_weight
+    inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt = sums
     for k in range(src.size):
         a = active[k]
         j = dst[k]
@@ -806,19 +782,7 @@ def trust_month(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def trust_summaries(
-    institutional: np.ndarray,
-    trust_sector: np.ndarray,
-    inst_sum: np.ndarray,
-    inst_cnt: np.ndarray,
-    rep_sum: np.ndarray,
-    rep_cnt: np.ndarray,
-    pair_sum: np.ndarray,
-    pair_cnt: np.ndarray,
-    rate: float,
-    reputation: np.ndarray,
-    pair_means: np.ndarray,
-) -> None:
+def trust_summaries(ties: Ties, sums: MonthSums, rate: float, reputation: np.ndarray, pair_means: np.ndarray) -> None:
     """Reputation, sector-pair means and the institutional-trust move from the monthly sums.
 
     Reputation is the mean incoming trust (the sector-mean institutional trust
@@ -826,6 +790,8 @@ def trust_summaries(
     active tie; each institutional cell with ties moves ``rate`` of the way to
     the mean personal trust of those ties.
     """
+    institutional, trust_sector = ties.institutional, ties.trust_sector
+    inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt = sums
     n, k = institutional.shape
     base = np.zeros(k)
     for i in range(n):
@@ -849,27 +815,7 @@ def trust_summaries(
 
 
 @njit(cache=True, nogil=True)
-def trust_update(
-    src: np.ndarray,
-    dst: np.ndarray,
-    prior_cell: np.ndarray,
-    pair_cell: np.ndarray,
-    r: np.ndarray,
-    s: np.ndarray,
-    active: np.ndarray,
-    heard_kept: np.ndarray,
-    heard_broken: np.ndarray,
-    own_kept: np.ndarray,
-    own_broken: np.ndarray,
-    institutional: np.ndarray,
-    trust_sector: np.ndarray,
-    gossip: float,
-    kept_weight: float,
-    broken_weight: float,
-    forgetting: float,
-    w: float,
-    rate: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def trust_update(ties: Ties, heard: tuple, own: tuple, rates: Rates) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The whole monthly trust update in one call (one release of the GIL).
 
     The direct party of each event of the month (``own_kept``,
@@ -880,6 +826,10 @@ def trust_update(
     Returns:
         ``(trust of every edge, reputation, in-degree, sector-pair means)``.
     """
+    src, r, s, active, institutional = ties.src, ties.r, ties.s, ties.active, ties.institutional
+    heard_kept, heard_broken = heard
+    own_kept, own_broken = own
+    gossip, kept_weight, broken_weight = rates.gossip, rates.kept_weight, rates.broken_weight
     if gossip > 0:
         unhear(r, own_kept, active, gossip * kept_weight)
         unhear(s, own_broken, active, gossip * broken_weight)
@@ -893,17 +843,12 @@ def trust_update(
     rep_cnt = np.zeros(n_orgs)
     pair_sum = np.zeros(k * k)
     pair_cnt = np.zeros(k * k)
-    trust_month(
-        src, dst, prior_cell, pair_cell, r, s, active, heard_kept, heard_broken, institutional.reshape(-1), gossip,
-        forgetting, w, t, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt,
-    )  # fmt: skip
+    sums = MonthSums(inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt)
+    trust_month(ties, heard, rates, t, sums)
     heard_kept[:] = 0.0
     heard_broken[:] = 0.0
     reputation = np.empty(n_orgs)
     pair_means = np.empty(k * k)
-    trust_summaries(
-        institutional, trust_sector, inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt, rate, reputation,
-        pair_means,
-    )  # fmt: skip
+    trust_summaries(ties, sums, rates.institutional_rate, reputation, pair_means)
     return t, reputation, rep_cnt, pair_means
 

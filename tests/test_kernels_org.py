@@ -260,10 +260,9 @@ def test_dissolution_matches_reference(model):
     alive[ps.members[ids[::5], NGOS].clip(0)] = False  # some members died
     experienced = m.ngo_experienced.copy()
     for threshold in (pp.dissolve_trust, 0.6):
-        why = dissolution.dissolution_reasons(
-            ids, ps.members, ps.edges, ps.end, ps.kept, ps.broken, alive, m.t, threshold, tr.r, tr.s, tr.prior_cell,
-            tr.institutional, tr.params.prior_weight, m.ngo0, experienced,
-        )  # fmt: skip
+        orgs = m.state.orgs()._replace(alive=alive)
+        ngos = m.state.ngos()._replace(experienced=experienced)
+        why = dissolution.dissolution_reasons(ids, ps.arrays(), orgs, m.t, threshold, tr.ties(), ngos)
         mem = ps.members[ids]
         dead = ((mem >= 0) & ~alive[np.maximum(mem, 0)]).any(axis=1)
         ended = ps.end[ids] <= m.t + 1
@@ -321,11 +320,10 @@ def test_business_giving_matches_reference(model):
     income = np.zeros(m.n_ngo_slots)
     state = m.ngo_endow_state.copy()
     state[: m.n_ngo_slots // 2] = 1
+    ngos = m.state.ngos()._replace(endow_state=state, income_month=income)
     b, o, cash, endow = giving.business_giving(
-        tr.edges_in_cell(BUSINESS_TO_NGO), tr.src, tr.dst, tr.active, m.alive, m.sector, ag.SEC_BUSINESS, ag.SEC_NGO,
-        tr.r, tr.s, tr.prior_cell, tr.institutional, tr.params.prior_weight, m.biz0, give, m.ngo0, True,
-        m.ngo_endow_intent, state, fp.endowment_donation_share, income,
-    )  # fmt: skip
+        tr.edges_in_cell(BUSINESS_TO_NGO), tr.ties(), m.state.orgs(), m.state.layout(), give, ngos, fp.endowment_donation_share
+    )
     n = tr.n
     src, dst = tr.src[:n], tr.dst[:n]
     sel = np.flatnonzero(tr.active[:n] & (tr.pair_cell[:n] == BUSINESS_TO_NGO))
@@ -395,8 +393,11 @@ def test_ngo_life_kernels_match_reference(model):
     neg = m.ngo_neg_months.copy()
     neg[slots[::3]] = op.staff_cut_months
     neg_ref, staff_ref = neg.copy(), staff.copy()
-    ngo_life.ngo_staffing(slots, m.ngo0, arrears, bal, neg, staff, op.staff_cut_months, op.staff_cost, op.overhead_cost,
-                   op.hire_cash_months)  # fmt: skip
+    rates = ngo_life.LifeRates(
+        op.staff_cost, op.overhead_cost, op.staff_cut_months, op.hire_cash_months, op.volunteer_loss, op.volunteer_gain,
+        0.5, op.register_capacity_threshold, op.insolvency_months,
+    )  # fmt: skip
+    ngo_life.ngo_staffing(slots, m.state.ngos()._replace(neg_months=neg, staff=staff), arrears, bal, rates)
     neg_ref[slots] = np.where(arrears | (bal[orgs] < 0), neg_ref[slots] + 1, 0)
     cut = slots[(neg_ref[slots] >= op.staff_cut_months) & (staff_ref[slots] > 0)]
     staff_ref[cut] -= 1
@@ -413,9 +414,8 @@ def test_ngo_life_kernels_match_reference(model):
     vol, reg = m.ngo_volunteers.copy(), m.ngo_registered.copy()
     vol[slots[::4]] = 0.0
     vol_ref, reg_ref = vol.copy(), reg.copy()
-    dies = ngo_life.ngo_people(slots, m.ngo0, vol, recruits, active, op.volunteer_loss, op.volunteer_gain, u, 0.5, reg,
-                        m.ngo_experienced, m.ngo_capacity, op.register_capacity_threshold, neg, op.insolvency_months,
-                        bal, staff)  # fmt: skip
+    ngos = m.state.ngos()._replace(volunteers=vol, active=active, registered=reg, neg_months=neg, staff=staff)
+    dies = ngo_life.ngo_people(slots, ngos, recruits, u, bal, rates)
     v = vol_ref[slots]
     vol_ref[slots] = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active[slots] + recruits
     elig = ~reg_ref[slots] & m.ngo_experienced[slots] & (m.ngo_capacity[slots] >= op.register_capacity_threshold)

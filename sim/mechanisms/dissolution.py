@@ -13,7 +13,9 @@ import numpy as np
 from numba import njit
 
 from sim.mechanisms.base import Mechanism
-from sim.mechanisms.trust import edge_trust
+from sim.mechanisms.trust import Ties, edge_trust
+from sim.partnerships import PartnershipArrays
+from sim.state import NGOArrays, OrgArrays
 
 REASONS: tuple[str, ...] = ("member_died", "completed", "low_trust")
 """End reasons by code 1, 2, 3 of :func:`dissolution_reasons`."""
@@ -32,10 +34,7 @@ class Dissolution(Mechanism):
         ids = ps.active_ids()
         if ids.size == 0:
             return
-        why = dissolution_reasons(
-            ids, ps.members, ps.edges, ps.end, ps.kept, ps.broken, st.alive, st.t, pp.dissolve_trust, tr.r, tr.s,
-            tr.prior_cell, tr.institutional, tr.params.prior_weight, st.ngo0, st.ngo_experienced,
-        )  # fmt: skip
+        why = dissolution_reasons(ids, ps.arrays(), st.orgs(), st.t, pp.dissolve_trust, tr.ties(), st.ngos())
         for code, reason in enumerate(REASONS, start=1):
             mask = why == code
             if mask.any():
@@ -46,22 +45,7 @@ class Dissolution(Mechanism):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def dissolution_reasons(
-    ids: np.ndarray,
-    members: np.ndarray,
-    edges: np.ndarray,
-    end: np.ndarray,
-    kept: np.ndarray,
-    broken: np.ndarray,
-    alive: np.ndarray,
-    now: int,
-    dissolve_trust: float,
-    r: np.ndarray,
-    s: np.ndarray,
-    prior_cell: np.ndarray,
-    institutional: np.ndarray,
-    w: float,
-    ngo0: int,
-    ngo_experienced: np.ndarray,
+    ids: np.ndarray, parts: PartnershipArrays, orgs: OrgArrays, now: int, dissolve_trust: float, ties: Ties, ngos: NGOArrays
 ) -> np.ndarray:
     """Why each active partnership ends this month: 0 it goes on, 1 a member died, 2 its term is over, 3 low trust.
 
@@ -69,6 +53,9 @@ def dissolution_reasons(
     A partnership that ran its term with more kept than broken obligations
     gives its NGO project experience.
     """
+    members, edges, end, kept, broken = parts.members, parts.edges, parts.end, parts.kept, parts.broken
+    alive, ngo0, ngo_experienced = orgs.alive, ngos.ngo0, ngos.experienced
+    r, s, prior_cell, institutional, w = ties.r, ties.s, ties.prior_cell, ties.institutional, ties.prior_weight
     inst_flat = institutional.reshape(-1)
     out = np.zeros(ids.size, np.int8)
     for k in range(ids.size):

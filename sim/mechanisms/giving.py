@@ -20,7 +20,8 @@ from numba import njit
 
 from sim import agents as ag
 from sim.mechanisms.base import Mechanism
-from sim.mechanisms.trust import edge_trust
+from sim.mechanisms.trust import Ties, edge_trust
+from sim.state import Layout, NGOArrays, OrgArrays
 
 BUSINESS_TO_NGO = 1 * 3 + 2  # trust pair cell: business sector -> ngo sector
 
@@ -37,12 +38,10 @@ class Giving(Mechanism):
         op, fp, led, tr = cfg.org, cfg.finance, st.ledger, st.trust
         # a business keeps the share it will put into partnerships this month
         give = np.maximum(led.balance[st.biz0 : st.manager], 0.0) * (1.0 - cfg.partnership.business_money_share)
+        share = fp.endowment_donation_share if cfg.scenario.endowments else 0.0
         bsrc, bdst, cash_amt, e_amt = business_giving(
-            tr.edges_in_cell(BUSINESS_TO_NGO), tr.src, tr.dst, tr.active, st.alive, st.sector, ag.SEC_BUSINESS,
-            ag.SEC_NGO, tr.r, tr.s, tr.prior_cell, tr.institutional, tr.params.prior_weight, st.biz0, give,
-            st.ngo0, cfg.scenario.endowments, st.ngo_endow_intent, st.ngo_endow_state,
-            fp.endowment_donation_share, st.ngo_income_month,
-        )  # fmt: skip
+            tr.edges_in_cell(BUSINESS_TO_NGO), tr.ties(), st.orgs(), st.layout(), give, st.ngos(), share
+        )
         if bsrc.size:
             slot = bdst - st.ngo0
             led.transfer("donation_business", bsrc, bdst, cash_amt)
@@ -68,44 +67,28 @@ class Giving(Mechanism):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def business_giving(
-    candidates: np.ndarray,
-    src: np.ndarray,
-    dst: np.ndarray,
-    active: np.ndarray,
-    alive: np.ndarray,
-    sector: np.ndarray,
-    sec_business: int,
-    sec_ngo: int,
-    r: np.ndarray,
-    s: np.ndarray,
-    prior_cell: np.ndarray,
-    institutional: np.ndarray,
-    w: float,
-    biz0: int,
-    give: np.ndarray,
-    ngo0: int,
-    endowments: bool,
-    endow_intent: np.ndarray,
-    endow_state: np.ndarray,
-    endow_share: float,
-    ngo_income: np.ndarray,
+    candidates: np.ndarray, ties: Ties, orgs: OrgArrays, lay: Layout, give: np.ndarray, ngos: NGOArrays, endow_share: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Donations of businesses to the living NGOs they have ties with, in proportion to trust squared.
 
     ``candidates`` are the business-to-NGO edges (ascending); the active ones
     to a living NGO give. Business ``b`` gives ``give[b - biz0]`` in all; the
-    part ``endow_share`` of a donation to an NGO forming an endowment (with
-    ``endowments`` on) goes to its endowment, the rest is added to the NGO's
-    ``ngo_income``.
+    part ``endow_share`` (0 without endowments) of a donation to an NGO
+    forming an endowment goes to its endowment, the rest is added to the NGO's
+    income of the month.
 
     Returns:
         ``(business, NGO, cash part, endowment part)`` per tie, in edge order.
     """
+    src, dst, active, r, s, prior_cell = ties.src, ties.dst, ties.active, ties.r, ties.s, ties.prior_cell
+    institutional, w = ties.institutional, ties.prior_weight
+    alive, sector, biz0 = orgs.alive, orgs.sector, lay.biz0
+    ngo0, endow_intent, endow_state, ngo_income = ngos.ngo0, ngos.endow_intent, ngos.endow_state, ngos.income_month
     sel = np.empty(candidates.size, np.int64)
     m = 0
     for q in range(candidates.size):
         k = candidates[q]
-        if active[k] and alive[dst[k]] and sector[src[k]] == sec_business and sector[dst[k]] == sec_ngo:
+        if active[k] and alive[dst[k]] and sector[src[k]] == ag.SEC_BUSINESS and sector[dst[k]] == ag.SEC_NGO:
             sel[m] = k
             m += 1
     inst_flat = institutional.reshape(-1)
@@ -124,7 +107,7 @@ def business_giving(
         o = dst[sel[q]]
         amount = give[b - biz0] * wt[q] / wsum[b - biz0]
         slot = o - ngo0
-        to_endow = endowments and endow_intent[slot] and endow_state[slot] < 2
+        to_endow = endow_intent[slot] and endow_state[slot] < 2
         e = amount * (1.0 if to_endow else 0.0) * endow_share
         b_out[q] = b
         n_out[q] = o

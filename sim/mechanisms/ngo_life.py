@@ -17,11 +17,28 @@ born at ``ngo_birth_rate`` per municipality with a founder's contribution.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from sim import agents as ag
 from sim.mechanisms.base import Mechanism
+from sim.state import NGOArrays
+
+
+class LifeRates(NamedTuple):
+    """The NGO-life parameters compiled kernels use (from :class:`sim.params.OrgParams`)."""
+
+    staff_cost: float
+    overhead: float
+    staff_cut_months: int
+    hire_cash_months: float
+    volunteer_loss: float
+    volunteer_gain: float
+    register_join_prob: float
+    register_capacity_threshold: float
+    insolvency_months: int
 
 
 class NGOLife(Mechanism):
@@ -40,19 +57,15 @@ class NGOLife(Mechanism):
         # overhead is always due; wages are paid only from cash at hand (arrears cut staff)
         amount, arrears = ngo_costs(slots, st.ngo0, st.ngo_staff, led.balance, op.staff_cost, op.overhead_cost)
         led.transfer("ngo_costs", orgs, st.ext["operating_costs"], amount)
-        ngo_staffing(
-            slots, st.ngo0, arrears, led.balance, st.ngo_neg_months, st.ngo_staff, op.staff_cut_months,
-            op.staff_cost, op.overhead_cost, op.hire_cash_months,
+        rates = LifeRates(
+            op.staff_cost, op.overhead_cost, op.staff_cut_months, op.hire_cash_months, op.volunteer_loss,
+            op.volunteer_gain, op.register_join_prob, op.register_capacity_threshold, op.insolvency_months,
         )  # fmt: skip
-        active = st.active_ngo
+        ngos = st.ngos()
+        ngo_staffing(slots, ngos, arrears, led.balance, rates)
         recruits = rng.poisson(op.volunteer_recruit * st.trust.reputation[orgs])
         # register entry (experienced and capable NGOs) and deaths (insolvency or no people left)
-        dies = ngo_people(
-            slots, st.ngo0, st.ngo_volunteers, recruits.astype(np.float64), active, op.volunteer_loss,
-            op.volunteer_gain, rng.random(slots.size), op.register_join_prob, st.ngo_registered,
-            st.ngo_experienced, st.ngo_capacity, op.register_capacity_threshold, st.ngo_neg_months,
-            op.insolvency_months, led.balance, st.ngo_staff,
-        )  # fmt: skip
+        dies = ngo_people(slots, ngos, recruits.astype(np.float64), rng.random(slots.size), led.balance, rates)
         self.kill(slots[dies])
         # births
         births = rng.poisson(op.ngo_birth_rate * st.n_muni)
@@ -114,23 +127,16 @@ def ngo_costs(
 
 
 @njit(cache=True, nogil=True)
-def ngo_staffing(
-    slots: np.ndarray,
-    ngo0: int,
-    arrears: np.ndarray,
-    balance: np.ndarray,
-    neg_months: np.ndarray,
-    staff: np.ndarray,
-    staff_cut_months: int,
-    staff_cost: float,
-    overhead: float,
-    hire_cash_months: float,
-) -> None:
+def ngo_staffing(slots: np.ndarray, ngos: NGOArrays, arrears: np.ndarray, balance: np.ndarray, rates: LifeRates) -> None:
     """Count months in arrears or debt; cut or hire staff.
 
     An NGO that has been so for ``staff_cut_months`` cuts one staff member;
     one with cash for ``hire_cash_months`` of costs (and a new wage) hires one.
     """
+    ngo0, neg_months, staff = ngos.ngo0, ngos.neg_months, ngos.staff
+    staff_cut_months, staff_cost, overhead, hire_cash_months = (
+        rates.staff_cut_months, rates.staff_cost, rates.overhead, rates.hire_cash_months
+    )
     for k in range(slots.size):
         i = slots[k]
         bal = balance[ngo0 + i]
@@ -144,29 +150,17 @@ def ngo_staffing(
 
 @njit(cache=True, nogil=True)
 def ngo_people(
-    slots: np.ndarray,
-    ngo0: int,
-    volunteers: np.ndarray,
-    recruits: np.ndarray,
-    active: np.ndarray,
-    loss: float,
-    gain: float,
-    u_register: np.ndarray,
-    join_prob: float,
-    registered: np.ndarray,
-    experienced: np.ndarray,
-    capacity: np.ndarray,
-    register_threshold: float,
-    neg_months: np.ndarray,
-    insolvency_months: int,
-    balance: np.ndarray,
-    staff: np.ndarray,
+    slots: np.ndarray, ngos: NGOArrays, recruits: np.ndarray, u_register: np.ndarray, balance: np.ndarray, rates: LifeRates
 ) -> np.ndarray:
     """Volunteers leave, stay with active NGOs and are recruited; experienced capable NGOs join the register.
 
     Returns:
         Whether each NGO in ``slots`` dies: insolvent for ``insolvency_months`` and in debt, or nobody left.
     """
+    ngo0, volunteers, active, registered = ngos.ngo0, ngos.volunteers, ngos.active, ngos.registered
+    experienced, capacity, neg_months, staff = ngos.experienced, ngos.capacity, ngos.neg_months, ngos.staff
+    loss, gain, join_prob = rates.volunteer_loss, rates.volunteer_gain, rates.register_join_prob
+    register_threshold, insolvency_months = rates.register_capacity_threshold, rates.insolvency_months
     dies = np.empty(slots.size, np.bool_)
     for k in range(slots.size):
         i = slots[k]

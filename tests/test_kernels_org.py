@@ -346,10 +346,10 @@ def test_business_giving_matches_reference(model):
 def test_service_kernels_match_reference(model):
     m, op = model, model.cfg.org
     slots = m.alive_slots()
+    rates = services.ServiceRates(op.services_per_staff, op.services_per_volunteer, 0.4)
     each, cell, per_cell = services.ngo_service_capacity(
-        slots, m.ngo0, m.ngo_staff, m.ngo_volunteers, m.ngo_capacity, m.rc.practice, m.org_municipality, m.ngo_domain,
-        N_DOMAINS, op.services_per_staff, op.services_per_volunteer, 0.4, m.n_muni * N_DOMAINS,
-    )  # fmt: skip
+        slots, m.state.ngos(), m.rc.practice, m.state.orgs(), rates, m.n_muni * N_DOMAINS
+    )
     staff_services = op.services_per_staff * (1.0 + 0.4 * m.rc.practice[slots])
     exp_each = m.ngo_staff[slots] * staff_services * m.ngo_capacity[slots] + m.ngo_volunteers[slots] * op.services_per_volunteer
     exp_cell = m.org_municipality[m.ngo0 + slots].astype(np.int64) * N_DOMAINS + m.ngo_domain[slots]
@@ -364,9 +364,8 @@ def test_service_kernels_match_reference(model):
     served = np.floor(rng.uniform(0, 1, per_cell.size) * cap)
     registered = rng.random(m.n_ngo_slots) < 0.5
     muni_balance = rng.normal(0, 1e5, m.n_muni)
-    bill, pay = services.service_attribution(
-        served, cap, per_cell, state_cap, each, cell, N_DOMAINS, registered, slots, muni_balance, 700.0
-    )  # fmt: skip
+    caps = services.Capacities(cap, per_cell, state_cap, each, cell)
+    bill, pay = services.service_attribution(served, caps, registered, slots, muni_balance, 700.0)
     share_ngo = np.divide(per_cell, cap, out=np.zeros_like(cap), where=cap > 0)
     share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
     own = np.divide(each, per_cell[cell], out=np.zeros_like(each), where=per_cell[cell] > 0)

@@ -19,11 +19,31 @@ burden).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from sim.mechanisms.base import Mechanism
-from sim.state import N_DOMAINS
+from sim.state import N_DOMAINS, NGOArrays, OrgArrays
+
+
+class ServiceRates(NamedTuple):
+    """Services per month of an NGO's people (from :class:`sim.params.OrgParams`, :class:`sim.params.RCParams`)."""
+
+    per_staff: float
+    per_volunteer: float
+    practice_productivity: float  # added share with a proven practice
+
+
+class Capacities(NamedTuple):
+    """Service capacity of the month per (municipality, domain) cell, and of each NGO."""
+
+    total: np.ndarray
+    ngo: np.ndarray
+    state: np.ndarray
+    ngo_each: np.ndarray
+    ngo_cell: np.ndarray
 
 
 class Services(Mechanism):
@@ -39,11 +59,10 @@ class Services(Mechanism):
         cluster = self.model.cluster
         m = st.n_muni
         slots = st.alive_slots()
+        rates = ServiceRates(op.services_per_staff, op.services_per_volunteer, cfg.rc_model.practice_productivity)
         ngo_cap_each, ngo_cell, ngo_cap = ngo_service_capacity(
-            slots, st.ngo0, st.ngo_staff, st.ngo_volunteers, st.ngo_capacity, self.model.rc.practice,
-            st.org_municipality, st.ngo_domain, N_DOMAINS, op.services_per_staff, op.services_per_volunteer,
-            cfg.rc_model.practice_productivity, m * N_DOMAINS,
-        )  # fmt: skip
+            slots, st.ngos(), self.model.rc.practice, st.orgs(), rates, m * N_DOMAINS
+        )
         state_cap = st.state_cap
         cap = ngo_cap + state_cap + st.partnership_capacity.reshape(-1)
         self.model.mechanisms["family_transitions"].wait()  # the family passes started earlier in the step
@@ -51,10 +70,9 @@ class Services(Mechanism):
         st.counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity; state institutions
         # are paid by the municipality
-        bill, pay = service_attribution(
-            served_cell, cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell, N_DOMAINS, st.ngo_registered, slots,
-            led.balance[st.muni0 : st.biz0], fp.unit_price,
-        )  # fmt: skip
+        caps = Capacities(cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell)
+        muni_balance = led.balance[st.muni0 : st.biz0]
+        bill, pay = service_attribution(served_cell, caps, st.ngo_registered, slots, muni_balance, fp.unit_price)
         led.transfer("state_institutions", st.munis, st.ext["state_institutions"], pay)
         # social order: registered NGOs paid per service, within the annual budget
         total = float(bill.sum())
@@ -70,19 +88,7 @@ class Services(Mechanism):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def ngo_service_capacity(
-    slots: np.ndarray,
-    ngo0: int,
-    staff: np.ndarray,
-    volunteers: np.ndarray,
-    capacity: np.ndarray,
-    practice: np.ndarray,
-    org_municipality: np.ndarray,
-    domain: np.ndarray,
-    n_domains: int,
-    per_staff: float,
-    per_volunteer: float,
-    practice_productivity: float,
-    n_cells: int,
+    slots: np.ndarray, ngos: NGOArrays, practice: np.ndarray, orgs: OrgArrays, rates: ServiceRates, n_cells: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Services per month each NGO can give, and their sum per (municipality, domain) cell.
 
@@ -92,6 +98,9 @@ def ngo_service_capacity(
     Returns:
         ``(capacity of each NGO, its cell, capacity per cell)``.
     """
+    ngo0, staff, volunteers, capacity, domain = ngos.ngo0, ngos.staff, ngos.volunteers, ngos.capacity, ngos.domain
+    org_municipality, n_domains = orgs.municipality, N_DOMAINS
+    per_staff, per_volunteer, practice_productivity = rates
     each = np.empty(slots.size)
     cell = np.empty(slots.size, np.int64)
     per_cell = np.zeros(n_cells)
@@ -107,12 +116,7 @@ def ngo_service_capacity(
 @njit(cache=True, nogil=True)
 def service_attribution(
     served_cell: np.ndarray,
-    cap: np.ndarray,
-    ngo_cap: np.ndarray,
-    state_cap: np.ndarray,
-    ngo_each: np.ndarray,
-    ngo_cell: np.ndarray,
-    n_domains: int,
+    caps: Capacities,
     registered: np.ndarray,
     slots: np.ndarray,
     muni_balance: np.ndarray,
@@ -127,6 +131,8 @@ def service_attribution(
         ``(social-order bill of each NGO (registered ones only), what each municipality pays its state
         institutions (at most its positive balance ``muni_balance``))``.
     """
+    cap, ngo_cap, state_cap, ngo_each, ngo_cell = caps
+    n_domains = N_DOMAINS
     bill = np.empty(ngo_each.size)
     for k in range(ngo_each.size):
         c = ngo_cell[k]

@@ -29,7 +29,7 @@ millisecond.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from sim.model import CrossSectorModel
 
 N_STATES = len(FAMILY_STATES)
+N_DOMAINS = len(DOMAINS)
 U16 = 65536
 
 
@@ -78,6 +79,38 @@ def transition_tables(p: FamilyParams) -> tuple[np.ndarray, np.ndarray]:
     return threshold16(down), threshold16(down + up)
 
 
+class FamilyArrays(NamedTuple):
+    """The family arrays compiled kernels read and write (:meth:`Families.arrays`)."""
+
+    state: np.ndarray
+    served: np.ndarray
+    wellbeing: np.ndarray
+    aware: np.ndarray
+    last_served: np.ndarray
+    times_served: np.ndarray
+    cell: np.ndarray
+    counts: np.ndarray
+
+
+class Applicants(NamedTuple):
+    """Buffers of the month's applicants (family, uptake draw, cell, state) and per-family scratch flags."""
+
+    family: np.ndarray
+    u: np.ndarray
+    cell: np.ndarray
+    state: np.ndarray
+    flags: np.ndarray
+
+
+class RationTerms(NamedTuple):
+    """The month of a rationing pass: month, start of the reach window, application threshold, routing."""
+
+    t: int
+    since: int
+    apply16: int
+    routing: bool
+
+
 class Families:
     """Struct-of-arrays population of families.
 
@@ -111,14 +144,19 @@ class Families:
         self.counts = np.bincount(self.state, minlength=N_STATES).astype(np.int64)
         self.n_served = 0
         self.n_crisis = 0
-        self._applicants = np.empty(n, np.int32)
-        self._flags = np.empty(n, np.uint8)
-        self._app = (np.empty(n, np.uint16), np.empty(n, np.int32), np.empty(n, np.int8))  # applicants' draw, cell, state
+        self._apps = Applicants(np.empty(n, np.int32), np.empty(n, np.uint16), np.empty(n, np.int32), np.empty(n, np.int8),
+                                np.empty(n, np.uint8))  # fmt: skip
         self.bounds = np.concatenate([[0], np.cumsum(self.per_municipality)]).astype(np.int64)  # families of each municipality
         self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
         self._moved: tuple[int, int] = (-1, 0)  # month of the last transitions pass, families reached then
         self._wellbeing_mean = float(self.wellbeing.sum()) / n
+
+    def arrays(self) -> FamilyArrays:
+        """The arrays as :class:`FamilyArrays`."""
+        return FamilyArrays(
+            self.state, self.served, self.wellbeing, self.aware, self.last_served, self.times_served, self.cell, self.counts
+        )
 
     # ------------------------------------------------------------ mechanisms
     def month(
@@ -167,10 +205,10 @@ class Families:
         p = self.params
         u_mv = u16(rng_transitions, self.n)
         since = t - p.reach_window
+        tables = (self.down, self.up_to, self.target_by_state)
         reached = families_transitions(
-            self.state, self.served, u_mv, self.down, self.up_to, self.target_by_state, self.wellbeing, self.counts,
-            np.float32(p.wellbeing_rate), np.float32(p.service_boost), self.last_served, since,
-        )  # fmt: skip
+            self.arrays(), u_mv, tables, np.float32(p.wellbeing_rate), np.float32(p.service_boost), since
+        )
         self._moved = (t, reached)
         self._wellbeing_mean = float(self.wellbeing.sum()) / self.n
 
@@ -181,10 +219,7 @@ class Families:
             raise RuntimeError(f"families: uptake of month {t} before its transitions")
         u_up = u16(rng_uptake, self.n)
         apply16 = self.apply16 if apply_bonus <= 0 else int(threshold16(min(1.0, p.apply_prob + apply_bonus)))
-        n_app, self.n_aware = families_uptake(
-            self.state, self.aware, self.bounds, threshold16(p_aware), apply16, u_up, self._applicants, self._flags,
-            self.cell, *self._app,
-        )  # fmt: skip
+        n_app, self.n_aware = families_uptake(self.arrays(), self.bounds, threshold16(p_aware), apply16, u_up, self._apps)
         self._begun = (n_app, apply16, t - p.reach_window, self._moved[1])
 
     def finish_month(self, capacity: np.ndarray, t: int, crisis: np.ndarray | None = None, routing: bool = False) -> np.ndarray:
@@ -193,8 +228,8 @@ class Families:
         served_per_cell = np.zeros(capacity.size)
         crisis_cap = np.zeros(0) if crisis is None else np.asarray(crisis, dtype=np.float64)
         self.n_served, newly, self.n_crisis = families_ration(
-            self._applicants, n_app, *self._app, np.asarray(capacity, dtype=np.float64), apply16, self.served,
-            self.last_served, self.times_served, served_per_cell, t, since, len(DOMAINS), routing, crisis_cap,
+            self._apps, n_app, np.asarray(capacity, dtype=np.float64), crisis_cap, self.arrays(), served_per_cell,
+            RationTerms(t, since, apply16, routing),
         )  # fmt: skip
         self._reached = (reached + newly, t, self.params.reach_window)
         return served_per_cell
@@ -335,18 +370,7 @@ class FamilyUptake(Mechanism):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def families_transitions(
-    state: np.ndarray,
-    served: np.ndarray,
-    u_move: np.ndarray,
-    down: np.ndarray,
-    up_to: np.ndarray,
-    target_by_state: np.ndarray,
-    wellbeing: np.ndarray,
-    counts: np.ndarray,
-    rate: float,
-    boost: float,
-    last_served: np.ndarray,
-    since: int,
+    fam: FamilyArrays, u_move: np.ndarray, tables: tuple, rate: float, boost: float, since: int
 ) -> int:
     """First pass over families: vulnerability transitions and wellbeing.
 
@@ -365,6 +389,8 @@ def families_transitions(
     Returns:
         The number of families in state >= 2 last served after month ``since``.
     """
+    state, served, wellbeing, counts, last_served = fam.state, fam.served, fam.wellbeing, fam.counts, fam.last_served
+    down, up_to, target_by_state = tables
     i32 = np.int32
     d0, d1, d2, d3 = i32(down[0]), i32(down[1]), i32(down[2]), i32(down[3])
     d4, d5, d6, d7 = i32(down[4]), i32(down[5]), i32(down[6]), i32(down[7])
@@ -411,18 +437,7 @@ def families_transitions(
 
 @njit(cache=True, nogil=True)
 def families_uptake(
-    state: np.ndarray,
-    aware: np.ndarray,
-    bounds: np.ndarray,
-    aware16: np.ndarray,
-    apply16: int,
-    u_uptake: np.ndarray,
-    applicants: np.ndarray,
-    flags: np.ndarray,
-    cell: np.ndarray,
-    app_u: np.ndarray,
-    app_cell: np.ndarray,
-    app_state: np.ndarray,
+    fam: FamilyArrays, bounds: np.ndarray, aware16: np.ndarray, apply16: int, u_uptake: np.ndarray, apps: Applicants
 ) -> tuple[int, int]:
     """Second pass over families: awareness and applications (after :func:`families_transitions`).
 
@@ -438,6 +453,8 @@ def families_uptake(
     Returns:
         ``(applicants, families aware now)``.
     """
+    state, aware, cell = fam.state, fam.aware, fam.cell
+    applicants, app_u, app_cell, app_state, flags = apps
     i32 = np.int32
     ap = i32(apply16)
     aw = aware.view(np.uint8)
@@ -469,22 +486,13 @@ def families_uptake(
 
 @njit(cache=True, nogil=True)
 def families_ration(
-    applicants: np.ndarray,
+    apps: Applicants,
     n_app: int,
-    app_u: np.ndarray,
-    app_cell: np.ndarray,
-    app_state: np.ndarray,
     capacity: np.ndarray,
-    apply16: int,
-    served: np.ndarray,
-    last_served: np.ndarray,
-    times_served: np.ndarray,
-    served_per_cell: np.ndarray,
-    t: int,
-    since: int,
-    n_domains: int,
-    routing: bool,
     crisis: np.ndarray,
+    fam: FamilyArrays,
+    served_per_cell: np.ndarray,
+    terms: RationTerms,
 ) -> tuple[int, int, int]:
     """Ration services among applicants, cell by cell.
 
@@ -505,6 +513,10 @@ def families_ration(
         reached counts served families in state >= 2 who had not been served
         after month ``since``.
     """
+    applicants, app_u, app_cell, app_state, _ = apps
+    served, last_served, times_served = fam.served, fam.last_served, fam.times_served
+    t, since, apply16, routing = terms
+    n_domains = N_DOMAINS
     n_cells = capacity.size
     n_muni = n_cells // n_domains
     demand = np.zeros(n_cells)

@@ -115,7 +115,7 @@ class Ledger:
         if self._pos + n > self._rec[0].size:
             self._alloc(2 * (self._pos + n))
         if not ledger_book(
-            self.balance, src_a.reshape(-1), dst_a.reshape(-1), amount, total, ch, *self._rec, self._pos
+            self.balance, src_a.reshape(-1), dst_a.reshape(-1), amount, total, ch, self._rec, self._pos
         ):  # fmt: skip
             raise ValueError(f"ledger: bad amount in channel {channel}")
         self._pos += n
@@ -178,10 +178,7 @@ def ledger_book(
     amount: np.ndarray,
     total: float,
     channel: int,
-    rec_channel: np.ndarray,
-    rec_src: np.ndarray,
-    rec_dst: np.ndarray,
-    rec_amount: np.ndarray,
+    rec: tuple,
     pos: int,
 ) -> bool:
     """Move ``amount[k]`` from ``balance[src[k]]`` to ``balance[dst[k]]`` and record the rows from ``pos``.
@@ -194,6 +191,7 @@ def ledger_book(
     Returns:
         False if an amount was negative or NaN (nothing moved), else True.
     """
+    rec_channel, rec_src, rec_dst, rec_amount = rec
     n = amount.size
     for k in range(n):
         if not amount[k] >= 0.0:

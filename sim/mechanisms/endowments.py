@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 
 from sim.mechanisms.base import Mechanism
+from sim.state import NGOArrays
 
 
 class Endowments(Mechanism):
@@ -40,8 +41,8 @@ class Endowments(Mechanism):
             fp.endowment_return_mean / 12.0, fp.endowment_return_sd / math.sqrt(12.0)
         )
         late, refund, formed, gain, loss = endowment_month(
-            st.ngo_endow_state, st.ngo_alive, st.ngo_endow_first, led.balance, st.cap0, st.res0,
-            fp.endowment_min_capital, st.t, fp.endowment_formation_months, r,
+            st.ngos(), st.ngo_alive, led.balance, (st.cap0, st.res0), fp.endowment_min_capital, st.t,
+            fp.endowment_formation_months, r,
         )  # fmt: skip
         if late.size:
             led.transfer("endowment_refund", st.cap0 + late, st.ngo0 + late, refund)
@@ -70,12 +71,10 @@ class Endowments(Mechanism):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def endowment_month(
-    state: np.ndarray,
+    ngos: NGOArrays,
     alive: np.ndarray,
-    first: np.ndarray,
     balance: np.ndarray,
-    cap0: int,
-    res0: int,
+    accounts: tuple,
     min_capital: float,
     now: int,
     formation_months: int,
@@ -91,6 +90,8 @@ def endowment_month(
     Returns:
         ``(given-up slots, their refunds, formed slots, gains, losses)``.
     """
+    state, first = ngos.endow_state, ngos.endow_first
+    cap0, res0 = accounts
     n = state.size
     late = np.empty(n, np.int64)
     refund = np.empty(n)

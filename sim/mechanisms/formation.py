@@ -95,8 +95,8 @@ class Formation(Mechanism):
         munis = rng.integers(0, st.n_muni, size=k)
         picks = rng.random((k, 4))
         gov, biz, ngo, feasible = proposal_members(
-            forms, munis, picks, FORM_MEMBERS, st.muni0, *st.sorted_businesses(), *st.sorted_ngos()
-        )  # fmt: skip
+            forms, munis, picks, FORM_MEMBERS, st.muni0, st.sorted_businesses(), st.sorted_ngos()
+        )
         accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo))
         self._log_judgments(gov, ngo, munis, feasible, accept)
         if not accept.any():
@@ -122,10 +122,7 @@ class Formation(Mechanism):
         t_full = np.zeros(len(gov))
         e_full[rows], t_full[rows] = e_g, t_g
         m = munis[k]
-        attrs = judgment_attributes(
-            ngo[k] - st.ngo0, m, st.plans, st.ngo_domain, t_full[k], e_full[k], st.ngo_staff,
-            st.ngo_volunteers, st.ngo_capacity,
-        )  # fmt: skip
+        attrs = judgment_attributes(ngo[k] - st.ngo0, m, st.plans, t_full[k], e_full[k], st.ngos())
         st.judgments.append((st.t, m.astype(np.int32), attrs, accept[k].copy()))
 
     def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
@@ -154,10 +151,8 @@ def proposal_members(
     picks: np.ndarray,
     form_members: np.ndarray,
     muni0: int,
-    biz_sorted: np.ndarray,
-    biz_m: np.ndarray,
-    ngo_sorted: np.ndarray,
-    ngo_m: np.ndarray,
+    businesses: tuple,
+    ngos: tuple,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Members of each proposed partnership: its municipality, a business and an NGO of the municipality.
 
@@ -169,6 +164,8 @@ def proposal_members(
     Returns:
         ``(gov, business, NGO, feasible)``; -1 for an empty slot.
     """
+    biz_sorted, biz_m = businesses
+    ngo_sorted, ngo_m = ngos
     k = forms.size
     biz = pick_in_municipality(biz_sorted, biz_m, munis, picks[:, 0])
     ngo = pick_in_municipality(ngo_sorted, ngo_m, munis, picks[:, 1])
@@ -233,21 +230,14 @@ def acceptance_terms(
 
 @njit(cache=True, nogil=True)
 def judgment_attributes(
-    slot: np.ndarray,
-    munis: np.ndarray,
-    plans: np.ndarray,
-    ngo_domain: np.ndarray,
-    trust: np.ndarray,
-    edges: np.ndarray,
-    ngo_staff: np.ndarray,
-    ngo_volunteers: np.ndarray,
-    ngo_capacity: np.ndarray,
+    slot: np.ndarray, munis: np.ndarray, plans: np.ndarray, trust: np.ndarray, edges: np.ndarray, ngos: NGOArrays
 ) -> np.ndarray:
     """What a municipality saw of each NGO it judged (columns as in the survey's partner-criteria question).
 
     Plan fit, priority target group (the first domain of its plans), trust,
     scale of activity (staff + volunteers / 10), capacity, personal tie.
     """
+    ngo_domain, ngo_staff, ngo_volunteers, ngo_capacity = ngos.domain, ngos.staff, ngos.volunteers, ngos.capacity
     out = np.empty((slot.size, 6))
     for k in range(slot.size):
         m = munis[k]

@@ -22,6 +22,7 @@ from sim.mechanisms.base import Mechanism
 from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.params import FAMILY_STATES
 from sim.partnerships import FORMS
+from sim.state import NGOArrays
 
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
@@ -106,11 +107,10 @@ class Recording(Mechanism):
         st, mdl = self.state, self.model
         rc, cluster = mdl.rc, mdl.cluster
         alive = st.ngo_alive
+        moments = (st.ngo_contacts, st.ngo_income_sum, st.ngo_income_sq, st.ngo_income_months)
         n_alive, n_registered, n_experienced, n_practice, n_formed = ngo_month_end(
-            alive, st.contact, st.ngo_contacts, st.ngo_income_month, st.ngo_income_sum, st.ngo_income_sq,
-            st.ngo_income_months, st.t >= 0, st.ngo_registered, st.ngo_experienced, rc.practice,
-            st.ngo_endow_state,
-        )  # fmt: skip  (income of the month, for the income-stability outcome)
+            alive, st.ngos(), moments, st.t >= 0, rc.practice
+        )  # (income of the month, for the income-stability outcome)
         for name in HISTORY:
             self.history[name].append(getattr(st, name).copy())
         fam = st.families
@@ -173,24 +173,16 @@ class Recording(Mechanism):
 # ----------------------------------------------------------------- kernels
 @njit(cache=True, nogil=True)
 def ngo_month_end(
-    alive: np.ndarray,
-    contact: np.ndarray,
-    contacts: np.ndarray,
-    income: np.ndarray,
-    income_sum: np.ndarray,
-    income_sq: np.ndarray,
-    income_months: np.ndarray,
-    accumulate_income: bool,
-    registered: np.ndarray,
-    experienced: np.ndarray,
-    practice: np.ndarray,
-    endow_state: np.ndarray,
+    alive: np.ndarray, ngos: NGOArrays, moments: tuple, accumulate_income: bool, practice: np.ndarray
 ) -> tuple[int, int, int, int, int]:
     """Month-end NGO bookkeeping: months with contact, income moments of alive NGOs, and counts.
 
     Returns:
         ``(alive, registered, experienced, using a practice, with a formed endowment)``.
     """
+    contact, income, registered, experienced = ngos.contact, ngos.income_month, ngos.registered, ngos.experienced
+    endow_state = ngos.endow_state
+    contacts, income_sum, income_sq, income_months = moments
     n_alive = n_reg = n_exp = n_prac = n_formed = 0
     for i in range(alive.size):
         contacts[i] += contact[i]

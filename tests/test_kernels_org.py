@@ -32,6 +32,13 @@ def model() -> CrossSectorModel:
     return m
 
 
+def ref_commitment_boost(cluster, orgs: np.ndarray) -> np.ndarray:
+    """The cluster's boost of each member's delivery (0 for outsiders and absent members), as numpy."""
+    if not cluster.active:
+        return np.zeros(len(orgs))
+    return np.where(cluster.member[np.maximum(orgs, 0)] & (orgs >= 0), cluster.commitment_boost_value(), 0.0)
+
+
 def ref_trust(tr: TrustNetwork, idx: np.ndarray) -> np.ndarray:
     w = tr.params.prior_weight
     prior = tr.institutional.reshape(-1)[tr.prior_cell[idx]]
@@ -177,8 +184,8 @@ def test_delivery_matches_reference(model):
     d[:, GOV] &= u[:, GOV] < pp.commitment_gov
     c_biz = np.full(k, pp.commitment_business)
     c_ngo = pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * m.ngo_capacity[slot]
-    c_biz += (1 - c_biz) * m.cluster.commitment_boost(mem[:, BIZ])
-    c_ngo += (1 - c_ngo) * m.cluster.commitment_boost(mem[:, NGOS])
+    c_biz += (1 - c_biz) * ref_commitment_boost(m.cluster, mem[:, BIZ])
+    c_ngo += (1 - c_ngo) * ref_commitment_boost(m.cluster, mem[:, NGOS])
     d[:, BIZ] &= u[:, BIZ] < c_biz
     d[:, NGOS] &= u[:, NGOS] < c_ngo
     gov = mem[:, GOV]

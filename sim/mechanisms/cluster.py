@@ -187,23 +187,17 @@ class Cluster(Mechanism):
         return self.member
 
     def commitment_boost_value(self) -> float:
-        """Share of a member's delivery shortfall closed this month (see :meth:`commitment_boost`)."""
+        """Share of a member's delivery shortfall closed this month by quality control and the trust-culture programme.
+
+        Quality control is limited by the core's coordinators (one per 20 members); the delivery kernel applies
+        it to cluster members only (:func:`sim.mechanisms.delivery.deliver_contributions`).
+        """
         if not self.launched:
             return 0.0
         p = self.params
         n_members = max(int(self.member.sum()), 1)
         qc = p.quality_control * min(1.0, p.coordinator_staff * 20.0 / n_members)
         return 1.0 - (1.0 - qc) * (1.0 - 0.5 * p.trust_programme)
-
-    def commitment_boost(self, orgs: np.ndarray) -> np.ndarray:
-        """Share of a member's delivery shortfall closed by quality control and the trust-culture programme.
-
-        Quality control is limited by the core's coordinators (one per 20 members).
-        """
-        if not self.launched:
-            return np.zeros(len(orgs))
-        boost = self.commitment_boost_value()
-        return np.where(self.member[np.maximum(orgs, 0)] & (orgs >= 0), boost, 0.0)
 
     # ------------------------------------------------------------ one window
     def awareness_bonus(self) -> float:

@@ -1,4 +1,11 @@
-"""Families: a vulnerability Markov process kept in numpy arrays.
+"""Families: a vulnerability Markov process kept in numpy arrays, and its two monthly mechanisms.
+
+Parameters: :class:`sim.params.FamilyParams` (``cfg.families``). Mechanisms:
+:class:`FamilyTransitions` (moves and wellbeing, first in the step) and
+:class:`FamilyUptake` (awareness and applications, after the cluster); the
+rationing pass :meth:`Families.finish_month` is called by
+:class:`~sim.mechanisms.services.Services`. With the second thread the two
+passes run beside the organisations' mechanisms.
 
 Families are far too many to be Mesa agents (tens of thousands to a million),
 so their state lives in arrays of a :class:`Families` population; a

@@ -20,6 +20,8 @@ between its members.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numba import njit
 
@@ -28,6 +30,9 @@ from sim.mechanisms.base import Mechanism
 from sim.mechanisms.trust import Ties, tie_and_trust
 from sim.partnerships import PAIRS
 from sim.state import NGOArrays, OrgArrays, State, pick_in_municipality
+
+if TYPE_CHECKING:
+    from sim.model import CrossSectorModel
 
 PAIR_A = np.array([a for a, _ in PAIRS])
 PAIR_B = np.array([b for _, b in PAIRS])
@@ -74,7 +79,7 @@ class Formation(Mechanism):
     name = "formation"
     group = "partnership"
 
-    def __init__(self, model) -> None:  # noqa: ANN001
+    def __init__(self, model: CrossSectorModel) -> None:
         super().__init__(model)
         pp = self.cfg.partnership
         weights = np.asarray(pp.form_weights, dtype=np.float64)

@@ -173,9 +173,9 @@ class Partnerships:
         self.money_equiv[new] = money_equiv
         return ids
 
-    def arrays(self) -> PartnershipArrays:
-        """The arrays as a :class:`PartnershipArrays` (build it anew after the registry grew)."""
-        return PartnershipArrays(
+    def arrays(self) -> tuple:
+        """The arrays, a plain tuple with the fields of :class:`PartnershipArrays` (build it anew each call)."""
+        return (
             self.members, self.edges, self.muni, self.domain, self.end, self.output, self.services, self.money, self.kept,
             self.broken,
         )  # fmt: skip

@@ -76,7 +76,15 @@ COUNTERS: tuple[str, ...] = (
 
 
 class Layout(NamedTuple):
-    """The organisation index layout, for compiled kernels (``State.layout()``)."""
+    """The organisation index layout, for compiled kernels (``State.layout()``).
+
+    This and the other groups of arrays passed to kernels are documented as
+    :class:`~typing.NamedTuple` classes, but kernels receive *plain tuples*
+    with these fields in this order (numba dispatches a plain tuple of arrays
+    as fast as separate arguments, a named tuple several times slower) and
+    unpack them by position; build one with ``tuple(Layout(...))`` or the
+    builder methods.
+    """
 
     region: int
     muni0: int
@@ -349,17 +357,17 @@ class State:
         self.org_municipality[self.ngo0 + slots] = rng.integers(0, self.n_muni, n)
 
     # ----------------------------------------------------------- views
-    def layout(self) -> Layout:
-        """The index layout as a :class:`Layout`."""
-        return Layout(self.region, self.muni0, self.biz0, self.manager, self.rc0, self.ngo0, self.n_orgs, self.n_muni)
+    def layout(self) -> tuple:
+        """The index layout: a plain tuple with the fields of :class:`Layout`."""
+        return (self.region, self.muni0, self.biz0, self.manager, self.rc0, self.ngo0, self.n_orgs, self.n_muni)
 
-    def orgs(self) -> OrgArrays:
-        """Sector, municipality and alive flag of every organisation, and the plans, as :class:`OrgArrays`."""
-        return OrgArrays(self.sector, self.org_municipality, self.alive, self.plans)
+    def orgs(self) -> tuple:
+        """Sector, municipality and alive flag of every organisation, and the plans (fields of :class:`OrgArrays`)."""
+        return (self.sector, self.org_municipality, self.alive, self.plans)
 
-    def ngos(self) -> NGOArrays:
-        """The NGO-slot arrays as an :class:`NGOArrays` (build it anew after an array was replaced)."""
-        return NGOArrays(
+    def ngos(self) -> tuple:
+        """The NGO-slot arrays, a plain tuple with the fields of :class:`NGOArrays` (build it anew each call)."""
+        return (
             self.ngo0, self.ngo_domain, self.ngo_capacity, self.ngo_experienced, self.ngo_staff, self.ngo_volunteers,
             self.ngo_neg_months, self.ngo_registered, self.ngo_endow_intent, self.ngo_endow_state, self.ngo_endow_first,
             self.ngo_income_month, self.active_ngo, self.contact,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim.mechanisms.families import Families, threshold16, transition_tables, u16
-from sim.mechanisms.trust import MonthSums, TrustNetwork, trust_month
+from sim.mechanisms.trust import Rates, TrustNetwork, trust_month
 from sim.params import FamilyParams, TrustParams
 
 
@@ -88,7 +88,8 @@ def test_trust_kernel_matches_reference():
     inst = t.institutional.reshape(-1)
     out = np.empty(n)
     sums = [np.zeros(180), np.zeros(180), np.zeros(60), np.zeros(60), np.zeros(9), np.zeros(9)]
-    trust_month(t.ties(n), (hk, hb), t.rates._replace(prior_weight=2.0), out, MonthSums(*sums))
+    rates = tuple(Rates(*t.rates)._replace(prior_weight=2.0))
+    trust_month(t.ties(n), (hk, hb), rates, out, tuple(sums))
     for k in range(n):
         j = t.dst[k]
         rk = (r0[k] + (0.3 * hk[j] if act[k] else 0)) * 0.9

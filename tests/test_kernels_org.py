@@ -16,10 +16,11 @@ from sim.mechanisms import delivery, dissolution, giving, ngo_life, requests, se
 from sim.mechanisms.budgets import reserved_state_inst
 from sim.mechanisms.formation import PAIR_A, PAIR_B, create_partnerships
 from sim.mechanisms.giving import BUSINESS_TO_NGO
-from sim.mechanisms.trust import TrustNetwork
+from sim.mechanisms.trust import Rates, Ties, TrustNetwork
 from sim.model import N_DOMAINS, CrossSectorModel
 from sim.params import TrustParams, replace
-from sim.partnerships import BIZ, GOV, NGOS
+from sim.partnerships import BIZ, GOV, NGOS, PartnershipArrays
+from sim.state import NGOArrays, OrgArrays
 
 
 @pytest.fixture(scope="module")
@@ -170,10 +171,10 @@ def test_delivery_matches_reference(model):
     reserved = reserved_state_inst(m.state, m.cfg)
     dl = m.mechanisms["delivery"]
     bal[m.muni0 : m.biz0] = np.where(np.arange(m.n_muni) % 2 == 0, reserved + 100 * pp.gov_money, 0.0)  # half cannot pay
-    terms = delivery.DeliveryTerms(
+    terms = tuple(delivery.DeliveryTerms(
         dl.commitment, pp.gov_money, pp.business_money_share, dl.resource_scale, pp.premises_units,
         pp.business_inkind_units, reserved, m.csr_now, m.cluster.member_orgs(), m.cluster.commitment_boost_value(),
-    )  # fmt: skip
+    ))  # fmt: skip
     deliver, gov_amt, biz_amt, x, ngo_slot = delivery.deliver_contributions(
         mem, u, ps.money_equiv[ids], m.state.layout(), m.state.ngos(), bal, terms
     )
@@ -216,9 +217,9 @@ def test_delivery_matches_reference(model):
     cap_cells = np.zeros(m.n_muni * N_DOMAINS)
     income, capacity = np.zeros(m.n_ngo_slots), m.ngo_capacity.copy()
     active, contact = np.zeros(m.n_ngo_slots, bool), np.zeros(m.n_ngo_slots, bool)
-    parts = ps.arrays()._replace(**out)
-    ngos = m.state.ngos()._replace(income_month=income, capacity=capacity, active=active, contact=contact)
-    done = delivery.Delivered(ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)
+    parts = tuple(PartnershipArrays(*ps.arrays())._replace(**out))
+    ngos = tuple(NGOArrays(*m.state.ngos())._replace(income_month=income, capacity=capacity, active=active, contact=contact))
+    done = (ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)
     delivery.deliver_outcomes(done, m.state.layout(), parts, ngos, cap_cells, 0.1)
     np.testing.assert_array_equal(out["output"][ids], y)
     np.testing.assert_array_equal(out["services"][ids], ps.services[ids] + y)
@@ -247,8 +248,8 @@ def test_evidence_recording_matches_reference(model):
     kept = rng.random(300) < 0.7
     r, s, lc = tr.r.copy(), tr.s.copy(), tr.last_contact.copy()
     hk, hb = np.zeros(tr.n_orgs), np.zeros(tr.n_orgs)
-    ties = tr.ties()._replace(r=r, s=s, last_contact=lc)
-    rates = tr.rates._replace(kept_weight=1.0, broken_weight=2.5, gossip=0.5)
+    ties = tuple(Ties(*tr.ties())._replace(r=r, s=s, last_contact=lc))
+    rates = tuple(Rates(*tr.rates)._replace(kept_weight=1.0, broken_weight=2.5, gossip=0.5))
     ke, be = trust.record_evidence(edges, kept, ties, (hk, hb), rates, 99)
     rr, sr = tr.r.copy(), tr.s.copy()
     np.add.at(rr, edges[kept], 1.0)
@@ -267,8 +268,8 @@ def test_dissolution_matches_reference(model):
     alive[ps.members[ids[::5], NGOS].clip(0)] = False  # some members died
     experienced = m.ngo_experienced.copy()
     for threshold in (pp.dissolve_trust, 0.6):
-        orgs = m.state.orgs()._replace(alive=alive)
-        ngos = m.state.ngos()._replace(experienced=experienced)
+        orgs = tuple(OrgArrays(*m.state.orgs())._replace(alive=alive))
+        ngos = tuple(NGOArrays(*m.state.ngos())._replace(experienced=experienced))
         why = dissolution.dissolution_reasons(ids, ps.arrays(), orgs, m.t, threshold, tr.ties(), ngos)
         mem = ps.members[ids]
         dead = ((mem >= 0) & ~alive[np.maximum(mem, 0)]).any(axis=1)
@@ -297,7 +298,7 @@ def test_requests_match_reference(model):
         counters = (np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_muni, np.int32),
                     np.zeros(m.n_muni, np.int32), np.zeros(m.n_ngo_slots, bool), np.zeros(m.n_ngo_slots))  # fmt: skip
         income = counters[-1]
-        terms = requests.RequestTerms(w, fp.request_fulfil_base, fp.request_fulfil_trust, 7.0)
+        terms = (w, fp.request_fulfil_base, fp.request_fulfil_trust, 7.0)
         ok = requests.requests_month(req, v, m.state.layout(), m.state.orgs(), terms, can, tr.ties(), counters)
         orgs = m.ngo0 + req
         munis = m.muni0 + m.org_municipality[orgs]
@@ -327,7 +328,7 @@ def test_business_giving_matches_reference(model):
     income = np.zeros(m.n_ngo_slots)
     state = m.ngo_endow_state.copy()
     state[: m.n_ngo_slots // 2] = 1
-    ngos = m.state.ngos()._replace(endow_state=state, income_month=income)
+    ngos = tuple(NGOArrays(*m.state.ngos())._replace(endow_state=state, income_month=income))
     b, o, cash, endow = giving.business_giving(
         tr.edges_in_cell(BUSINESS_TO_NGO), tr.ties(), m.state.orgs(), m.state.layout(), give, ngos, fp.endowment_donation_share
     )
@@ -353,7 +354,7 @@ def test_business_giving_matches_reference(model):
 def test_service_kernels_match_reference(model):
     m, op = model, model.cfg.org
     slots = m.alive_slots()
-    rates = services.ServiceRates(op.services_per_staff, op.services_per_volunteer, 0.4)
+    rates = (op.services_per_staff, op.services_per_volunteer, 0.4)
     each, cell, per_cell = services.ngo_service_capacity(
         slots, m.state.ngos(), m.rc.practice, m.state.orgs(), rates, m.n_muni * N_DOMAINS
     )
@@ -371,7 +372,7 @@ def test_service_kernels_match_reference(model):
     served = np.floor(rng.uniform(0, 1, per_cell.size) * cap)
     registered = rng.random(m.n_ngo_slots) < 0.5
     muni_balance = rng.normal(0, 1e5, m.n_muni)
-    caps = services.Capacities(cap, per_cell, state_cap, each, cell)
+    caps = (cap, per_cell, state_cap, each, cell)
     bill, pay = services.service_attribution(served, caps, registered, slots, muni_balance, 700.0)
     share_ngo = np.divide(per_cell, cap, out=np.zeros_like(cap), where=cap > 0)
     share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
@@ -399,11 +400,11 @@ def test_ngo_life_kernels_match_reference(model):
     neg = m.ngo_neg_months.copy()
     neg[slots[::3]] = op.staff_cut_months
     neg_ref, staff_ref = neg.copy(), staff.copy()
-    rates = ngo_life.LifeRates(
+    rates = tuple(ngo_life.LifeRates(
         op.staff_cost, op.overhead_cost, op.staff_cut_months, op.hire_cash_months, op.volunteer_loss, op.volunteer_gain,
         0.5, op.register_capacity_threshold, op.insolvency_months,
-    )  # fmt: skip
-    ngo_life.ngo_staffing(slots, m.state.ngos()._replace(neg_months=neg, staff=staff), arrears, bal, rates)
+    ))  # fmt: skip
+    ngo_life.ngo_staffing(slots, tuple(NGOArrays(*m.state.ngos())._replace(neg_months=neg, staff=staff)), arrears, bal, rates)
     neg_ref[slots] = np.where(arrears | (bal[orgs] < 0), neg_ref[slots] + 1, 0)
     cut = slots[(neg_ref[slots] >= op.staff_cut_months) & (staff_ref[slots] > 0)]
     staff_ref[cut] -= 1
@@ -420,7 +421,7 @@ def test_ngo_life_kernels_match_reference(model):
     vol, reg = m.ngo_volunteers.copy(), m.ngo_registered.copy()
     vol[slots[::4]] = 0.0
     vol_ref, reg_ref = vol.copy(), reg.copy()
-    ngos = m.state.ngos()._replace(volunteers=vol, active=active, registered=reg, neg_months=neg, staff=staff)
+    ngos = tuple(NGOArrays(*m.state.ngos())._replace(volunteers=vol, active=active, registered=reg, neg_months=neg, staff=staff))
     dies = ngo_life.ngo_people(slots, ngos, recruits, u, bal, rates)
     v = vol_ref[slots]
     vol_ref[slots] = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active[slots] + recruits

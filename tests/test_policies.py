@@ -281,10 +281,10 @@ def test_quality_control_raises_members_delivery():
     ids = ps.active_ids()
     mem = ps.members[ids]
     u = np.full((ids.size, 3), 0.999)  # above every commitment probability below 1
-    terms = DeliveryTerms(
+    terms = tuple(DeliveryTerms(
         dl.commitment, pp.gov_money, pp.business_money_share, dl.resource_scale, pp.premises_units,
         pp.business_inkind_units, reserved_state_inst(m.state, m.cfg), m.csr_now, m.cluster.member_orgs(), 1.0,
-    )  # fmt: skip
+    ))  # fmt: skip
     deliver = deliver_contributions(mem, u, ps.money_equiv[ids], m.state.layout(), m.state.ngos(), m.ledger.balance, terms)[0]
     has_biz = mem[:, 1] >= 0
     member_biz = has_biz & m.cluster.member[np.maximum(mem[:, 1], 0)]

@@ -64,10 +64,10 @@ class Delivery(Mechanism):
         u = rng.random((k, 3))
         cl = self.model.cluster  # quality control and the trust-culture programme close part of the shortfall
         member, boost = (cl.member_orgs(), cl.commitment_boost_value()) if cl.active else (_NO_ORGS, 0.0)
-        terms = DeliveryTerms(
+        terms = tuple(DeliveryTerms(
             self.commitment, pp.gov_money, pp.business_money_share, self.resource_scale, pp.premises_units,
             pp.business_inkind_units, reserved_state_inst(st, self.cfg), st.csr_now, member, boost,
-        )  # fmt: skip
+        ))  # fmt: skip
         deliver, gov_amt, biz_amt, x, ngo_slot = deliver_contributions(
             mem, u, ps.money_equiv[ids], st.layout(), st.ngos(), led.balance, terms
         )
@@ -84,7 +84,7 @@ class Delivery(Mechanism):
         st.counts["partnership_services"] += float(y.sum())
         cap = np.zeros(st.n_muni * N_DOMAINS)
         st.active_ngo = np.zeros(st.n_ngo_slots, bool)
-        done = Delivered(ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)
+        done = (ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)  # Delivered
         deliver_outcomes(done, st.layout(), ps.arrays(), st.ngos(), cap, op.capacity_learning)
         st.partnership_capacity = cap.reshape(st.n_muni, N_DOMAINS)
         # obligations -> trust along member pairs (truster a observes trustee b)
@@ -151,14 +151,13 @@ def deliver_contributions(
     Returns:
         ``(deliver (k, 3), government money, business money, resource units x (k, 4), NGO slot)``.
     """
+    region, muni0, biz0, _, _, _, _, _ = lay
+    ngo0, _, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
+    commitment, gov_money, business_share, scale, premises_units, inkind_units, reserved, csr_now, cluster_member, boost = terms
     k_all = mem.shape[0]
     deliver = np.empty((k_all, 3), np.bool_)
     gov_amt, biz_amt, x = np.empty(k_all), np.empty(k_all), np.empty((k_all, 4))
     ngo_slot = np.empty(k_all, np.int64)
-    ngo0, region, muni0, biz0 = ngos.ngo0, lay.region, lay.muni0, lay.biz0
-    ngo_capacity, ngo_staff, ngo_volunteers = ngos.capacity, ngos.staff, ngos.volunteers
-    commitment, gov_money, business_share, scale = terms.commitment, terms.gov_money, terms.business_share, terms.scale
-    reserved, csr_now, cluster_member, boost = terms.reserved, terms.csr_now, terms.cluster_member, terms.boost
     cluster = cluster_member.size > 0
     for k in range(mem.shape[0]):
         g = mem[k, 0]
@@ -196,7 +195,7 @@ def deliver_contributions(
         x[k, 2] = fn * ngo_volunteers[slot] / scale[2]
         fg = 1.0 if (d_gov and g != region) else 0.0
         fb = 1.0 if d_biz else 0.0
-        x[k, 3] = (fg * terms.premises_units + fb * terms.inkind_units) / scale[3]
+        x[k, 3] = (fg * premises_units + fb * inkind_units) / scale[3]
     return deliver, gov_amt, biz_amt, x, ngo_slot
 
 
@@ -211,11 +210,11 @@ def deliver_outcomes(
     that delivered in several partnerships learns once), activity and contact
     with the municipality (``capacity_out``: the zeroed (municipality, domain) cells, flattened).
     """
+    region, _, _, _, _, _, _, n_muni = lay
+    _, _, p_muni, p_domain, _, p_output, p_services, p_money, p_kept, p_broken = parts
+    _, _, ngo_capacity, _, _, _, _, _, _, _, _, ngo_income, active_ngo, contact = ngos
     ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y = done
-    region, n_domains = lay.region, capacity_out.size // lay.n_muni
-    p_muni, p_domain, p_output, p_services = parts.muni, parts.domain, parts.output, parts.services
-    p_money, p_kept, p_broken = parts.money, parts.kept, parts.broken
-    ngo_income, ngo_capacity, active_ngo, contact = ngos.income_month, ngos.capacity, ngos.active, ngos.contact
+    n_domains = capacity_out.size // n_muni
     learned = np.zeros(ngo_capacity.size, np.bool_)
     for k in range(ids.size):
         if mem[k, 2] >= 0:

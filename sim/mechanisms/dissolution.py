@@ -53,9 +53,10 @@ def dissolution_reasons(
     A partnership that ran its term with more kept than broken obligations
     gives its NGO project experience.
     """
-    members, edges, end, kept, broken = parts.members, parts.edges, parts.end, parts.kept, parts.broken
-    alive, ngo0, ngo_experienced = orgs.alive, ngos.ngo0, ngos.experienced
-    r, s, prior_cell, institutional, w = ties.r, ties.s, ties.prior_cell, ties.institutional, ties.prior_weight
+    members, edges, _, _, end, _, _, _, kept, broken = parts
+    _, _, alive, _ = orgs
+    _, _, prior_cell, _, r, s, _, _, _, _, institutional, _, w, _ = ties
+    ngo0, _, _, ngo_experienced, _, _, _, _, _, _, _, _, _, _ = ngos
     inst_flat = institutional.reshape(-1)
     out = np.zeros(ids.size, np.int8)
     for k in range(ids.size):

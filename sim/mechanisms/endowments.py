@@ -90,7 +90,7 @@ def endowment_month(
     Returns:
         ``(given-up slots, their refunds, formed slots, gains, losses)``.
     """
-    state, first = ngos.endow_state, ngos.endow_first
+    _, _, _, _, _, _, _, _, _, state, first, _, _, _ = ngos
     cap0, res0 = accounts
     n = state.size
     late = np.empty(n, np.int64)

@@ -151,17 +151,17 @@ class Families:
         self.counts = np.bincount(self.state, minlength=N_STATES).astype(np.int64)
         self.n_served = 0
         self.n_crisis = 0
-        self._apps = Applicants(np.empty(n, np.int32), np.empty(n, np.uint16), np.empty(n, np.int32), np.empty(n, np.int8),
-                                np.empty(n, np.uint8))  # fmt: skip
+        self._apps = tuple(Applicants(np.empty(n, np.int32), np.empty(n, np.uint16), np.empty(n, np.int32), np.empty(n, np.int8),
+                                np.empty(n, np.uint8)))  # fmt: skip
         self.bounds = np.concatenate([[0], np.cumsum(self.per_municipality)]).astype(np.int64)  # families of each municipality
         self._reached: tuple[int, int, int] = (0, -1, 0)
         self.n_aware = int(self.aware.sum())
         self._moved: tuple[int, int] = (-1, 0)  # month of the last transitions pass, families reached then
         self._wellbeing_mean = float(self.wellbeing.sum()) / n
 
-    def arrays(self) -> FamilyArrays:
-        """The arrays as :class:`FamilyArrays`."""
-        return FamilyArrays(
+    def arrays(self) -> tuple:
+        """The arrays, a plain tuple with the fields of :class:`FamilyArrays`."""
+        return (
             self.state, self.served, self.wellbeing, self.aware, self.last_served, self.times_served, self.cell, self.counts
         )
 
@@ -236,7 +236,7 @@ class Families:
         crisis_cap = np.zeros(0) if crisis is None else np.asarray(crisis, dtype=np.float64)
         self.n_served, newly, self.n_crisis = families_ration(
             self._apps, n_app, np.asarray(capacity, dtype=np.float64), crisis_cap, self.arrays(), served_per_cell,
-            RationTerms(t, since, apply16, routing),
+            tuple(RationTerms(t, since, apply16, routing)),
         )  # fmt: skip
         self._reached = (reached + newly, t, self.params.reach_window)
         return served_per_cell
@@ -396,7 +396,7 @@ def families_transitions(
     Returns:
         The number of families in state >= 2 last served after month ``since``.
     """
-    state, served, wellbeing, counts, last_served = fam.state, fam.served, fam.wellbeing, fam.counts, fam.last_served
+    state, served, wellbeing, _, last_served, _, _, counts = fam
     down, up_to, target_by_state = tables
     i32 = np.int32
     d0, d1, d2, d3 = i32(down[0]), i32(down[1]), i32(down[2]), i32(down[3])
@@ -460,7 +460,7 @@ def families_uptake(
     Returns:
         ``(applicants, families aware now)``.
     """
-    state, aware, cell = fam.state, fam.aware, fam.cell
+    state, _, _, aware, _, _, cell, _ = fam
     applicants, app_u, app_cell, app_state, flags = apps
     i32 = np.int32
     ap = i32(apply16)
@@ -520,8 +520,8 @@ def families_ration(
         reached counts served families in state >= 2 who had not been served
         after month ``since``.
     """
+    _, served, _, _, last_served, times_served, _, _ = fam
     applicants, app_u, app_cell, app_state, _ = apps
-    served, last_served, times_served = fam.served, fam.last_served, fam.times_served
     t, since, apply16, routing = terms
     n_domains = N_DOMAINS
     n_cells = capacity.size

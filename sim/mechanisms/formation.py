@@ -204,8 +204,8 @@ def acceptance_terms(
         ``(row, z, edge, trust, n_gov)`` per invitation, the government
         invitations (``n_gov`` of them) first, each group in row order.
     """
-    ngo0, ngo_capacity, ngo_domain = ngos.ngo0, ngos.capacity, ngos.domain
-    sector, org_municipality, plans = orgs.sector, orgs.municipality, orgs.plans
+    ngo0, ngo_domain, ngo_capacity, _, _, _, _, _, _, _, _, _, _, _ = ngos
+    sector, org_municipality, _, plans = orgs
     k = gov.size
     rows = np.empty(2 * k, np.int64)
     z = np.empty(2 * k)
@@ -242,7 +242,7 @@ def judgment_attributes(
     Plan fit, priority target group (the first domain of its plans), trust,
     scale of activity (staff + volunteers / 10), capacity, personal tie.
     """
-    ngo_domain, ngo_staff, ngo_volunteers, ngo_capacity = ngos.domain, ngos.staff, ngos.volunteers, ngos.capacity
+    _, ngo_domain, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
     out = np.empty((slot.size, 6))
     for k in range(slot.size):
         m = munis[k]

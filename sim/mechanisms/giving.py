@@ -80,10 +80,10 @@ def business_giving(
     Returns:
         ``(business, NGO, cash part, endowment part)`` per tie, in edge order.
     """
-    src, dst, active, r, s, prior_cell = ties.src, ties.dst, ties.active, ties.r, ties.s, ties.prior_cell
-    institutional, w = ties.institutional, ties.prior_weight
-    alive, sector, biz0 = orgs.alive, orgs.sector, lay.biz0
-    ngo0, endow_intent, endow_state, ngo_income = ngos.ngo0, ngos.endow_intent, ngos.endow_state, ngos.income_month
+    src, dst, prior_cell, _, r, s, active, _, _, _, institutional, _, w, _ = ties
+    sector, _, alive, _ = orgs
+    _, _, biz0, _, _, _, _, _ = lay
+    ngo0, _, _, _, _, _, _, _, endow_intent, endow_state, _, ngo_income, _, _ = ngos
     sel = np.empty(candidates.size, np.int64)
     m = 0
     for q in range(candidates.size):

@@ -57,10 +57,10 @@ class NGOLife(Mechanism):
         # overhead is always due; wages are paid only from cash at hand (arrears cut staff)
         amount, arrears = ngo_costs(slots, st.ngo0, st.ngo_staff, led.balance, op.staff_cost, op.overhead_cost)
         led.transfer("ngo_costs", orgs, st.ext["operating_costs"], amount)
-        rates = LifeRates(
+        rates = tuple(LifeRates(
             op.staff_cost, op.overhead_cost, op.staff_cut_months, op.hire_cash_months, op.volunteer_loss,
             op.volunteer_gain, op.register_join_prob, op.register_capacity_threshold, op.insolvency_months,
-        )  # fmt: skip
+        ))  # fmt: skip
         ngos = st.ngos()
         ngo_staffing(slots, ngos, arrears, led.balance, rates)
         recruits = rng.poisson(op.volunteer_recruit * st.trust.reputation[orgs])
@@ -133,10 +133,8 @@ def ngo_staffing(slots: np.ndarray, ngos: NGOArrays, arrears: np.ndarray, balanc
     An NGO that has been so for ``staff_cut_months`` cuts one staff member;
     one with cash for ``hire_cash_months`` of costs (and a new wage) hires one.
     """
-    ngo0, neg_months, staff = ngos.ngo0, ngos.neg_months, ngos.staff
-    staff_cut_months, staff_cost, overhead, hire_cash_months = (
-        rates.staff_cut_months, rates.staff_cost, rates.overhead, rates.hire_cash_months
-    )
+    ngo0, _, _, _, staff, _, neg_months, _, _, _, _, _, _, _ = ngos
+    staff_cost, overhead, staff_cut_months, hire_cash_months, _, _, _, _, _ = rates
     for k in range(slots.size):
         i = slots[k]
         bal = balance[ngo0 + i]
@@ -157,10 +155,8 @@ def ngo_people(
     Returns:
         Whether each NGO in ``slots`` dies: insolvent for ``insolvency_months`` and in debt, or nobody left.
     """
-    ngo0, volunteers, active, registered = ngos.ngo0, ngos.volunteers, ngos.active, ngos.registered
-    experienced, capacity, neg_months, staff = ngos.experienced, ngos.capacity, ngos.neg_months, ngos.staff
-    loss, gain, join_prob = rates.volunteer_loss, rates.volunteer_gain, rates.register_join_prob
-    register_threshold, insolvency_months = rates.register_capacity_threshold, rates.insolvency_months
+    ngo0, _, capacity, experienced, staff, volunteers, neg_months, registered, _, _, _, _, active, _ = ngos
+    _, _, _, _, loss, gain, join_prob, register_threshold, insolvency_months = rates
     dies = np.empty(slots.size, np.bool_)
     for k in range(slots.size):
         i = slots[k]

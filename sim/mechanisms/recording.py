@@ -180,8 +180,7 @@ def ngo_month_end(
     Returns:
         ``(alive, registered, experienced, using a practice, with a formed endowment)``.
     """
-    contact, income, registered, experienced = ngos.contact, ngos.income_month, ngos.registered, ngos.experienced
-    endow_state = ngos.endow_state
+    _, _, _, experienced, _, _, _, registered, _, endow_state, _, income, _, contact = ngos
     contacts, income_sum, income_sq, income_months = moments
     n_alive = n_reg = n_exp = n_prac = n_formed = 0
     for i in range(alive.size):

@@ -56,7 +56,7 @@ class Requests(Mechanism):
         w = self.cfg.rc_model.personal_brokerage if self.model.rc.active else 0.0  # the specialist vouches for NGOs it knows
         counters = (st.ngo_requests, st.ngo_requests_fulfilled, st.muni_requests, st.muni_requests_fulfilled,
                     st.contact, st.ngo_income_month)  # fmt: skip
-        terms = RequestTerms(w, fp.request_fulfil_base, fp.request_fulfil_trust, fp.subsidy_size)
+        terms = tuple(RequestTerms(w, fp.request_fulfil_base, fp.request_fulfil_trust, fp.subsidy_size))
         ok = requests_month(req, v, st.layout(), st.orgs(), terms, can, tr.ties(), counters)
         st.counts["requests"] += req.size
         if ok.any():
@@ -95,7 +95,8 @@ def requests_month(
     Returns:
         Whether each request is fulfilled.
     """
-    ngo0, muni0, rc0, org_municipality = lay.ngo0, lay.muni0, lay.rc0, orgs.municipality
+    _, muni0, _, _, rc0, ngo0, _, _ = lay
+    _, org_municipality, _, _ = orgs
     brokerage, fulfil_base, fulfil_trust, subsidy = terms
     ngo_requests, ngo_fulfilled, muni_requests, muni_fulfilled, contact, ngo_income = counters
     ok = np.zeros(req.size, np.bool_)

@@ -59,7 +59,7 @@ class Services(Mechanism):
         cluster = self.model.cluster
         m = st.n_muni
         slots = st.alive_slots()
-        rates = ServiceRates(op.services_per_staff, op.services_per_volunteer, cfg.rc_model.practice_productivity)
+        rates = tuple(ServiceRates(op.services_per_staff, op.services_per_volunteer, cfg.rc_model.practice_productivity))
         ngo_cap_each, ngo_cell, ngo_cap = ngo_service_capacity(
             slots, st.ngos(), self.model.rc.practice, st.orgs(), rates, m * N_DOMAINS
         )
@@ -70,7 +70,7 @@ class Services(Mechanism):
         st.counts["families_served"] = float(fam.n_served)
         # attribute services: providers share the served count of a cell by capacity; state institutions
         # are paid by the municipality
-        caps = Capacities(cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell)
+        caps = (cap, ngo_cap, state_cap, ngo_cap_each, ngo_cell)  # Capacities
         muni_balance = led.balance[st.muni0 : st.biz0]
         bill, pay = service_attribution(served_cell, caps, st.ngo_registered, slots, muni_balance, fp.unit_price)
         led.transfer("state_institutions", st.munis, st.ext["state_institutions"], pay)
@@ -98,8 +98,9 @@ def ngo_service_capacity(
     Returns:
         ``(capacity of each NGO, its cell, capacity per cell)``.
     """
-    ngo0, staff, volunteers, capacity, domain = ngos.ngo0, ngos.staff, ngos.volunteers, ngos.capacity, ngos.domain
-    org_municipality, n_domains = orgs.municipality, N_DOMAINS
+    ngo0, domain, capacity, _, staff, volunteers, _, _, _, _, _, _, _, _ = ngos
+    _, org_municipality, _, _ = orgs
+    n_domains = N_DOMAINS
     per_staff, per_volunteer, practice_productivity = rates
     each = np.empty(slots.size)
     cell = np.empty(slots.size, np.int64)

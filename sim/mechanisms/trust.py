@@ -249,17 +249,24 @@ class TrustNetwork:
         return edges
 
     @property
-    def rates(self) -> Rates:
-        """The trust parameters as :class:`Rates`."""
+    def rates(self) -> tuple:
+        """The trust parameters, a plain tuple with the fields of :class:`Rates`."""
         p = self.params
-        return Rates(p.gossip, p.kept_weight, p.broken_weight, p.forgetting, p.prior_weight, p.institutional_rate)
+        return (p.gossip, p.kept_weight, p.broken_weight, p.forgetting, p.prior_weight, p.institutional_rate)
 
-    def ties(self, n: int | None = None) -> Ties:
-        """The arrays as a :class:`Ties` (edge arrays cut to the first ``n`` edges if given; build it anew after growth)."""
-        cut = slice(None) if n is None else slice(0, n)
-        return Ties(
-            self.src[cut], self.dst[cut], self.prior_cell[cut], self.pair_cell[cut], self.r[cut], self.s[cut],
-            self.active[cut], self.last_contact[cut], self._hkeys, self._hedge, self.institutional, self.trust_sector,
+    def ties(self, n: int | None = None) -> tuple:
+        """The arrays, a plain tuple with the fields of :class:`Ties` (edge arrays cut to the first ``n`` if given).
+
+        Build it anew after edges were added (the arrays may have been reallocated).
+        """
+        if n is None:
+            return (
+                self.src, self.dst, self.prior_cell, self.pair_cell, self.r, self.s, self.active, self.last_contact,
+                self._hkeys, self._hedge, self.institutional, self.trust_sector, self.params.prior_weight, self.n_orgs,
+            )  # fmt: skip
+        return (
+            self.src[:n], self.dst[:n], self.prior_cell[:n], self.pair_cell[:n], self.r[:n], self.s[:n],
+            self.active[:n], self.last_contact[:n], self._hkeys, self._hedge, self.institutional, self.trust_sector,
             self.params.prior_weight, self.n_orgs,
         )  # fmt: skip
 
@@ -531,9 +538,7 @@ def ensure_edges(
     Returns:
         ``(edge of each pair, edges created, edges created or re-activated)``.
     """
-    hkeys, hedge, n_orgs, trust_sector = ties.hkeys, ties.hedge, ties.n_orgs, ties.trust_sector
-    e_src, e_dst, prior_cell, pair_cell = ties.src, ties.dst, ties.prior_cell, ties.pair_cell
-    active, r, s, last_contact = ties.active, ties.r, ties.s, ties.last_contact
+    e_src, e_dst, prior_cell, pair_cell, r, s, active, last_contact, hkeys, hedge, _, trust_sector, _, n_orgs = ties
     mask = hkeys.size - 1
     out = np.empty(src.size, np.int64)
     n_new = 0
@@ -598,9 +603,8 @@ def edge_trust(e: int, r: np.ndarray, s: np.ndarray, prior_cell: np.ndarray, ins
 @njit(cache=True, nogil=True)
 def tie_and_trust(i: int, j: int, ties: Ties) -> tuple[int, float]:
     """Active edge ``i -> j`` (-1 if none) and the trust of ``i`` in ``j``: personal on a tie, else institutional."""
-    active, r, s, prior_cell = ties.active, ties.r, ties.s, ties.prior_cell
-    institutional, trust_sector, w = ties.institutional, ties.trust_sector, ties.prior_weight
-    e = _probe(ties.hkeys, ties.hedge, i * ties.n_orgs + j)
+    _, _, prior_cell, _, r, s, active, _, hkeys, hedge, institutional, trust_sector, w, n_orgs = ties
+    e = _probe(hkeys, hedge, i * n_orgs + j)
     if e >= 0 and active[e]:
         return e, edge_trust(e, r, s, prior_cell, institutional.reshape(-1), w)
     return -1, institutional[i, trust_sector[j]]
@@ -615,9 +619,10 @@ def record_evidence(
     Returns:
         ``(edges with a kept obligation, edges with a broken one)``, in order.
     """
-    r, s, last_contact, dst = ties.r, ties.s, ties.last_contact, ties.dst
+    _, dst, _, _, r, s, _, last_contact, _, _, _, _, _, _ = ties
+    gossip, kept_weight, broken_weight, _, _, _ = rates
     heard_kept, heard_broken = heard
-    kept_weight, broken_weight, gossip = rates.kept_weight, rates.broken_weight, rates.gossip > 0
+    gossip_on = gossip > 0
     m = edges.size
     n_kept = 0
     for k in range(m):
@@ -637,7 +642,7 @@ def record_evidence(
             be[b] = e
             b += 1
         last_contact[e] = step
-    if gossip:
+    if gossip_on:
         for k in range(a):
             heard_kept[dst[ke[k]]] += kept_weight
         for k in range(b):
@@ -675,8 +680,8 @@ def drop_org_ties(orgs: np.ndarray, inc: tuple, indexed: int, n: int, ties: Ties
     Returns:
         The number of edges deactivated.
     """
+    src, dst, _, _, r, s, active, _, _, _, _, _, _, _ = ties
     offsets, inc_edges = inc
-    src, dst, active, r, s = ties.src, ties.dst, ties.active, ties.r, ties.s
     lost = 0
     for q in range(orgs.size):
         o = orgs[q]
@@ -718,7 +723,7 @@ def renew_ties(candidates: np.ndarray, ties: Ties, alive: np.ndarray, step: int)
     Returns:
         The number of ties renewed.
     """
-    src, dst, active, r, s, last_contact = ties.src, ties.dst, ties.active, ties.r, ties.s, ties.last_contact
+    src, dst, _, _, r, s, active, last_contact, _, _, _, _, _, _ = ties
     renewed = 0
     for k in range(candidates.size):
         e = candidates[k]
@@ -750,11 +755,10 @@ def trust_month(ties: Ties, heard: tuple, rates: Rates, trust_out: np.ndarray, s
     (src, sector of dst), by dst and by sector pair are accumulated over
     active edges.
     """
-    src, dst, prior_cell, pair_cell = ties.src, ties.dst, ties.prior_cell, ties.pair_cell
-    r, s, active = ties.r, ties.s, ties.active
+    src, dst, prior_cell, pair_cell, r, s, active, _, _, _, inst2d, _, _, _ = ties
+    gossip, _, _, forgetting, w, _ = rates
     heard_kept, heard_broken = heard
-    institutional = ties.institutional.reshape(-1)
-    gossip, forgetting, w = rates.gossip, rates.forgetting, rates.prior_weight
+    institutional = inst2d.reshape(-1)
     inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt = sums
     for k in range(src.size):
         a = active[k]
@@ -790,7 +794,7 @@ def trust_summaries(ties: Ties, sums: MonthSums, rate: float, reputation: np.nda
     active tie; each institutional cell with ties moves ``rate`` of the way to
     the mean personal trust of those ties.
     """
-    institutional, trust_sector = ties.institutional, ties.trust_sector
+    _, _, _, _, _, _, _, _, _, _, institutional, trust_sector, _, _ = ties
     inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt = sums
     n, k = institutional.shape
     base = np.zeros(k)
@@ -826,10 +830,10 @@ def trust_update(ties: Ties, heard: tuple, own: tuple, rates: Rates) -> tuple[np
     Returns:
         ``(trust of every edge, reputation, in-degree, sector-pair means)``.
     """
-    src, r, s, active, institutional = ties.src, ties.r, ties.s, ties.active, ties.institutional
+    src, _, _, _, r, s, active, _, _, _, institutional, _, _, _ = ties
+    gossip, kept_weight, broken_weight, _, _, institutional_rate = rates
     heard_kept, heard_broken = heard
     own_kept, own_broken = own
-    gossip, kept_weight, broken_weight = rates.gossip, rates.kept_weight, rates.broken_weight
     if gossip > 0:
         unhear(r, own_kept, active, gossip * kept_weight)
         unhear(s, own_broken, active, gossip * broken_weight)
@@ -843,12 +847,12 @@ def trust_update(ties: Ties, heard: tuple, own: tuple, rates: Rates) -> tuple[np
     rep_cnt = np.zeros(n_orgs)
     pair_sum = np.zeros(k * k)
     pair_cnt = np.zeros(k * k)
-    sums = MonthSums(inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt)
+    sums = (inst_sum, inst_cnt, rep_sum, rep_cnt, pair_sum, pair_cnt)  # MonthSums
     trust_month(ties, heard, rates, t, sums)
     heard_kept[:] = 0.0
     heard_broken[:] = 0.0
     reputation = np.empty(n_orgs)
     pair_means = np.empty(k * k)
-    trust_summaries(ties, sums, rates.institutional_rate, reputation, pair_means)
+    trust_summaries(ties, sums, institutional_rate, reputation, pair_means)
     return t, reputation, rep_cnt, pair_means
 

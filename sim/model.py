@@ -33,7 +33,7 @@ from sim.mechanisms.resource_centres import ResourceCentres
 from sim.mechanisms.services import Services
 from sim.mechanisms.trust import TrustUpdate
 from sim.mechanisms.turnover import Turnover
-from sim.params import Config
+from sim.params import Config, replace
 from sim.presets import config_from_params
 from sim.rng import Streams
 from sim.state import COUNTERS, N_DOMAINS, SHARED, State
@@ -84,8 +84,6 @@ class CrossSectorModel(mesa.Model):
         elif params:
             raise TypeError("pass either a Config or keyword parameters, not both")
         elif seed is not None and seed != cfg.seed:
-            from sim.params import replace
-
             cfg = replace(cfg, seed=seed)
         super().__init__(rng=cfg.seed)
         self.cfg = cfg

@@ -53,8 +53,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     Formation,  # 8. partnership proposals and acceptance
     Delivery,  # 9. partnership contributions, money, output, evidence
     Services,  # 10. capacity, rationing, state institutions, social orders
-    Endowments,  # 11. returns, deadlines, December payout
-    TrustUpdate,  # 12. gossip, forgetting, institutional trust (second thread, beside 10-11); December compaction
+    TrustUpdate,  # 11. gossip, forgetting, institutional trust (second thread, beside 10); December compaction
+    Endowments,  # 12. returns, deadlines, December payout
     NGOLife,  # 13. costs, staff, volunteers, register, deaths, births
     Dissolution,  # 14. end of partnerships
     Recording,  # 15. month-end bookkeeping, metrics, ledger check
@@ -114,7 +114,7 @@ class CrossSectorModel(mesa.Model):
         self.rc: ResourceCentres = self.mechanisms["resource_centres"]  # type: ignore[assignment]
         self.cluster: Cluster = self.mechanisms["cluster"]  # type: ignore[assignment]
         self.recording: Recording = self.mechanisms["recording"]  # type: ignore[assignment]
-        # with the second thread, the trust update starts after delivery and runs beside services and endowments
+        # with the second thread, the trust update starts after delivery and runs beside services
         self.family_thread: bool = self.mechanisms["family_transitions"].threaded  # type: ignore[attr-defined]
         """Whether the families' passes and the trust update run in the second thread."""
         trust = self.mechanisms["trust"]

@@ -155,3 +155,21 @@ def test_mesa_batch_run():
         direct.step()
     assert by[(2, 0.5)]["wellbeing_mean"] == direct.timeseries()["wellbeing_mean"].iloc[-1]
     assert np.isfinite(by[(1, 0.5)]["ngo_cash_total"])
+
+
+def test_step_runs_the_mechanisms_in_the_documented_order():
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    m = CrossSectorModel(steps=2, region="small")
+    calls: list[str] = []
+    for mech in m.loop:
+        original = mech.step
+
+        def wrapped(_f=original, _name=mech.name) -> None:
+            calls.append(_name)
+            _f()
+
+        mech.step = wrapped  # type: ignore[method-assign]
+    m.step()
+    assert calls == [cls.name for cls in STEP_ORDER] == m.step_order()
+    assert m.step_order().index("trust") == m.step_order().index("services") + 1
+    assert "FamilyTransitions('family_transitions')" in repr(m.loop)

@@ -458,8 +458,7 @@ class TrustUpdate(Mechanism):
     (:meth:`TrustNetwork.monthly_update`). The update reads and changes only
     trust state, so with the second thread (``output.family_thread`` and many
     families) the model launches it right after delivery (:meth:`launch`) and
-    it runs while services and endowments run (same results); :meth:`step`
-    waits for it.
+    it runs while services run (same results); :meth:`step` waits for it.
     """
 
     name = "trust"

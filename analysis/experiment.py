@@ -36,8 +36,9 @@ import pandas as pd
 from scipy import stats
 
 from analysis.specs import read_mapping
+from sim.cli import compose  # noqa: F401  (also analysis.experiment.compose, as before)
 from sim.outcomes import MONEY, OUTCOMES
-from sim.params import Config, ConfigError, build_config, replace
+from sim.params import Config, ConfigError, replace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,31 +84,6 @@ def load_experiment(path: str | Path) -> Experiment:
         base=list(data.get("base", [])),
         arms={str(k): list(v) for k, v in arms.items()},
     )
-
-
-def compose(overrides: list[str]) -> Config:
-    """Compose ``configs/config.yaml`` with command-line style overrides and validate it."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.errors import HydraException
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    from sim.cli import CONFIG_DIR, _check_key, config_groups
-
-    groups = config_groups()
-    for ov in overrides:
-        key, _, value = ov.partition("=")
-        _check_key(key, value, groups)
-    try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=overrides)
-    except (HydraException, OmegaConfBaseException) as e:
-        raise ConfigError(str(e).strip().splitlines()[0]) from None
-    data = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(data, dict)
-    data.pop("hydra", None)
-    return build_config(data)  # type: ignore[arg-type]
 
 
 def arm_configs(exp: Experiment) -> dict[str, Config]:

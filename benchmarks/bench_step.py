@@ -74,9 +74,10 @@ def time_steps(name: str, years: int, repeats: int) -> dict[str, float]:
 
 def vectorised_family_trust_step(m: CrossSectorModel) -> None:
     """The same mechanisms as IdiomaticModel.step, in the vectorised model."""
-    m._begin_families()  # transitions, wellbeing
-    m._start_families()  # awareness, applications
-    m._services()  # rationing, services
+    mech = m.mechanisms
+    mech["family_transitions"].step()  # transitions, wellbeing
+    mech["family_uptake"].step()  # awareness, applications
+    mech["services"].step()  # rationing, services
     m.trust.monthly_update()
 
 

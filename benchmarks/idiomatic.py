@@ -18,7 +18,7 @@ import mesa
 import networkx as nx
 import numpy as np
 
-from sim.families import U16, threshold16
+from sim.mechanisms.families import U16, threshold16
 from sim.model import CrossSectorModel
 from sim.params import DOMAINS
 

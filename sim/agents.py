@@ -3,7 +3,7 @@
 Each organisation is a :class:`mesa.Agent` so that Mesa's agent sets,
 selection and visualisation work, but its state lives in the model's numpy
 arrays (indexed by ``org``) so that a monthly step is vectorised. The
-mechanisms in :mod:`sim.model` update the arrays; these classes only read
+mechanisms in :mod:`sim.mechanisms` update the arrays; these classes only read
 and describe them.
 """
 

@@ -25,6 +25,7 @@ from sim.batch import ConfigFactory
 from sim.batch import config_groups as batch_config_groups
 from sim.hydra_callbacks import FAILED, FAILURES
 from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
+from sim.presets import compose_overrides
 from sim.run import COMPLETED, PROJECT_ROOT, run
 
 CONFIG_DIR = PROJECT_ROOT / "configs"
@@ -71,6 +72,15 @@ def _check_key(key: str, value: str | None, groups: dict[str, list[str]]) -> Non
                 children = sorted(set(children) | set(groups))
             raise ConfigError(f"unknown key '{key}' ({where}): allowed keys {', '.join(children)}")
     raise ConfigError(f"unknown key '{key}': it names a group of parameters, set one of its keys")
+
+
+def compose(overrides: list[str]) -> Config:
+    """Compose ``configs/config.yaml`` with command-line style overrides and validate it (each key checked first)."""
+    groups = config_groups()
+    for ov in overrides:
+        key, _, value = ov.partition("=")
+        _check_key(key, value, groups)
+    return compose_overrides(overrides)
 
 
 def _variants(overrides: list[str]) -> list[list[str]]:

@@ -60,7 +60,7 @@ _COMPOSE_LOCK = threading.Lock()  # Hydra's global state serves one compose at a
 
 @functools.lru_cache(maxsize=64)
 def _compose(overrides: tuple[str, ...]) -> Config:
-    from analysis.experiment import compose as hydra_compose
+    from sim.cli import compose as hydra_compose
 
     return hydra_compose(list(overrides))
 

@@ -25,8 +25,7 @@ import math
 
 import numpy as np
 import pandas as pd
-
-from sim.kernels import ledger_book
+from numba import njit
 
 CHANNELS: tuple[str, ...] = (
     "opening_balance",
@@ -141,7 +140,7 @@ class Ledger:
         if self._pos + n > self._rec[0].size:
             self._alloc(2 * (self._pos + n))
         if not ledger_book(
-            self.balance, src_a.reshape(-1), dst_a.reshape(-1), amount, total, ch, *self._rec, self._pos
+            self.balance, src_a.reshape(-1), dst_a.reshape(-1), amount, total, ch, self._rec, self._pos
         ):  # fmt: skip
             raise ValueError(f"ledger: bad amount in channel {channel}")
         self._pos += n
@@ -205,3 +204,51 @@ class Ledger:
         df = pd.DataFrame({key: np.concatenate(v) for key, v in parts.items()})
         df = df[df["amount"] > 0]  # record only real movements
         return df.groupby(["step", "channel", "src", "dst"], sort=True, as_index=False)["amount"].sum()
+
+
+# ----------------------------------------------------------------- kernel
+@njit(cache=True, nogil=True)
+def ledger_book(
+    balance: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    amount: np.ndarray,
+    total: float,
+    channel: int,
+    rec: tuple,
+    pos: int,
+) -> bool:
+    """Move ``amount[k]`` from ``balance[src[k]]`` to ``balance[dst[k]]`` and record the rows from ``pos``.
+
+    A side with one element while there are more rows is one account for
+    every row: it is booked ``total`` (the caller's sum of ``amount``) in one
+    go; otherwise rows are booked in order (as ``np.subtract.at`` /
+    ``np.add.at``). Nothing moves if any amount is negative or NaN.
+
+    Returns:
+        False if an amount was negative or NaN (nothing moved), else True.
+    """
+    rec_channel, rec_src, rec_dst, rec_amount = rec
+    n = amount.size
+    for k in range(n):
+        if not amount[k] >= 0.0:
+            return False
+    if src.size == n and n > 1:
+        for k in range(n):
+            balance[src[k]] -= amount[k]
+    else:
+        balance[src[0]] -= total
+    if dst.size == n and n > 1:
+        for k in range(n):
+            balance[dst[k]] += amount[k]
+    else:
+        balance[dst[0]] += total
+    one_src = src.size == 1
+    one_dst = dst.size == 1
+    for k in range(n):
+        rec_channel[pos + k] = channel
+        rec_src[pos + k] = src[0] if one_src else src[k]
+        rec_dst[pos + k] = dst[0] if one_dst else dst[k]
+        rec_amount[pos + k] = amount[k]
+    return True
+

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.partnerships import FORMS
-from sim.trust import TRUST_SECTOR_NAMES
 
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel

@@ -19,6 +19,8 @@ the trilateral form, which can combine all four kinds, gains most.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 FORMS: tuple[str, ...] = ("gov_business", "business_ngo", "gov_ngo", "trilateral")
@@ -68,6 +70,21 @@ def ces_output(x: np.ndarray, rho: float, productivity: float) -> np.ndarray:
 
 END_REASONS: tuple[str, ...] = ("active", "completed", "low_trust", "member_died")
 """Why a partnership ended (``active``: still running when the log was written)."""
+
+
+class PartnershipArrays(NamedTuple):
+    """The partnership arrays compiled kernels read and write (``Partnerships.arrays()``; index: partnership id)."""
+
+    members: np.ndarray
+    edges: np.ndarray
+    muni: np.ndarray
+    domain: np.ndarray
+    end: np.ndarray
+    output: np.ndarray
+    services: np.ndarray
+    money: np.ndarray
+    kept: np.ndarray
+    broken: np.ndarray
 
 
 class Partnerships:
@@ -155,6 +172,13 @@ class Partnerships:
         self.edges[new] = edges
         self.money_equiv[new] = money_equiv
         return ids
+
+    def arrays(self) -> tuple:
+        """The arrays, a plain tuple with the fields of :class:`PartnershipArrays` (build it anew each call)."""
+        return (
+            self.members, self.edges, self.muni, self.domain, self.end, self.output, self.services, self.money, self.kept,
+            self.broken,
+        )  # fmt: skip
 
     def active_ids(self) -> np.ndarray:
         """Ids of active partnerships."""

@@ -115,7 +115,7 @@ def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> 
     }
     write_json(manifest, out / "manifest.json")
     if cfg.output.plots:
-        from analysis.plots import plot_run  # plotting stays outside the model
+        from sim.plots import plot_run  # reads the written tables; the model never imports plotting
 
         plot_run(out)
     (out / COMPLETED).write_text("ok\n")

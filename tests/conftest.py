@@ -72,37 +72,39 @@ def has_tie(model: Any, truster: Any, trustee: Any) -> np.ndarray:
 
 
 STEP_ORDER: tuple[tuple[str, str], ...] = (
-    ("budgets", "_budgets"),
-    ("turnover", "_turnover"),
-    ("giving", "_giving"),
-    ("resource_centres", "rc.step"),
-    ("cluster", "cluster.step"),
-    ("grants", "_grant_competitions"),
-    ("requests", "_requests"),
-    ("partnership_formation", "_form_partnerships"),
-    ("partnership_delivery", "_deliver_partnerships"),
-    ("services", "_services"),
-    ("trust", "trust.monthly_update"),
-    ("endowments", "_endowments"),
-    ("ngo_life", "_ngo_life"),
-    ("dissolution", "_dissolve_partnerships"),
-    ("record", "_record"),
+    ("family_transitions", "step"),
+    ("budgets", "step"),
+    ("turnover", "step"),
+    ("giving", "step"),
+    ("resource_centres", "step"),
+    ("cluster", "step"),
+    ("family_uptake", "step"),
+    ("grants", "competition"),
+    ("requests", "step"),
+    ("formation", "step"),
+    ("delivery", "step"),
+    ("services", "step"),
+    ("trust", "step"),
+    ("endowments", "step"),
+    ("ngo_life", "step"),
+    ("dissolution", "step"),
+    ("recording", "step"),
 )
-"""The documented step order (CrossSectorModel.step, docs/ODD.md) and where each mechanism lives in the model."""
+"""The documented step order (docs/ODD.md, process overview), written out independently of
+``sim.model.STEP_ORDER``: each mechanism (``model.mechanisms[name]``) and the method that does its
+work (the grant competitions run only in their month)."""
 
 
 def record_step_order(model: Any) -> list[str]:
     """Wrap the model's mechanisms so that each call appends its name to the returned list."""
     calls: list[str] = []
-    for name, path in STEP_ORDER:
-        *owner_path, attr = path.split(".")
-        owner = model
-        for p in owner_path:
-            owner = getattr(owner, p)
+    for name, attr in STEP_ORDER:
+        owner = model.mechanisms[name]
         fn = getattr(owner, attr)
 
         def wrapped(*a: Any, _fn: Callable[..., Any] = fn, _name: str = name, **k: Any) -> Any:
-            calls.append(_name)
+            if not calls or calls[-1] != _name:  # the federal and the regional competition count once
+                calls.append(_name)
             return _fn(*a, **k)
 
         setattr(owner, attr, wrapped)

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-from sim.families import Families, threshold16, transition_tables, u16
-from sim.kernels import trust_month
+from sim.mechanisms.families import Families, threshold16, transition_tables, u16
+from sim.mechanisms.trust import Rates, TrustNetwork, trust_month
 from sim.params import FamilyParams, TrustParams
-from sim.trust import TrustNetwork
 
 
 def reference_month(
@@ -89,8 +88,8 @@ def test_trust_kernel_matches_reference():
     inst = t.institutional.reshape(-1)
     out = np.empty(n)
     sums = [np.zeros(180), np.zeros(180), np.zeros(60), np.zeros(60), np.zeros(9), np.zeros(9)]
-    trust_month(t.src[:n], t.dst[:n], t.prior_cell[:n], t.pair_cell[:n], t.r[:n], t.s[:n], t.active[:n], hk, hb, inst,
-                0.3, 0.9, 2.0, out, *sums)  # fmt: skip
+    rates = tuple(Rates(*t.rates)._replace(prior_weight=2.0))
+    trust_month(t.ties(n), (hk, hb), rates, out, tuple(sums))
     for k in range(n):
         j = t.dst[k]
         rk = (r0[k] + (0.3 * hk[j] if act[k] else 0)) * 0.9

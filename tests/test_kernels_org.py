@@ -11,11 +11,16 @@ import pytest
 
 from analysis.experiment import compose
 from sim import agents as ag
-from sim import kernels as K
-from sim.model import BUSINESS_TO_NGO, N_DOMAINS, PAIR_A, PAIR_B, CrossSectorModel
+from sim import state
+from sim.mechanisms import delivery, dissolution, giving, ngo_life, requests, services, trust
+from sim.mechanisms.budgets import reserved_state_inst
+from sim.mechanisms.formation import PAIR_A, PAIR_B, create_partnerships
+from sim.mechanisms.giving import BUSINESS_TO_NGO
+from sim.mechanisms.trust import Rates, Ties, TrustNetwork
+from sim.model import N_DOMAINS, CrossSectorModel
 from sim.params import TrustParams, replace
-from sim.partnerships import BIZ, GOV, NGOS
-from sim.trust import TrustNetwork
+from sim.partnerships import BIZ, GOV, NGOS, PartnershipArrays
+from sim.state import NGOArrays, OrgArrays
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +31,13 @@ def model() -> CrossSectorModel:
         m.step()
     assert m.cluster.active and m.partnerships.active_ids().size > 20
     return m
+
+
+def ref_commitment_boost(cluster, orgs: np.ndarray) -> np.ndarray:
+    """The cluster's boost of each member's delivery (0 for outsiders and absent members), as numpy."""
+    if not cluster.active:
+        return np.zeros(len(orgs))
+    return np.where(cluster.member[np.maximum(orgs, 0)] & (orgs >= 0), cluster.commitment_boost_value(), 0.0)
 
 
 def ref_trust(tr: TrustNetwork, idx: np.ndarray) -> np.ndarray:
@@ -106,7 +118,7 @@ def test_cell_edge_list_follows_new_edges():
 def test_picks_and_grouping_match_sorting(model):
     m = model
     alive = m.ngo0 + m.alive_slots()
-    orgs, munis = K.group_by_municipality(alive, m.org_municipality, m.n_muni)
+    orgs, munis = state.group_by_municipality(alive, m.org_municipality, m.n_muni)
     order = np.argsort(m.org_municipality[alive], kind="stable")
     np.testing.assert_array_equal(orgs, alive[order])
     np.testing.assert_array_equal(munis, m.org_municipality[alive][order])
@@ -115,7 +127,7 @@ def test_picks_and_grouping_match_sorting(model):
     start = np.searchsorted(munis, q, side="left")
     count = np.searchsorted(munis, q, side="right") - start
     expected = np.where(count > 0, orgs[np.minimum(start + (u * count).astype(np.int64), orgs.size - 1)], -1)
-    np.testing.assert_array_equal(K.pick_in_municipality(orgs, munis, q, u), expected)
+    np.testing.assert_array_equal(state.pick_in_municipality(orgs, munis, q, u), expected)
 
 
 def test_acceptance_matches_reference(model):
@@ -124,7 +136,7 @@ def test_acceptance_matches_reference(model):
     k = 400
     munis = rng.integers(0, m.n_muni, k)
     gov = np.where(rng.random(k) < 0.6, m.muni0 + munis, -1)
-    biz = np.where(rng.random(k) < 0.6, rng.choice(m._biz_orgs, k), -1)
+    biz = np.where(rng.random(k) < 0.6, rng.choice(m.biz_orgs, k), -1)
     ngo = np.where((rng.random(k) < 0.7) | (gov < 0) | (biz < 0), m.ngo0 + rng.choice(m.alive_slots(), k), -1)
     got = m.acceptance_probabilities(gov, biz, ngo)
     proposer = np.where(ngo >= 0, ngo, biz)
@@ -155,17 +167,17 @@ def test_delivery_matches_reference(model):
     k = ids.size
     mem = ps.members[ids]
     u = np.random.default_rng(5).random((k, 3))
-    deliver = np.empty((k, 3), bool)
-    gov_amt, biz_amt, x, ngo_slot = np.empty(k), np.empty(k), np.empty((k, 4)), np.empty(k, np.int64)
     bal = m.ledger.balance.copy()
-    reserved = m._reserved_state_inst()
+    reserved = reserved_state_inst(m.state, m.cfg)
+    dl = m.mechanisms["delivery"]
     bal[m.muni0 : m.biz0] = np.where(np.arange(m.n_muni) % 2 == 0, reserved + 100 * pp.gov_money, 0.0)  # half cannot pay
-    K.deliver_contributions(
-        mem, u, ps.money_equiv[ids], m.ngo0, m.region, m.muni0, m.biz0, m.ngo_capacity, m.ngo_staff,
-        m.ngo_volunteers, bal, reserved, m._csr_now, m.cluster.member_orgs(), m.cluster.commitment_boost_value(),
-        m._commitment, pp.gov_money, pp.business_money_share, m._resource_scale, pp.premises_units,
-        pp.business_inkind_units, deliver, gov_amt, biz_amt, x, ngo_slot,
-    )  # fmt: skip
+    terms = tuple(delivery.DeliveryTerms(
+        dl.commitment, pp.gov_money, pp.business_money_share, dl.resource_scale, pp.premises_units,
+        pp.business_inkind_units, reserved, m.csr_now, m.cluster.member_orgs(), m.cluster.commitment_boost_value(),
+    ))  # fmt: skip
+    deliver, gov_amt, biz_amt, x, ngo_slot = delivery.deliver_contributions(
+        mem, u, ps.money_equiv[ids], m.state.layout(), m.state.ngos(), bal, terms
+    )
     # reference: the vectorised rules
     present = mem >= 0
     slot = np.where(present[:, NGOS], mem[:, NGOS] - m.ngo0, 0)
@@ -173,8 +185,8 @@ def test_delivery_matches_reference(model):
     d[:, GOV] &= u[:, GOV] < pp.commitment_gov
     c_biz = np.full(k, pp.commitment_business)
     c_ngo = pp.commitment_ngo_base + (1 - pp.commitment_ngo_base) * m.ngo_capacity[slot]
-    c_biz += (1 - c_biz) * m.cluster.commitment_boost(mem[:, BIZ])
-    c_ngo += (1 - c_ngo) * m.cluster.commitment_boost(mem[:, NGOS])
+    c_biz += (1 - c_biz) * ref_commitment_boost(m.cluster, mem[:, BIZ])
+    c_ngo += (1 - c_ngo) * ref_commitment_boost(m.cluster, mem[:, NGOS])
     d[:, BIZ] &= u[:, BIZ] < c_biz
     d[:, NGOS] &= u[:, NGOS] < c_ngo
     gov = mem[:, GOV]
@@ -185,7 +197,7 @@ def test_delivery_matches_reference(model):
     ga[gi[can]] = pp.gov_money
     ba = np.zeros(k)
     bi = np.flatnonzero(d[:, BIZ])
-    ba[bi] = np.minimum(np.maximum(bal[mem[bi, BIZ]], 0.0), m._csr_now[mem[bi, BIZ] - m.biz0] * pp.business_money_share)
+    ba[bi] = np.minimum(np.maximum(bal[mem[bi, BIZ]], 0.0), m.csr_now[mem[bi, BIZ] - m.biz0] * pp.business_money_share)
     scale = np.asarray(pp.resource_scale)
     xr = np.zeros((k, 4))
     xr[:, 0] = (ga + ba + ps.money_equiv[ids] * d[:, NGOS]) / scale[0]
@@ -205,10 +217,10 @@ def test_delivery_matches_reference(model):
     cap_cells = np.zeros(m.n_muni * N_DOMAINS)
     income, capacity = np.zeros(m.n_ngo_slots), m.ngo_capacity.copy()
     active, contact = np.zeros(m.n_ngo_slots, bool), np.zeros(m.n_ngo_slots, bool)
-    K.deliver_outcomes(
-        ids, mem, deliver, gov_amt, biz_amt, y, ngo_slot, m.region, ps.muni, ps.domain, out["output"], out["services"],
-        out["money"], out["kept"], out["broken"], N_DOMAINS, cap_cells, income, capacity, 0.1, active, contact,
-    )  # fmt: skip
+    parts = tuple(PartnershipArrays(*ps.arrays())._replace(**out))
+    ngos = tuple(NGOArrays(*m.state.ngos())._replace(income_month=income, capacity=capacity, active=active, contact=contact))
+    done = (ids, mem, deliver, gov_amt, biz_amt, ngo_slot, y)
+    delivery.deliver_outcomes(done, m.state.layout(), parts, ngos, cap_cells, 0.1)
     np.testing.assert_array_equal(out["output"][ids], y)
     np.testing.assert_array_equal(out["services"][ids], ps.services[ids] + y)
     np.testing.assert_array_equal(out["kept"][ids], ps.kept[ids] + (d & present).sum(axis=1))
@@ -236,7 +248,9 @@ def test_evidence_recording_matches_reference(model):
     kept = rng.random(300) < 0.7
     r, s, lc = tr.r.copy(), tr.s.copy(), tr.last_contact.copy()
     hk, hb = np.zeros(tr.n_orgs), np.zeros(tr.n_orgs)
-    ke, be = K.record_evidence(edges, kept, r, s, lc, tr.dst, hk, hb, 1.0, 2.5, 99, True)
+    ties = tuple(Ties(*tr.ties())._replace(r=r, s=s, last_contact=lc))
+    rates = tuple(Rates(*tr.rates)._replace(kept_weight=1.0, broken_weight=2.5, gossip=0.5))
+    ke, be = trust.record_evidence(edges, kept, ties, (hk, hb), rates, 99)
     rr, sr = tr.r.copy(), tr.s.copy()
     np.add.at(rr, edges[kept], 1.0)
     np.add.at(sr, edges[~kept], 2.5)
@@ -254,10 +268,9 @@ def test_dissolution_matches_reference(model):
     alive[ps.members[ids[::5], NGOS].clip(0)] = False  # some members died
     experienced = m.ngo_experienced.copy()
     for threshold in (pp.dissolve_trust, 0.6):
-        why = K.dissolution_reasons(
-            ids, ps.members, ps.edges, ps.end, ps.kept, ps.broken, alive, m.t, threshold, tr.r, tr.s, tr.prior_cell,
-            tr.institutional, tr.params.prior_weight, m.ngo0, experienced,
-        )  # fmt: skip
+        orgs = tuple(OrgArrays(*m.state.orgs())._replace(alive=alive))
+        ngos = tuple(NGOArrays(*m.state.ngos())._replace(experienced=experienced))
+        why = dissolution.dissolution_reasons(ids, ps.arrays(), orgs, m.t, threshold, tr.ties(), ngos)
         mem = ps.members[ids]
         dead = ((mem >= 0) & ~alive[np.maximum(mem, 0)]).any(axis=1)
         ended = ps.end[ids] <= m.t + 1
@@ -283,12 +296,10 @@ def test_requests_match_reference(model):
     can = rng.integers(0, 4, m.n_muni).astype(float)
     for w in (0.0, 0.5):
         counters = (np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_ngo_slots, np.int32), np.zeros(m.n_muni, np.int32),
-                    np.zeros(m.n_muni, np.int32), np.zeros(m.n_ngo_slots, bool))  # fmt: skip
-        income = np.zeros(m.n_ngo_slots)
-        ok = K.requests_month(
-            req, v, m.ngo0, m.muni0, m.rc0, m.org_municipality, w, fp.request_fulfil_base, fp.request_fulfil_trust, can,
-            tr.n_orgs, tr.tables(), 7.0, income, counters,
-        )  # fmt: skip
+                    np.zeros(m.n_muni, np.int32), np.zeros(m.n_ngo_slots, bool), np.zeros(m.n_ngo_slots))  # fmt: skip
+        income = counters[-1]
+        terms = (w, fp.request_fulfil_base, fp.request_fulfil_trust, 7.0)
+        ok = requests.requests_month(req, v, m.state.layout(), m.state.orgs(), terms, can, tr.ties(), counters)
         orgs = m.ngo0 + req
         munis = m.muni0 + m.org_municipality[orgs]
         t, _ = ref_pair_trust(tr, munis, orgs)
@@ -301,7 +312,7 @@ def test_requests_match_reference(model):
             rank[k] = np.arange(k.size)
         expected = granted & (rank < can[munis - m.muni0])
         np.testing.assert_array_equal(ok, expected)
-        ngo_req, ngo_ok, muni_req, muni_ok, contact = counters
+        ngo_req, ngo_ok, muni_req, muni_ok, contact, _ = counters
         np.testing.assert_array_equal(np.flatnonzero(ngo_req), req)
         np.testing.assert_array_equal(np.flatnonzero(contact), req)
         np.testing.assert_array_equal(np.flatnonzero(ngo_ok), req[expected])
@@ -313,15 +324,14 @@ def test_requests_match_reference(model):
 
 def test_business_giving_matches_reference(model):
     m, tr, fp = model, model.trust, model.cfg.finance
-    give = np.linspace(0.0, 1e5, m._biz_orgs.size)
+    give = np.linspace(0.0, 1e5, m.biz_orgs.size)
     income = np.zeros(m.n_ngo_slots)
     state = m.ngo_endow_state.copy()
     state[: m.n_ngo_slots // 2] = 1
-    b, o, cash, endow = K.business_giving(
-        tr.edges_in_cell(BUSINESS_TO_NGO), tr.src, tr.dst, tr.active, m.alive, m.sector, ag.SEC_BUSINESS, ag.SEC_NGO,
-        tr.r, tr.s, tr.prior_cell, tr.institutional, tr.params.prior_weight, m.biz0, give, m.ngo0, True,
-        m.ngo_endow_intent, state, fp.endowment_donation_share, income,
-    )  # fmt: skip
+    ngos = tuple(NGOArrays(*m.state.ngos())._replace(endow_state=state, income_month=income))
+    b, o, cash, endow = giving.business_giving(
+        tr.edges_in_cell(BUSINESS_TO_NGO), tr.ties(), m.state.orgs(), m.state.layout(), give, ngos, fp.endowment_donation_share
+    )
     n = tr.n
     src, dst = tr.src[:n], tr.dst[:n]
     sel = np.flatnonzero(tr.active[:n] & (tr.pair_cell[:n] == BUSINESS_TO_NGO))
@@ -344,10 +354,10 @@ def test_business_giving_matches_reference(model):
 def test_service_kernels_match_reference(model):
     m, op = model, model.cfg.org
     slots = m.alive_slots()
-    each, cell, per_cell = K.ngo_service_capacity(
-        slots, m.ngo0, m.ngo_staff, m.ngo_volunteers, m.ngo_capacity, m.rc.practice, m.org_municipality, m.ngo_domain,
-        N_DOMAINS, op.services_per_staff, op.services_per_volunteer, 0.4, m.n_muni * N_DOMAINS,
-    )  # fmt: skip
+    rates = (op.services_per_staff, op.services_per_volunteer, 0.4)
+    each, cell, per_cell = services.ngo_service_capacity(
+        slots, m.state.ngos(), m.rc.practice, m.state.orgs(), rates, m.n_muni * N_DOMAINS
+    )
     staff_services = op.services_per_staff * (1.0 + 0.4 * m.rc.practice[slots])
     exp_each = m.ngo_staff[slots] * staff_services * m.ngo_capacity[slots] + m.ngo_volunteers[slots] * op.services_per_volunteer
     exp_cell = m.org_municipality[m.ngo0 + slots].astype(np.int64) * N_DOMAINS + m.ngo_domain[slots]
@@ -362,9 +372,8 @@ def test_service_kernels_match_reference(model):
     served = np.floor(rng.uniform(0, 1, per_cell.size) * cap)
     registered = rng.random(m.n_ngo_slots) < 0.5
     muni_balance = rng.normal(0, 1e5, m.n_muni)
-    bill, pay = K.service_attribution(
-        served, cap, per_cell, state_cap, each, cell, N_DOMAINS, registered, slots, muni_balance, 700.0
-    )  # fmt: skip
+    caps = (cap, per_cell, state_cap, each, cell)
+    bill, pay = services.service_attribution(served, caps, registered, slots, muni_balance, 700.0)
     share_ngo = np.divide(per_cell, cap, out=np.zeros_like(cap), where=cap > 0)
     share_state = np.divide(state_cap, cap, out=np.zeros_like(cap), where=cap > 0)
     own = np.divide(each, per_cell[cell], out=np.zeros_like(each), where=per_cell[cell] > 0)
@@ -383,7 +392,7 @@ def test_ngo_life_kernels_match_reference(model):
     bal[orgs] = np.random.default_rng(10).normal(0, 2 * op.staff_cost, slots.size)
     bal[orgs[::5]] = 100 * op.hire_cash_months * (op.staff_cost + op.overhead_cost)  # rich enough to hire
     staff = m.ngo_staff.copy()
-    amount, arrears = K.ngo_costs(slots, m.ngo0, staff, bal, op.staff_cost, op.overhead_cost)
+    amount, arrears = ngo_life.ngo_costs(slots, m.ngo0, staff, bal, op.staff_cost, op.overhead_cost)
     wages = staff[slots] * op.staff_cost
     paid = np.minimum(wages, np.maximum(bal[orgs] - op.overhead_cost, 0.0))
     np.testing.assert_array_equal(amount, paid + op.overhead_cost)
@@ -391,8 +400,11 @@ def test_ngo_life_kernels_match_reference(model):
     neg = m.ngo_neg_months.copy()
     neg[slots[::3]] = op.staff_cut_months
     neg_ref, staff_ref = neg.copy(), staff.copy()
-    K.ngo_staffing(slots, m.ngo0, arrears, bal, neg, staff, op.staff_cut_months, op.staff_cost, op.overhead_cost,
-                   op.hire_cash_months)  # fmt: skip
+    rates = tuple(ngo_life.LifeRates(
+        op.staff_cost, op.overhead_cost, op.staff_cut_months, op.hire_cash_months, op.volunteer_loss, op.volunteer_gain,
+        0.5, op.register_capacity_threshold, op.insolvency_months,
+    ))  # fmt: skip
+    ngo_life.ngo_staffing(slots, tuple(NGOArrays(*m.state.ngos())._replace(neg_months=neg, staff=staff)), arrears, bal, rates)
     neg_ref[slots] = np.where(arrears | (bal[orgs] < 0), neg_ref[slots] + 1, 0)
     cut = slots[(neg_ref[slots] >= op.staff_cut_months) & (staff_ref[slots] > 0)]
     staff_ref[cut] -= 1
@@ -409,9 +421,8 @@ def test_ngo_life_kernels_match_reference(model):
     vol, reg = m.ngo_volunteers.copy(), m.ngo_registered.copy()
     vol[slots[::4]] = 0.0
     vol_ref, reg_ref = vol.copy(), reg.copy()
-    dies = K.ngo_people(slots, m.ngo0, vol, recruits, active, op.volunteer_loss, op.volunteer_gain, u, 0.5, reg,
-                        m.ngo_experienced, m.ngo_capacity, op.register_capacity_threshold, neg, op.insolvency_months,
-                        bal, staff)  # fmt: skip
+    ngos = tuple(NGOArrays(*m.state.ngos())._replace(volunteers=vol, active=active, registered=reg, neg_months=neg, staff=staff))
+    dies = ngo_life.ngo_people(slots, ngos, recruits, u, bal, rates)
     v = vol_ref[slots]
     vol_ref[slots] = v * (1 - op.volunteer_loss) + v * op.volunteer_gain * active[slots] + recruits
     elig = ~reg_ref[slots] & m.ngo_experienced[slots] & (m.ngo_capacity[slots] >= op.register_capacity_threshold)
@@ -425,7 +436,7 @@ def test_ngo_life_kernels_match_reference(model):
 def test_pair_edges_of_new_partnerships_are_created_in_member_order(model):
     m = model
     members = np.array([[m.muni0, m.biz0, m.ngo0 + m.alive_slots()[0]], [m.muni0 + 1, -1, m.ngo0 + m.alive_slots()[1]]])
-    ids = m._create_partnerships(members, np.array([0, 1]), np.array([0, 1]), np.array([6, 6]), 0, np.zeros(2))
+    ids = create_partnerships(m.state, members, np.array([0, 1]), np.array([0, 1]), np.array([6, 6]), 0, np.zeros(2))
     pe = m.partnerships.edges[ids]
     for r in range(2):
         for c in range(len(PAIR_A)):
@@ -444,7 +455,7 @@ def test_endowment_gifts_match_reference(model):
     intent = rng.random(m.n_ngo_slots) < 0.5
     first = np.where(rng.random(m.n_ngo_slots) < 0.5, -1, 3).astype(np.int32)
     st, fi = state.copy(), first.copy()
-    match = K.endowment_gifts(slot, gift, st, intent, fi, 17, 0.5)
+    match = giving.endowment_gifts(slot, gift, st, intent, fi, 17, 0.5)
     forming = gift * (state[slot] < 2)
     np.testing.assert_array_equal(match, np.bincount(slot, weights=forming, minlength=state.size) * 0.5)
     starting = intent[slot] & (state[slot] < 2) & (gift > 0) & (first[slot] < 0)

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from conftest import SEEDS, STEP_ORDER, make_cfg, record_step_order
 
-from sim.families import Families, transition_tables
+from sim.mechanisms.families import Families, transition_tables
+from sim.mechanisms.formation import create_partnership
 from sim.model import CrossSectorModel, run_model
 from sim.params import FamilyParams
 from sim.partnerships import ces_output
@@ -63,7 +64,7 @@ def test_without_noise_or_bias_the_best_applicants_win():
     m.step()
     m.t = 2
     before = m.ngo_grants.copy()
-    m._competition("grant_federal", m.ext["federal_budget"], 5 * cfg.finance.grant_size, bias=False)
+    m.mechanisms["grants"].competition("grant_federal", m.ext["federal_budget"], 5 * cfg.finance.grant_size, bias=False)
     won = np.flatnonzero(m.ngo_grants > before)
     alive = np.flatnonzero(m.ngo_alive)
     best = alive[np.argsort(-m.ngo_capacity[alive], kind="stable")[:5]]
@@ -84,11 +85,11 @@ def test_tie_bias_favours_connected_applicants():
     )
     m = CrossSectorModel(cfg)
     m.t = 0
-    m._budgets()
+    m.mechanisms["budgets"].step()
     fav = int(np.flatnonzero(m.ngo_alive)[-1])
     e = m.trust.ensure_edges(np.array([m.region]), np.array([m.ngo0 + fav]), 0, evidence=50.0)
     assert m.trust.trust(e)[0] > 0.9
-    m._competition("grant_regional", m.region, cfg.finance.grant_size, bias=True)
+    m.mechanisms["grants"].competition("grant_regional", m.region, cfg.finance.grant_size, bias=True)
     assert np.flatnonzero(m.ngo_grants).tolist() == [fav]
 
 
@@ -326,8 +327,8 @@ def _output_by_form(seed: int, rho: float) -> dict[str, float]:
         mi = int(m.org_municipality[ngo])
         members = (m.muni0 + mi if use[0] else -1, m.biz0 if use[1] else -1, ngo if use[2] else -1)
         m.partnerships.active[:] = False
-        pid = m._create_partnership(members, mi, int(m.ngo_domain[slot]), 12, mechanism=0)
-        m._deliver_partnerships()
+        pid = create_partnership(m.state, members, mi, int(m.ngo_domain[slot]), 12, mechanism=0)
+        m.mechanisms["delivery"].step()
         out[name] = float(m.partnerships.output[pid])
     return out
 
@@ -356,7 +357,7 @@ def test_turnover_removes_municipal_ties():
     n = m.trust.n
     had = int((m.trust.active[:n] & (np.isin(m.trust.src[:n], muni_orgs) | np.isin(m.trust.dst[:n], muni_orgs))).sum())
     assert had > 0
-    m._turnover()
+    m.mechanisms["turnover"].step()
     left = int((m.trust.active[:n] & (np.isin(m.trust.src[:n], muni_orgs) | np.isin(m.trust.dst[:n], muni_orgs))).sum())
     assert left == 0
 

@@ -7,9 +7,11 @@ import pytest
 from conftest import assert_increases, make_cfg, over_seeds, pair_trust
 
 from analysis.experiment import arm_configs, compose, load_experiment
+from sim.mechanisms.budgets import reserved_state_inst
+from sim.mechanisms.delivery import DeliveryTerms, deliver_contributions
+from sim.mechanisms.resource_centres import MUNI_RC, PDC
 from sim.model import CrossSectorModel, run_model
 from sim.params import ConfigError, replace
-from sim.policies import MUNI_RC, PDC
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -189,7 +191,7 @@ def test_charity_development_raises_csr_budgets():
     hi = CrossSectorModel(rc_cfg("public_development_centre", 3, **{"rc_model.charity_development": 0.5}))
     lo.step()
     hi.step()
-    assert hi._csr_now.sum() == pytest.approx(1.5 * lo._csr_now.sum())
+    assert hi.csr_now.sum() == pytest.approx(1.5 * lo.csr_now.sum())
 
 
 def test_network_costs_staff_time():
@@ -267,13 +269,25 @@ def test_routing_uses_spare_capacity():
 
 
 def test_quality_control_raises_members_delivery():
+    """With full quality control a member business always delivers; an outsider keeps its commitment probability."""
     m = CrossSectorModel(cl_cfg(**{"cluster.quality_control": 1.0, "cluster.coordinator_staff": 100.0}))
     for _ in range(8):
         m.step()
-    members = np.flatnonzero(m.cluster.member)
-    assert (m.cluster.commitment_boost(members) == 1.0).all()
-    outsiders = np.flatnonzero(~m.cluster.member & m.alive)
-    assert (m.cluster.commitment_boost(outsiders) == 0.0).all()
+    assert m.cluster.commitment_boost_value() == 1.0
+    ps, pp, dl = m.partnerships, m.cfg.partnership, m.mechanisms["delivery"]
+    ids = ps.active_ids()
+    mem = ps.members[ids]
+    u = np.full((ids.size, 3), 0.999)  # above every commitment probability below 1
+    terms = tuple(DeliveryTerms(
+        dl.commitment, pp.gov_money, pp.business_money_share, dl.resource_scale, pp.premises_units,
+        pp.business_inkind_units, reserved_state_inst(m.state, m.cfg), m.csr_now, m.cluster.member_orgs(), 1.0,
+    ))  # fmt: skip
+    deliver = deliver_contributions(mem, u, ps.money_equiv[ids], m.state.layout(), m.state.ngos(), m.ledger.balance, terms)[0]
+    has_biz = mem[:, 1] >= 0
+    member_biz = has_biz & m.cluster.member[np.maximum(mem[:, 1], 0)]
+    assert member_biz.any() and (has_biz & ~member_biz).any()
+    assert deliver[member_biz, 1].all()
+    assert not deliver[has_biz & ~member_biz, 1].any()
 
 
 def test_strategic_session_creates_cross_sector_ties():

@@ -57,7 +57,7 @@ def test_family_thread_gives_the_same_results(tmp_path):
     kw = {"cluster.enabled": True, "cluster.launch_month": 6, "region.families": FAMILY_THREAD_MIN}
     on = make_cfg(steps=24, seed=9, **{"output.family_thread": True, **kw})
     off = make_cfg(steps=24, seed=9, **{"output.family_thread": False, **kw})
-    assert CrossSectorModel(on)._family_thread and not CrossSectorModel(off)._family_thread
+    assert CrossSectorModel(on).family_thread and not CrossSectorModel(off).family_thread
     run(on, tmp_path / "on")
     run(off, tmp_path / "off")
     for t in TABLES:

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from sim.mechanisms.trust import TrustNetwork
 from sim.params import TrustParams
-from sim.trust import TrustNetwork
 
 SECTORS = np.array([0, 1, 2, 2, 2])  # gov, business, three NGOs
 

@@ -1,25 +1,19 @@
-"""Policy arrangements: NGO resource centres (BRIEF s.4) and the family-oriented cluster (s.5).
+"""NGO resource centres (BRIEF s.4), one per municipality, in the model chosen by ``rc_model``.
+
+Parameters: :class:`sim.params.RCParams` (``cfg.rc_model``).
 
 Each arrangement is expressed through mechanisms acting on the model's state,
-never as a multiplier on outcomes:
-
-* A **resource centre** (one per municipality) supports NGOs up to its staff
-  capacity (overload spreads support thin), raising their capacity and helping
-  them into competitions; it may keep a bank of practices that spreads among
-  NGOs, reach families in small settlements, broker the administration's view
-  of NGOs through personal ties, co-execute municipal programmes, develop
-  charity and bridge sectors. Which of these a centre does, how it is funded
-  and what can go wrong (a specialist who leaves, nominal reporting, a
-  funding gap, friction with the administration) follow from its model.
-* A municipal RC can become a **centre of public development** through four
-  steps, each holding for ``transform_months``; losing the administration's
-  trust or running out of money sends it back to the start.
-* The **cluster** forms around a family resource centre on the leading family
-  NGO: strategic agreements (long trilateral partnerships), local coalitions,
-  quality control and a trust-culture programme that raise members'
-  delivery, strategic sessions that create cross-sector ties and a burst of
-  proposals, and a one-window access with three tiers (hotline, online
-  consultation, crisis centre) plus routing of families to spare capacity.
+never as a multiplier on outcomes. A **resource centre** supports NGOs up to
+its staff capacity (overload spreads support thin), raising their capacity
+and helping them into competitions; it may keep a bank of practices that
+spreads among NGOs, reach families in small settlements, broker the
+administration's view of NGOs through personal ties, co-execute municipal
+programmes, develop charity and bridge sectors. Which of these a centre
+does, how it is funded and what can go wrong (a specialist who leaves,
+nominal reporting, a funding gap, friction with the administration) follow
+from its model. A municipal RC can become a **centre of public development**
+through four steps, each holding for ``transform_months``; losing the
+administration's trust or running out of money sends it back to the start.
 """
 
 from __future__ import annotations
@@ -28,29 +22,30 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.params import DOMAINS, RC_MODELS
+from sim.mechanisms.base import Mechanism
+from sim.mechanisms.budgets import reserved_state_inst
+from sim.params import RC_MODELS
 
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
 
 ADMIN, SUBORD, MUNI_RC, PDC = (RC_MODELS.index(k) for k in RC_MODELS[1:])
-FAMILY_DOMAINS = (DOMAINS.index("families_children"), DOMAINS.index("at_risk_children"))
-
-ZONES: tuple[str, ...] = ("none", "core", "main", "providing", "auxiliary")
-"""Cluster zones of an organisation (the accompanying zone - universities - acts through the core's training)."""
 
 
-class ResourceCentres:
+class ResourceCentres(Mechanism):
     """State and monthly mechanism of the resource centres of all municipalities.
 
     Args:
         model: The model (the centres' organisations are ``model.rc0 + m``).
     """
 
+    name = "resource_centres"
+    group = "rc_model"
+
     def __init__(self, model: CrossSectorModel) -> None:
+        super().__init__(model)
         p = model.cfg.rc_model
         m = model.n_muni
-        self.model = model
         self.params = p
         self.active = p.model != "none"
         self.kind = np.full(m, RC_MODELS.index(p.model), np.int8)
@@ -75,6 +70,10 @@ class ResourceCentres:
     def pdc(self) -> np.ndarray:
         """Municipalities whose centre works as a centre of public development."""
         return self.kind == PDC
+
+    def reaches_settlements(self) -> np.ndarray:
+        """Municipalities whose centre reaches families in small settlements (municipal RC, centre of public development)."""
+        return np.isin(self.kind, (MUNI_RC, PDC))
 
     def annual_funding(self) -> float:
         """Municipal assignment per centre per year (added to each municipal budget)."""
@@ -101,7 +100,7 @@ class ResourceCentres:
             # competes for the region's budget
             outside = win[self.pdc[win]]
             inside = win[~self.pdc[win]]
-            room = max(led.balance[mdl.region] - mdl._social_order_left, 0.0)
+            room = max(led.balance[mdl.region] - mdl.social_order_left, 0.0)
             inside = inside[: int(room // max(p.funding_grant_size, 1.0))]
             led.transfer("rc_grant", mdl.ext["federal_budget"], orgs[outside], p.funding_grant_size)
             led.transfer("rc_grant", mdl.region, orgs[inside], p.funding_grant_size)
@@ -196,7 +195,7 @@ class ResourceCentres:
         k = np.flatnonzero(pdc)
         munis = mdl.muni0 + k
         monthly = mdl.cfg.region.municipal_support_budget * p.programme_share / 12.0
-        free = np.maximum(led.balance[munis] - mdl._reserved_state_inst()[k], 0.0)
+        free = np.maximum(led.balance[munis] - reserved_state_inst(mdl.state, mdl.cfg)[k], 0.0)
         amount = np.minimum(monthly, free)
         led.transfer("rc_programme", munis, self.orgs[k], amount)
         self.raised_year[k] += amount
@@ -221,8 +220,8 @@ class ResourceCentres:
         munis = np.repeat(k, n)
         if munis.size == 0:
             return
-        biz, ok_b = mdl._pick_in_municipality(mdl._biz_orgs, munis, rng.random(munis.size))
-        ngo, ok_n = mdl._pick_in_municipality(None, munis, rng.random(munis.size))
+        biz, ok_b = mdl.state.pick_in_municipality(mdl.biz_orgs, munis, rng.random(munis.size))
+        ngo, ok_n = mdl.state.pick_in_municipality(None, munis, rng.random(munis.size))
         gov = mdl.muni0 + munis
         # alternate business-NGO and administration-NGO introductions
         other = np.where(np.arange(munis.size) % 2 == 0, biz, gov)
@@ -236,7 +235,7 @@ class ResourceCentres:
     def charity_factor(self) -> np.ndarray:
         """Multiplier on businesses' CSR budgets from charity development by centres of public development."""
         mdl = self.model
-        bm = mdl.org_municipality[mdl._biz_orgs]
+        bm = mdl.org_municipality[mdl.biz_orgs]
         return 1.0 + self.params.charity_development * self.pdc[bm]
 
     def _transform(self) -> None:
@@ -276,198 +275,3 @@ def amount_per_ngo(amount: np.ndarray, k: np.ndarray, count: np.ndarray, muni: n
     per = np.zeros(count.size)
     per[k] = amount
     return per[muni] / np.maximum(count[muni], 1)
-
-
-class Cluster:
-    """The family-oriented cluster: members, zones, agreements, coalitions, sessions and one window.
-
-    Args:
-        model: The model.
-    """
-
-    def __init__(self, model: CrossSectorModel) -> None:
-        self.model = model
-        self.params = model.cfg.cluster
-        self.zone = np.zeros(model.n_orgs, np.int8)
-        self.launched = False
-        self.core = -1
-        self.coalitions = 0
-        self.session_ties = 0
-        self._extra_session = False
-
-    @property
-    def member(self) -> np.ndarray:
-        """Organisations in the cluster (any zone)."""
-        return self.zone > 0
-
-    @property
-    def active(self) -> bool:
-        """Whether the cluster runs this month."""
-        return self.launched
-
-    def step(self) -> None:
-        """Launch at ``launch_month``; then fund the core, hold sessions and form local coalitions."""
-        p, mdl = self.params, self.model
-        if not p.enabled or mdl.t < p.launch_month:
-            return
-        if not self.launched:
-            self._launch()
-            if not self.launched:
-                return
-        led = mdl.ledger
-        self.zone[~mdl.alive] = 0
-        if not mdl.alive[self.core]:  # the core closed: the cluster stops
-            self.launched = False
-            return
-        pay = min(p.cost, max(led.balance[mdl.region] - mdl._social_order_left, 0.0))
-        led.transfer("cluster_funding", mdl.region, self.core, pay)
-        mdl.ngo_income_month[self.core - mdl.ngo0] += pay
-        # accompanying zone: the core, with universities and colleges, trains main-zone NGOs
-        main = np.flatnonzero(self.zone[mdl.ngo0 :] == ZONES.index("main"))
-        mdl.ngo_capacity[main] += p.training * (1.0 - mdl.ngo_capacity[main])
-        rng = mdl.streams["cluster"]
-        if mdl.t in p.sessions:
-            self._session(rng)
-        self._local_coalitions(rng)
-
-    def _launch(self) -> None:
-        """Choose the core, members and zones; sign the strategic agreements; found the endowment."""
-        p, mdl = self.params, self.model
-        rng = mdl.streams["cluster"]
-        slots = np.flatnonzero(mdl.ngo_alive & np.isin(mdl.ngo_domain, FAMILY_DOMAINS))
-        if slots.size == 0:
-            return
-        core_slot = int(slots[np.argmax(mdl.ngo_capacity[slots])])  # the leading family NGO
-        self.core = mdl.ngo0 + core_slot
-        self.launched = True
-        self.zone[self.core] = ZONES.index("core")
-        main = slots[(slots != core_slot) & (rng.random(slots.size) < p.joining_share)]
-        self.zone[mdl.ngo0 + main] = ZONES.index("main")
-        biz = mdl._biz_orgs[rng.random(mdl._biz_orgs.size) < p.joining_share]
-        small = mdl.biz_size[biz - mdl.biz0] == 0
-        self.zone[biz[~small]] = ZONES.index("providing")  # funds, sponsors, investors
-        self.zone[biz[small]] = ZONES.index("auxiliary")  # trade, media
-        # strategic clustering: long-term trilateral agreements coordinated by the core
-        rows = []
-        for mi in range(mdl.n_muni):
-            ngos = mdl.ngo0 + main[mdl.org_municipality[mdl.ngo0 + main] == mi]
-            provs = biz[~small]
-            local = provs[mdl.org_municipality[provs] == mi]
-            provs = local if local.size else provs
-            for j in range(min(p.strategic_agreements, ngos.size)):
-                if provs.size == 0:
-                    break
-                rows.append((mdl.muni0 + mi, int(provs[j % provs.size]), int(ngos[j])))
-        if rows:
-            members = np.array(rows, dtype=np.int64)
-            dom = mdl.ngo_domain[members[:, 2] - mdl.ngo0]
-            mdl._create_partnerships(
-                members, members[:, 0] - mdl.muni0, dom, np.full(len(rows), p.agreement_months), 2, np.zeros(len(rows))
-            )
-        if p.endowment and mdl.cfg.scenario.endowments:
-            mdl.ledger.transfer("endowment_donation", mdl.region, mdl.cap0 + core_slot, p.endowment_seed)
-            mdl.ngo_endow_intent[core_slot] = True
-            if mdl.ledger.balance[mdl.cap0 + core_slot] >= mdl.cfg.finance.endowment_min_capital:
-                mdl.ngo_endow_state[core_slot] = 2
-            else:
-                mdl.ngo_endow_state[core_slot] = 1
-                mdl.ngo_endow_first[core_slot] = mdl.t
-
-    def _session(self, rng: np.random.Generator, participants: np.ndarray | None = None) -> None:
-        """A strategic session: members, administrations and the region meet; new cross-sector ties."""
-        p, mdl = self.params, self.model
-        if participants is None:
-            participants = np.concatenate([np.flatnonzero(self.member), np.arange(mdl.muni0, mdl.biz0), [mdl.region]])
-        k = rng.poisson(p.session_ties, participants.size)
-        a = np.repeat(participants, k)
-        if a.size == 0:
-            return
-        b = participants[(rng.random(a.size) * participants.size).astype(np.int64)]
-        ok = (a != b) & (mdl.trust_sector[a] != mdl.trust_sector[b])
-        a, b = a[ok], b[ok]
-        e = mdl.trust.ensure_edges(np.concatenate([a, b]), np.concatenate([b, a]), mdl.t, evidence=1.0)
-        self.session_ties += int(ok.sum())
-        mdl.trust.last_contact[e] = mdl.t
-
-    def session_now(self) -> None:
-        """Hold a strategic session now (a trainer's button): cluster members, or every organisation without a cluster.
-
-        Partnership proposals of the next month rise by ``session_proposals`` per municipality.
-        """
-        mdl = self.model
-        rng = mdl.streams["strategic_sessions"]
-        participants = None if self.launched else np.flatnonzero(mdl.alive)
-        self._session(rng, participants)
-        self._extra_session = True
-
-    def session_proposals(self) -> float:
-        """Extra partnership proposals per municipality this month (a session month, or after a session held now)."""
-        p = self.params
-        if self._extra_session:
-            self._extra_session = False
-            return p.session_proposals
-        return p.session_proposals if self.launched and self.model.t in p.sessions else 0.0
-
-    def _local_coalitions(self, rng: np.random.Generator) -> None:
-        """Short-lived coalitions of member NGOs and businesses, under the core's quality control."""
-        p, mdl = self.params, self.model
-        k = rng.poisson(p.local_coalitions * mdl.n_muni)
-        if k == 0:
-            return
-        munis = rng.integers(0, mdl.n_muni, k)
-        ngo_m = np.flatnonzero(self.zone[mdl.ngo0 :] == ZONES.index("main")) + mdl.ngo0
-        biz_m = np.flatnonzero(self.member[mdl.biz0 : mdl.manager]) + mdl.biz0
-        ngo, ok_n = mdl._pick_in_municipality(ngo_m, munis, rng.random(k)) if ngo_m.size else (np.full(k, -1), np.zeros(k, bool))
-        biz, ok_b = mdl._pick_in_municipality(biz_m, munis, rng.random(k)) if biz_m.size else (np.full(k, -1), np.zeros(k, bool))
-        ok = ok_n & ok_b
-        if not ok.any():
-            return
-        members = np.stack([np.full(ok.sum(), -1), biz[ok], ngo[ok]], axis=1)
-        dom = mdl.ngo_domain[members[:, 2] - mdl.ngo0]
-        mdl._create_partnerships(members, munis[ok], dom, np.full(ok.sum(), p.coalition_months), 3, np.zeros(ok.sum()))
-        self.coalitions += int(ok.sum())
-
-    def member_orgs(self) -> np.ndarray:
-        """Cluster membership over all organisation slots."""
-        return self.member
-
-    def commitment_boost_value(self) -> float:
-        """Share of a member's delivery shortfall closed this month (see :meth:`commitment_boost`)."""
-        if not self.launched:
-            return 0.0
-        p = self.params
-        n_members = max(int(self.member.sum()), 1)
-        qc = p.quality_control * min(1.0, p.coordinator_staff * 20.0 / n_members)
-        return 1.0 - (1.0 - qc) * (1.0 - 0.5 * p.trust_programme)
-
-    def commitment_boost(self, orgs: np.ndarray) -> np.ndarray:
-        """Share of a member's delivery shortfall closed by quality control and the trust-culture programme.
-
-        Quality control is limited by the core's coordinators (one per 20 members).
-        """
-        if not self.launched:
-            return np.zeros(len(orgs))
-        boost = self.commitment_boost_value()
-        return np.where(self.member[np.maximum(orgs, 0)] & (orgs >= 0), boost, 0.0)
-
-    # ------------------------------------------------------------ one window
-    def awareness_bonus(self) -> float:
-        """Hotline: added monthly probability that an eligible family learns of support."""
-        p = self.params
-        return p.hotline_awareness if self.launched and p.hotline else 0.0
-
-    def apply_bonus(self) -> float:
-        """Online consultation: added monthly probability that an aware eligible family applies."""
-        p = self.params
-        return p.consultation_apply if self.launched and p.online_consultation else 0.0
-
-    def crisis_capacity(self) -> np.ndarray | None:
-        """Crisis centre: services/month per municipality reserved for families in difficulty or crisis."""
-        p = self.params
-        if not (self.launched and p.crisis_centre):
-            return None
-        return p.crisis_capacity * self.model.families_per_muni / 1000.0
-
-    def routing(self) -> bool:
-        """Whether the one window routes families to spare capacity in their municipality."""
-        return self.launched and self.params.routing

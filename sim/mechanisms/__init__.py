@@ -1,0 +1,29 @@
+"""The mechanisms of the monthly step, one module each, in step order.
+
+=====================  =====================================================
+module                 mechanism
+=====================  =====================================================
+``families``           families' vulnerability moves, awareness, applications
+                       and rationing (the family population and its passes)
+``budgets``            annual budgets, unspent money, CSR budgets, councils
+``turnover``           key persons leave (ties go dormant), ties renewed
+``giving``             business and citizens' donations, endowment gifts
+``resource_centres``   NGO resource centres (``rc_model``)
+``cluster``            the family-oriented cluster
+``grants``             federal and regional grant competitions
+``requests``           NGOs' requests to their municipality (subsidies)
+``formation``          partnership proposals and acceptance
+``delivery``           partnership contributions, money, output, evidence
+``services``           service capacity, rationing, social orders
+``endowments``         endowment returns, deadlines, payouts
+``trust``              the trust network and its monthly update
+``ngo_life``           NGO costs, staff, volunteers, register, deaths, births
+``dissolution``        end of partnerships
+``recording``          month-end bookkeeping and the time series
+=====================  =====================================================
+
+Each module holds its mechanism class (a :class:`~sim.mechanisms.base.Mechanism`),
+the state only it uses, and its compiled kernels next to the Python that calls
+them; the shared arrays are in :class:`sim.state.State`. The order is
+``sim.model.CrossSectorModel.loop``.
+"""

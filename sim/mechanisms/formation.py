@@ -1,0 +1,262 @@
+"""Partnership formation: proposals accepted or refused by each invited member.
+
+Parameters: :class:`sim.params.PartnershipParams` (``cfg.partnership``:
+``proposal_rate``, ``form_weights``, acceptance coefficients ``accept_*``,
+``duration_months``, ``trilateral_duration_factor``) and
+:class:`sim.params.ClusterParams` (``session_proposals``).
+
+Each month ``proposal_rate`` proposals per municipality (more after a
+strategic session) name a form and a municipality; the members are the
+municipality, a business and an NGO of it, picked at random
+(:func:`proposal_members`). The NGO (or, without one, the business)
+proposes; every other member accepts with ``logistic(b0 + b_trust *
+trust(member -> proposer) + b_cap * capacity + b_fit * plan_fit + b_tie *
+has_tie)`` (:func:`acceptance_terms`). Accepted proposals become
+negotiated partnerships; how municipalities judged NGO partners is logged
+for the survey (:func:`judgment_attributes`). :func:`create_partnerships`
+(also used by grants and the cluster) records a partnership and the ties
+between its members.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numba import njit
+
+from sim import agents as ag
+from sim.mechanisms.base import Mechanism
+from sim.mechanisms.trust import Ties, tie_and_trust
+from sim.partnerships import PAIRS
+from sim.state import NGOArrays, OrgArrays, State, pick_in_municipality
+
+if TYPE_CHECKING:
+    from sim.model import CrossSectorModel
+
+PAIR_A = np.array([a for a, _ in PAIRS])
+PAIR_B = np.array([b for _, b in PAIRS])
+FORM_MEMBERS = np.array([[1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1]], dtype=bool)
+"""Which member slots (gov, business, NGO) each partnership form fills."""
+
+
+def create_partnerships(
+    state: State,
+    members: np.ndarray,
+    muni: np.ndarray,
+    domain: np.ndarray,
+    duration: np.ndarray,
+    mechanism: int,
+    money_equiv: np.ndarray,
+) -> np.ndarray:
+    """Create partnerships (rows of members: gov, business, NGO; -1 if absent) and the ties between their members.
+
+    Returns:
+        The new partnership ids.
+    """
+    k = len(members)
+    truster, trustee = members[:, PAIR_A], members[:, PAIR_B]  # (k, 6)
+    ok = (truster >= 0) & (trustee >= 0)
+    edges = np.full((k, len(PAIRS)), -1, np.int64)
+    edges[ok] = state.trust.ensure_edges(truster[ok], trustee[ok], state.t)
+    state.counts["partnerships_formed"] += k
+    return state.partnerships.add_many(members, muni, domain, state.t, duration, mechanism, edges, money_equiv)
+
+
+def create_partnership(
+    state: State, members: tuple[int, int, int], muni: int, domain: int, duration: int, mechanism: int, money_equiv: float = 0.0
+) -> int:
+    """Scalar form of :func:`create_partnerships`."""
+    ids = create_partnerships(
+        state, np.array([members]), np.array([muni]), np.array([domain]), np.array([duration]), mechanism, np.array([money_equiv])
+    )
+    return int(ids[0])
+
+
+class Formation(Mechanism):
+    """Proposals and acceptance (stream ``partnership_formation``)."""
+
+    name = "formation"
+    group = "partnership"
+
+    def __init__(self, model: CrossSectorModel) -> None:
+        super().__init__(model)
+        pp = self.cfg.partnership
+        weights = np.asarray(pp.form_weights, dtype=np.float64)
+        self.form_cdf = np.cumsum(weights) / weights.sum() if weights.sum() > 0 else None
+        self.accept_coef = np.array(
+            [pp.accept_intercept, pp.accept_trust, pp.accept_capacity, pp.accept_plan_fit, pp.accept_personal_tie]
+        )
+        self._gov_judged: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 3
+
+    def step(self) -> None:
+        """One month of proposals."""
+        st, pp = self.state, self.cfg.partnership
+        rng = self.model.streams["partnership_formation"]
+        k = rng.poisson((pp.proposal_rate + self.model.cluster.session_proposals()) * st.n_muni)
+        if k == 0 or self.form_cdf is None:
+            return
+        forms = np.searchsorted(self.form_cdf, rng.random(k), side="right").clip(0, 3)
+        munis = rng.integers(0, st.n_muni, size=k)
+        picks = rng.random((k, 4))
+        gov, biz, ngo, feasible = proposal_members(
+            forms, munis, picks, FORM_MEMBERS, st.muni0, st.sorted_businesses(), st.sorted_ngos()
+        )
+        accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo))
+        self._log_judgments(gov, ngo, munis, feasible, accept)
+        if not accept.any():
+            return
+        gov, biz, ngo, munis, forms, pk = gov[accept], biz[accept], ngo[accept], munis[accept], forms[accept], picks[accept]
+        dom = np.where(ngo >= 0, st.ngo_domain[np.maximum(ngo - st.ngo0, 0)], st.first_plan[munis])
+        lo, hi = pp.duration_months
+        dur = lo + (pk[:, 3] * (hi - lo + 1)).astype(np.int64)
+        dur = np.where(forms == 3, np.round(dur * pp.trilateral_duration_factor).astype(np.int64), dur)
+        members = np.stack([gov, biz, ngo], axis=1)
+        create_partnerships(st, members, munis, dom, dur, 0, np.zeros(len(members)))
+
+    def _log_judgments(
+        self, gov: np.ndarray, ngo: np.ndarray, munis: np.ndarray, feasible: np.ndarray, accept: np.ndarray
+    ) -> None:
+        """Remember how municipalities judged NGO partners (for the survey's partner-criteria question)."""
+        st = self.state
+        k = np.flatnonzero(feasible & (gov >= 0) & (ngo >= 0))
+        if k.size == 0:
+            return
+        rows, e_g, t_g = self._gov_judged  # tie and trust as the acceptance decision saw them
+        e_full = np.full(len(gov), -1, np.int64)
+        t_full = np.zeros(len(gov))
+        e_full[rows], t_full[rows] = e_g, t_g
+        m = munis[k]
+        attrs = judgment_attributes(ngo[k] - st.ngo0, m, st.plans, t_full[k], e_full[k], st.ngos())
+        st.judgments.append((st.t, m.astype(np.int32), attrs, accept[k].copy()))
+
+    def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
+        """Probability that every invited member accepts each proposal (vectorised).
+
+        The NGO (or, without one, the business) proposes; each other member
+        accepts with ``logistic(b0 + b_trust*trust(member->proposer) +
+        b_cap*capacity + b_fit*plan_fit + b_tie*has_tie)``, where capacity is
+        the NGO's (0.5 without an NGO) and plan fit applies to a municipal
+        member judging an NGO in a domain of its plans (:func:`acceptance_terms`).
+        """
+        st = self.state
+        gov, biz, ngo = (np.asarray(x, dtype=np.int64) for x in (gov, biz, ngo))
+        rows, z, e, t, n_gov = acceptance_terms(gov, biz, ngo, st.ngos(), st.orgs(), self.accept_coef, st.trust.ties())
+        p_all = np.ones(len(gov))
+        np.multiply.at(p_all, rows, 1.0 / (1.0 + np.exp(-z)))
+        self._gov_judged = (rows[:n_gov], e[:n_gov], t[:n_gov])
+        return p_all
+
+
+# ----------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True)
+def proposal_members(
+    forms: np.ndarray,
+    munis: np.ndarray,
+    picks: np.ndarray,
+    form_members: np.ndarray,
+    muni0: int,
+    businesses: tuple,
+    ngos: tuple,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Members of each proposed partnership: its municipality, a business and an NGO of the municipality.
+
+    Form ``f`` fills the slots ``form_members[f]`` (gov, business, NGO); the
+    business and the NGO are picked uniformly by ``picks[:, 0]`` and
+    ``picks[:, 1]`` (as :func:`pick_in_municipality`). A proposal is feasible
+    if every slot its form needs was filled.
+
+    Returns:
+        ``(gov, business, NGO, feasible)``; -1 for an empty slot.
+    """
+    biz_sorted, biz_m = businesses
+    ngo_sorted, ngo_m = ngos
+    k = forms.size
+    biz = pick_in_municipality(biz_sorted, biz_m, munis, picks[:, 0])
+    ngo = pick_in_municipality(ngo_sorted, ngo_m, munis, picks[:, 1])
+    gov = np.empty(k, np.int64)
+    feasible = np.empty(k, np.bool_)
+    for q in range(k):
+        f = forms[q]
+        has_gov, has_biz, has_ngo = form_members[f, 0], form_members[f, 1], form_members[f, 2]
+        feasible[q] = (biz[q] >= 0 or not has_biz) and (ngo[q] >= 0 or not has_ngo)
+        gov[q] = muni0 + munis[q] if has_gov else -1
+        if not has_biz:
+            biz[q] = -1
+        if not has_ngo:
+            ngo[q] = -1
+    return gov, biz, ngo, feasible
+
+
+@njit(cache=True, nogil=True)
+def acceptance_terms(
+    gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray, ngos: NGOArrays, orgs: OrgArrays, coef: np.ndarray, ties: Ties
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """Logit of each invited member's acceptance of each proposal.
+
+    The NGO (else the business) proposes; the government and the business
+    members other than the proposer are invited. ``z = coef[0] + coef[1] *
+    trust(member -> proposer) + coef[2] * capacity + coef[3] * plan_fit +
+    coef[4] * has_tie``, capacity being the NGO's (0.5 without one) and plan
+    fit applying to a municipal member judging an NGO in a domain of its plans.
+
+    Returns:
+        ``(row, z, edge, trust, n_gov)`` per invitation, the government
+        invitations (``n_gov`` of them) first, each group in row order.
+    """
+    ngo0, ngo_domain, ngo_capacity, _, _, _, _, _, _, _, _, _, _, _ = ngos
+    sector, org_municipality, _, plans = orgs
+    k = gov.size
+    rows = np.empty(2 * k, np.int64)
+    z = np.empty(2 * k)
+    edges = np.empty(2 * k, np.int64)
+    trust = np.empty(2 * k)
+    n = 0
+    n_gov = 0
+    for side in range(2):
+        for q in range(k):
+            i = gov[q] if side == 0 else biz[q]
+            proposer = ngo[q] if ngo[q] >= 0 else biz[q]
+            if i < 0 or i == proposer:
+                continue
+            slot = max(ngo[q] - ngo0, 0)
+            cap = ngo_capacity[slot] if ngo[q] >= 0 else 0.5
+            e, t = tie_and_trust(i, proposer, ties)
+            fit = sector[i] == ag.SEC_MUNICIPAL and ngo[q] >= 0 and plans[max(org_municipality[i], 0), ngo_domain[slot]]
+            rows[n] = q
+            z[n] = coef[0] + coef[1] * t + coef[2] * cap + coef[3] * (1.0 if fit else 0.0) + coef[4] * (1.0 if e >= 0 else 0.0)
+            edges[n] = e
+            trust[n] = t
+            n += 1
+        if side == 0:
+            n_gov = n
+    return rows[:n], z[:n], edges[:n], trust[:n], n_gov
+
+
+@njit(cache=True, nogil=True)
+def judgment_attributes(
+    slot: np.ndarray, munis: np.ndarray, plans: np.ndarray, trust: np.ndarray, edges: np.ndarray, ngos: NGOArrays
+) -> np.ndarray:
+    """What a municipality saw of each NGO it judged (columns as in the survey's partner-criteria question).
+
+    Plan fit, priority target group (the first domain of its plans), trust,
+    scale of activity (staff + volunteers / 10), capacity, personal tie.
+    """
+    _, ngo_domain, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
+    out = np.empty((slot.size, 6))
+    for k in range(slot.size):
+        m = munis[k]
+        d = ngo_domain[slot[k]]
+        first = 0
+        for c in range(plans.shape[1]):
+            if plans[m, c]:
+                first = c
+                break
+        out[k, 0] = 1.0 if plans[m, d] else 0.0
+        out[k, 1] = 1.0 if d == first else 0.0
+        out[k, 2] = trust[k]
+        out[k, 3] = ngo_staff[slot[k]] + ngo_volunteers[slot[k]] / 10.0
+        out[k, 4] = ngo_capacity[slot[k]]
+        out[k, 5] = 1.0 if edges[k] >= 0 else 0.0
+    return out
+

@@ -77,8 +77,8 @@ def _copy_repo(dest: Path) -> None:
         if p.is_file():
             (dest / rel.decode()).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(p, dest / rel.decode())  # keep mtimes: numba's cache index checks them
-    for cache in ROOT.glob("sim/__pycache__"):
-        shutil.copytree(cache, dest / "sim" / "__pycache__", dirs_exist_ok=True)
+    for cache in ROOT.glob("sim/**/__pycache__"):  # sim/ and sim/mechanisms/ (the numba kernels)
+        shutil.copytree(cache, dest / cache.relative_to(ROOT), dirs_exist_ok=True)
     for extra in ("tests/baseline",):  # untracked files a run needs (if any)
         if (ROOT / extra).is_dir():
             shutil.copytree(ROOT / extra, dest / extra, dirs_exist_ok=True)

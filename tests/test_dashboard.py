@@ -23,7 +23,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
-    assert Path(CHROMIUM).exists(), "Debian chromium is needed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)"
+    assert Path(CHROMIUM).exists(), "Debian chromium is needed at /usr/bin/chromium (make test installs it as root)"
     assert (ASSETS / "requirejs@2.3.6" / "package.json").exists(), "run scripts/fetch_assets.sh (make setup does it)"
     port = free_port()
     env = {**os.environ, "SIM_DASHBOARD_PORT": str(port)}

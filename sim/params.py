@@ -44,6 +44,7 @@ def par(
     choices: tuple[Any, ...] | None = None,
     length: int | None = None,
     sums_to_one: bool = False,
+    ascending: bool = False,
 ) -> Any:
     """Declare a parameter with its units, source and allowed values.
 
@@ -57,6 +58,7 @@ def par(
         choices: Allowed values for categorical parameters.
         length: Required tuple length.
         sums_to_one: Tuple elements must sum to 1 (shares).
+        ascending: Tuple elements must not decrease (``[low, high]`` ranges).
 
     Returns:
         A dataclass field carrying the metadata.
@@ -69,6 +71,7 @@ def par(
         "choices": choices,
         "length": length,
         "sums_to_one": sums_to_one,
+        "ascending": ascending,
     }
     return field(default=default, metadata=meta)
 
@@ -309,7 +312,13 @@ class PartnershipParams:
     )
     plan_domains: int = par(2, "domains in each authority's plans", "assumption", lo=0, hi=5)
     duration_months: tuple[int, ...] = par(
-        (6, 24), "uniform range of bilateral duration, months", "assumption: annual projects", lo=1, hi=240, length=2
+        (6, 24),
+        "uniform range of bilateral duration, months",
+        "assumption: annual projects",
+        lo=1,
+        hi=240,
+        length=2,
+        ascending=True,
     )
     trilateral_duration_factor: float = par(
         1.5, "x bilateral duration", "BRIEF s.3.1: trilateral needs long-term agreements", lo=1.0, hi=10.0
@@ -393,6 +402,7 @@ class FinanceParams:
         "assumption: near the 275-FZ minimum",
         lo=0.0,
         length=2,
+        ascending=True,
     )
     endowment_match: float = par(
         1.0,
@@ -777,6 +787,8 @@ def _coerce(path: str, value: Any, typ: Any, meta: dict[str, Any]) -> Any:
         out = tuple(_coerce(f"{path}[{i}]", v, elem, meta) for i, v in enumerate(value))
         if meta.get("sums_to_one") and abs(sum(out) - 1.0) > 1e-6:
             raise ConfigError(f"{path} sums to {sum(out):g}: allowed shares summing to 1")
+        if meta.get("ascending") and any(b < a for a, b in zip(out, out[1:], strict=False)):
+            raise ConfigError(f"{path}={list(out)!r} is reversed: allowed [low, high] with low <= high")
         return out
     raise ConfigError(f"{path}: unsupported type {typ}")  # pragma: no cover - declaration error
 
@@ -817,7 +829,19 @@ def build_config(data: dict[str, Any] | None) -> Config:
     Raises:
         ConfigError: One-line message naming the bad key and the allowed values.
     """
-    return _build(Config, data, "")
+    cfg = _build(Config, data, "")
+    _check_consistency(cfg)
+    return cfg
+
+
+def _check_consistency(cfg: Config) -> None:
+    """Checks across parameters: values each allowed alone that together mean nothing."""
+    cl = cfg.cluster
+    if cl.enabled and cl.launch_month >= cfg.steps:
+        raise ConfigError(
+            f"cluster.launch_month={cl.launch_month} is not before steps={cfg.steps}: "
+            f"allowed 0..{cfg.steps - 1} with the cluster on (it would never start)"
+        )
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:

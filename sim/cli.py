@@ -84,6 +84,10 @@ def _variants(overrides: list[str]) -> list[list[str]]:
         key = ov.get_key_element()
         if ov.is_sweep_override():
             vals = list(ov.sweep_string_iterator())
+            if not vals:
+                raise ConfigError(
+                    f"{overrides[k]} sweeps no values: allowed a sweep with at least one value, e.g. {key}=range(1,5)"
+                )
             sweeps.append((k, [f"{key}={v}" for v in vals]))
             base.append(f"{key}={vals[0]}")
         else:
@@ -136,7 +140,9 @@ def prevalidate(argv: list[str]) -> int:
     groups = config_groups()
     try:
         variants = _variants(overrides)
-    except HydraException as e:
+    except ConfigError:
+        raise
+    except (HydraException, ValueError, TypeError) as e:
         raise ConfigError(f"cannot parse overrides: {str(e).splitlines()[0]}") from None
     # compose once per combination of config-group choices; check other values on the composed dict
     composed_by_groups: dict[tuple[str, ...], dict[str, Any]] = {}
@@ -162,6 +168,35 @@ def prevalidate(argv: list[str]) -> int:
             _set_dotted(data, key, _parse_override_value(key, value))
         build_config(data)
     return _n_jobs(overrides)
+
+
+def check_output_dir(argv: list[str]) -> None:
+    """Check that the run's (or sweep's) output folder can be created and written, before Hydra starts.
+
+    The folder given by ``hydra.run.dir`` (``hydra.sweep.dir`` with ``-m``),
+    or the default ``outputs/`` (``multirun/``) under the working folder, is
+    probed by creating and removing an empty folder in its nearest existing
+    parent: nothing is left behind.
+
+    Raises:
+        ConfigError: One line naming the key and the folder that cannot be written.
+    """
+    import tempfile
+
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    value = next((a.partition("=")[2] for a in argv if a.lstrip("+~").startswith(key + "=")), None)
+    target = Path(value.strip("'\"")) if value else Path("multirun" if multirun else "outputs")
+    probe = Path(os.path.abspath(target))
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    where = f"{key}={value}" if value else f"{key} (default {target}/ in {os.getcwd()})"
+    if not probe.is_dir():
+        raise ConfigError(f"{where}: {probe} is not a folder: allowed a folder that can be created and written")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".sim-write-probe-", dir=probe))
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot write in {probe} ({e.strerror}): allowed a folder that can be written") from None
 
 
 def _n_jobs(overrides: list[str]) -> int:
@@ -259,6 +294,7 @@ def main() -> None:
     """Entry point of ``sim-run``."""
     try:
         total = prevalidate(sys.argv[1:])
+        check_output_dir(sys.argv[1:])
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None

@@ -859,7 +859,10 @@ class CrossSectorModel(mesa.Model):
     # -------------------------------------------------------- 10. endowments
     def _endowments(self) -> None:
         fp, led = self.cfg.finance, self.ledger
-        r = self.streams["endowment_market"].normal(fp.endowment_return_mean / 12.0, fp.endowment_return_sd / math.sqrt(12.0))
+        # log-normal gross return (never below -100%): annual mean and s.d. as declared, monthly log-return normal
+        s2 = math.log1p((fp.endowment_return_sd / (1.0 + fp.endowment_return_mean)) ** 2)
+        m_log = math.log1p(fp.endowment_return_mean) - s2 / 2.0
+        r = math.expm1(self.streams["endowment_market"].normal(m_log / 12.0, math.sqrt(s2 / 12.0)))
         late, refund, formed, gain, loss = endowment_month(
             self.ngo_endow_state, self.ngo_alive, self.ngo_endow_first, led.balance, self.cap0, self.res0,
             fp.endowment_min_capital, self.t, fp.endowment_formation_months, r,
@@ -869,7 +872,11 @@ class CrossSectorModel(mesa.Model):
         if formed.size == 0:
             return
         led.transfer("endowment_return", self.ext["financial_market"], self.res0 + formed, gain)
-        led.transfer("endowment_return", self.res0 + formed, self.ext["financial_market"], loss)
+        # a loss comes out of the income reserve, and what it cannot cover out of the principal's market value
+        from_res = np.minimum(loss, np.maximum(led.balance[self.res0 + formed], 0.0))
+        from_cap = np.minimum(loss - from_res, np.maximum(led.balance[self.cap0 + formed], 0.0))
+        led.transfer("endowment_return", self.res0 + formed, self.ext["financial_market"], from_res)
+        led.transfer("endowment_return", self.cap0 + formed, self.ext["financial_market"], from_cap)
         if self.t % 12 == 11:
             reserve = led.balance[self.res0 + formed]
             positive = np.maximum(reserve, 0.0)

@@ -416,8 +416,10 @@ class FinanceParams:
     endowment_donation_share: float = par(
         0.5, "share of a business's CSR budget given to an endowment it favours", "assumption", lo=0.0, hi=1.0
     )
-    endowment_return_mean: float = par(0.08, "annual mean return", "assumption: RF bond-heavy portfolio", lo=-1.0, hi=1.0)
-    endowment_return_sd: float = par(0.06, "annual s.d. of return", "assumption", lo=0.0, hi=2.0)
+    endowment_return_mean: float = par(
+        0.08, "annual mean return (log-normal gross return)", "assumption: RF bond-heavy portfolio", lo=-0.9, hi=1.0
+    )
+    endowment_return_sd: float = par(0.06, "annual s.d. of return (log-normal gross return)", "assumption", lo=0.0, hi=2.0)
     endowment_spending_rate: float = par(
         0.05, "target annual spending rate on market value", "Yale rule, BRIEF s.8", lo=0.0, hi=0.1
     )

@@ -920,6 +920,9 @@ class CrossSectorModel(mesa.Model):
         # births
         births = rng.poisson(op.ngo_birth_rate * self.n_muni)
         free = np.flatnonzero(~self.ngo_alive & (self.ngo_born < 0))
+        if births > free.size:  # the spare slots are used up: make room, births never stop
+            self._grow_ngo_slots(births - free.size)
+            free = np.flatnonzero(~self.ngo_alive & (self.ngo_born < 0))
         births = min(births, free.size)
         if births:
             new = free[:births]
@@ -930,6 +933,65 @@ class CrossSectorModel(mesa.Model):
             for slot in new.tolist():
                 self._make_agent(ag.NGO, self.ngo0 + slot)
             self._step_counts["ngo_births"] += births
+
+    _SLOT_FILL = {"ngo_endow_first": -1, "ngo_born": -1, "ngo_died": -1}
+    """Initial value of per-slot arrays that do not start at zero."""
+
+    def _grow_ngo_slots(self, need: int) -> None:
+        """Add NGO slots (at least ``need``, at least half the current number): per-slot state, org arrays, accounts.
+
+        NGO organisations come last among organisations, so no organisation
+        index changes; the endowment accounts and the external accounts that
+        follow them in the ledger move, and the ledger's balances and recorded
+        rows are renumbered to the new layout.
+        """
+        old_s = self.n_ngo_slots
+        add = max(int(need), (old_s + 1) // 2, 1)
+        new_s = old_s + add
+        # per-slot state of the model and the policies
+        for name, arr in list(vars(self).items()):
+            if name.startswith(("ngo_", "_contact", "_active_ngo")) and isinstance(arr, np.ndarray) and arr.shape == (old_s,):
+                setattr(self, name, np.concatenate([arr, np.full(add, self._SLOT_FILL.get(name, 0), arr.dtype)]))
+        self.rc.supported = np.concatenate([self.rc.supported, np.zeros(add, bool)])
+        self.rc.last_supported = np.concatenate([self.rc.last_supported, np.full(add, -10_000, np.int32)])
+        self.rc.practice = np.concatenate([self.rc.practice, np.zeros(add, bool)])
+        self.cluster.zone = np.concatenate([self.cluster.zone, np.zeros(add, np.int8)])
+        # organisation arrays (new NGO slots appended)
+        ngo_trust_sector = int(self.trust_sector[self.ngo0])
+        self.sector = np.concatenate([self.sector, np.full(add, ag.SEC_NGO, np.int8)])
+        self.trust_sector = np.concatenate([self.trust_sector, np.full(add, ngo_trust_sector, self.trust_sector.dtype)])
+        self.org_municipality = np.concatenate([self.org_municipality, np.full(add, -1, np.int32)])
+        self.alive = np.concatenate([self.alive, np.zeros(add, bool)])
+        self._turnover_hazard = np.concatenate([self._turnover_hazard, np.full(add, self.cfg.org.turnover_ngo)])
+        self.trust.add_orgs(self.trust_sector)
+        # accounts: orgs | capital per slot | reserve per slot | externals
+        old_cap0, old_res0, old_ext0 = self.cap0, self.res0, self.ext0
+        self.n_ngo_slots = new_s
+        self.n_orgs = self.ngo0 + new_s
+        self.cap0 = self.n_orgs
+        self.res0 = self.cap0 + new_s
+        self.ext0 = self.res0 + new_s
+
+        def renumber(a: np.ndarray) -> np.ndarray:
+            out = a.copy()
+            cap, res, ext = (a >= old_cap0) & (a < old_res0), (a >= old_res0) & (a < old_ext0), a >= old_ext0
+            out[cap] += self.cap0 - old_cap0
+            out[res] += self.res0 - old_res0
+            out[ext] += self.ext0 - old_ext0
+            return out
+
+        led = self.ledger
+        balance = np.zeros(self.ext0 + len(EXTERNAL_ACCOUNTS))
+        balance[renumber(np.arange(led.balance.size))] = led.balance
+        led.balance = balance
+        led._steps = [(step, ch, renumber(src), renumber(dst), amt) for step, ch, src, dst, amt in led._steps]
+        pos = led._pos
+        led._rec[1][:pos] = renumber(led._rec[1][:pos])
+        led._rec[2][:pos] = renumber(led._rec[2][:pos])
+        self.ext = {name: self.ext0 + k for k, name in enumerate(EXTERNAL_ACCOUNTS)}
+        led.account_names = {v: k for k, v in self.ext.items()}
+        self._ngo_version += 1
+        self._ngo_sorted_key = (-1,)
 
     def _kill_ngos(self, slots: np.ndarray) -> None:
         """Close NGOs: balances are liquidated (debts written off by creditors), ties and agents removed."""
@@ -1095,7 +1157,10 @@ class CrossSectorModel(mesa.Model):
     def counter_in_window(self, name: str, window: int) -> np.ndarray:
         """Increase of a cumulative counter over the last ``window`` months (``history`` keeps one entry per month)."""
         h = self.history[name]
-        return h[-1] - h[max(len(h) - 1 - window, 0)]
+        last, first = h[-1], h[max(len(h) - 1 - window, 0)]
+        if first.size < last.size:  # NGO slots added since: they counted nothing before
+            first = np.concatenate([first, np.zeros(last.size - first.size, first.dtype)])
+        return last - first
 
     def _councils(self) -> None:
         """In January each municipality seats the NGOs it trusts most on its public council."""

@@ -88,7 +88,13 @@ class RegionParams:
     name: str = par("small", "-", "preset name")
     municipalities: int = par(4, "count", "assumption: a few districts for a quick run", lo=1, hi=500)
     ngos: int = par(60, "count", "assumption: ~15 SO NGOs per district", lo=1, hi=100_000)
-    ngo_slots_factor: float = par(1.6, "x initial NGOs", "assumption: room for births over a run", lo=1.0, hi=10.0)
+    ngo_slots_factor: float = par(
+        1.6,
+        "x initial NGOs (slots allocated at start; more are added when births use them up)",
+        "assumption: room for births before more slots are added",
+        lo=1.0,
+        hi=10.0,
+    )
     businesses: int = par(12, "count", "assumption", lo=0, hi=100_000)
     families: int = par(5000, "households", "assumption", lo=10, hi=5_000_000)
     mean_degree: float = par(

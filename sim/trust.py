@@ -101,6 +101,26 @@ class TrustNetwork:
         self.broken_total = 0.0
         self.updates = 0  # edge-updates counter for benchmarks
 
+    def add_orgs(self, trust_sector: np.ndarray) -> None:
+        """Make room for more organisation slots (appended after the current ones, with no ties yet).
+
+        Args:
+            trust_sector: Trust sector of every slot, old and new (length = the new number of slots).
+        """
+        old, new = self.n_orgs, int(trust_sector.size)
+        if new <= old:
+            return
+        self.n_orgs = new
+        self.trust_sector = np.asarray(trust_sector, dtype=np.int64).copy()
+        inst0 = np.asarray(self.params.initial_institutional, dtype=np.float64).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
+        self.institutional = np.concatenate([self.institutional, inst0[self.trust_sector[old:]]])
+        for name in ("_gossip_kept", "_gossip_broken", "reputation", "in_degree", "dead"):
+            arr = getattr(self, name)
+            setattr(self, name, np.concatenate([arr, np.zeros(new - old, arr.dtype)]))
+        self._inc = (np.zeros(new + 1, np.int64), np.zeros(0, np.int64))  # rebuilt when next needed
+        self._inc_n = 0
+        self._reindex(self.n)  # keys are src * n_orgs + dst
+
     # ----------------------------------------------------------------- edges
     def _grow(self, need: int) -> None:
         cap = self.src.size

@@ -23,7 +23,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.hydra_callbacks import FAILED, FAILURES
+from sim.hydra_callbacks import FAILED, FAILURES, REPORT, record_failure
 from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
 from sim.run import COMPLETED, PROJECT_ROOT, run
 
@@ -267,10 +267,12 @@ def hydra_entry(dcfg: DictConfig) -> None:
         model = run(cfg, outdir, overrides)
     except Exception as e:  # noqa: BLE001 - a sweep records the failure and goes on
         if hc.mode != RunMode.MULTIRUN:
+            if isinstance(e, OSError):  # e.g. a full disk: one line, no traceback
+                print(f"error: cannot write the run's outputs in {outdir}: {e.strerror or e}", file=sys.stderr)
+                raise SystemExit(EXIT_CONFIG_ERROR) from None
             raise
         info = {"overrides": overrides, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
-        (outdir / FAILED).write_text(json.dumps(info, indent=2))
-        log.error("job failed: %s -> %s", " ".join(overrides), info["error"])
+        record_failure(outdir, info)
         return
     summary = model.summary()
     log.info(
@@ -300,9 +302,11 @@ def main() -> None:
         raise SystemExit(EXIT_CONFIG_ERROR) from None
     os.environ["SIM_SWEEP_TOTAL"] = str(total)
     os.environ["SIM_SWEEP_T0"] = str(time.time())
+    logging.raiseExceptions = False  # a log file that cannot be written (full disk) is no reason for a traceback
     hydra_entry()
     if FAILURES:
-        print(f"{len(FAILURES)} job(s) failed; see failures.json in the sweep directory", file=sys.stderr)
+        where = "see failures.json in the sweep directory" if REPORT["written"] else "listed above (failures.json not written)"
+        print(f"{len(FAILURES)} job(s) failed; {where}", file=sys.stderr)
         raise SystemExit(1)
 
 

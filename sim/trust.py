@@ -185,7 +185,10 @@ class TrustNetwork:
             if k < 2:
                 continue
             p = min(1.0, mean_degree * (1 - cross_share) / max(k - 1, 1))
-            g = nx.fast_gnp_random_graph(k, p, seed=int(rng.integers(2**31)))
+            seed = int(rng.integers(2**31))
+            if 1.0 - p == 1.0:  # below float resolution: no tie (networkx's G(n, p) would divide by log(1 - p) = 0)
+                continue
+            g = nx.fast_gnp_random_graph(k, p, seed=seed)
             pairs.extend((int(members[a]), int(members[b])) for a, b in g.edges())
         n_cross = int(round(len(orgs) * mean_degree * cross_share / 2))
         if n_cross and len(orgs) > 1:

@@ -93,8 +93,12 @@ def sens(extra: str) -> str:
 # each case: program, arguments ({d} = a fresh folder, {f} = the input file), input file text, fragments of the line
 CASES = [
     # sim-run: configuration values
-    ("sim-run (subprocess)", ["finance.endowment_initial_capital=[9e6,3e6]"], None,
-     ["finance.endowment_initial_capital", "reversed", "allowed [low, high] with low <= high"]),
+    (
+        "sim-run (subprocess)",
+        ["finance.endowment_initial_capital=[9e6,3e6]"],
+        None,
+        ["finance.endowment_initial_capital", "reversed", "allowed [low, high] with low <= high"],
+    ),
     ("sim-run", ["partnership.duration_months=[24,6]"], None, ["partnership.duration_months", "low <= high"]),
     ("sim-run", ["cluster=on", "cluster.launch_month=100"], None, ["cluster.launch_month=100", "allowed 0..59"]),
     ("sim-run", ["cluster=on", "steps=12", "cluster.launch_month=12"], None, ["cluster.launch_month=12", "allowed 0..11"]),
@@ -111,19 +115,35 @@ CASES = [
     ("sim-experiment", ["{f}", "--jobs", "0", "--out", "{d}/out"], exp(""), ["--jobs=0", "allowed a positive integer"]),
     ("sim-experiment", ["{f}"], exp("name: ../../escaped"), ["input.yaml", "name='../../escaped'", "allowed letters"]),
     ("sim-experiment", ["{f}"], exp("name: /tmp/escaped"), ["input.yaml", "name='/tmp/escaped'", "not a path"]),
-    ("sim-experiment", ["{f}", "--out", "{d}/out"], exp("").replace("seeds: 1", "seeds: two"),
-     ["input.yaml", "seeds='two'", "allowed an integer of at least 1"]),
+    (
+        "sim-experiment",
+        ["{f}", "--out", "{d}/out"],
+        exp("").replace("seeds: 1", "seeds: two"),
+        ["input.yaml", "seeds='two'", "allowed an integer of at least 1"],
+    ),
     ("sim-experiment", ["{f}", "--out", "{d}/out"], exp("base: [region=huge]"), ["input.yaml", "region='huge'", "allowed"]),
     ("sim-experiment", ["{f}", "--out", "{d}/out"], exp("base: region=small"), ["input.yaml", "base=", "allowed a list"]),
     # sim-validate
-    ("sim-validate", ["--targets", str(TARGETS), "--month", "5000", "--out", "{d}/v"], None,
-     ["--month=5000", "steps=5000", "allowed 1..1200"]),
-    ("sim-validate", ["--targets", "{f}", "--out", "{d}/v"], "questions:\n  q1:\n    group: ngo\n    shares: [50, 50]\n",
-     ["questions.q1.shares=[50, 50]", "allowed a mapping"]),
+    (
+        "sim-validate",
+        ["--targets", str(TARGETS), "--month", "5000", "--out", "{d}/v"],
+        None,
+        ["--month=5000", "steps=5000", "allowed 1..1200"],
+    ),
+    (
+        "sim-validate",
+        ["--targets", "{f}", "--out", "{d}/v"],
+        "questions:\n  q1:\n    group: ngo\n    shares: [50, 50]\n",
+        ["questions.q1.shares=[50, 50]", "allowed a mapping"],
+    ),
     ("sim-validate", ["--targets", "{f}", "--out", "{d}/v"], b"questions:\n  q\xff: 1\n", ["input.yaml", "not UTF-8"]),
     ("sim-validate", ["--targets", str(TARGETS), "--jobs", "0", "--out", "{d}/v"], None, ["--jobs=0", "allowed"]),
-    ("sim-validate", ["--targets", str(TARGETS), "--out", "{d}/v", "cluster=on", "steps=6"], None,
-     ["cluster.launch_month=12", "allowed 0..5"]),
+    (
+        "sim-validate",
+        ["--targets", str(TARGETS), "--out", "{d}/v", "cluster=on", "steps=6"],
+        None,
+        ["cluster.launch_month=12", "allowed 0..5"],
+    ),
     # sim-calibrate
     ("sim-calibrate", ["{f}"], cal("trials: 0"), ["input.yaml", "trials=0", "allowed an integer of at least 1"]),
     ("sim-calibrate", ["{f}"], cal("seeds: two"), ["input.yaml", "seeds='two'", "allowed"]),
@@ -137,8 +157,12 @@ CASES = [
     ("sim-sensitivity", ["morris", "{f}", "--out", "{d}/s"], sens("name: ../escaped"), ["input.yaml", "name='../escaped'"]),
     ("sim-sensitivity", ["morris", "{f}", "--out", "{d}/s"], sens("seeds: 0"), ["input.yaml", "seeds=0", "allowed"]),
     ("sim-sensitivity", ["morris", "{f}", "--jobs", "0", "--out", "{d}/s"], sens(""), ["--jobs=0", "allowed"]),
-    ("sim-sensitivity", ["morris", "{f}", "--out", "{d}/s"], sens("").replace("[steps=2]", "[region=huge]"),
-     ["input.yaml", "region='huge'", "allowed"]),
+    (
+        "sim-sensitivity",
+        ["morris", "{f}", "--out", "{d}/s"],
+        sens("").replace("[steps=2]", "[region=huge]"),
+        ["input.yaml", "region='huge'", "allowed"],
+    ),
 ]
 
 

@@ -183,6 +183,8 @@ def check_output_dir(argv: list[str]) -> None:
     """
     import tempfile
 
+    if any(a in ("-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "--shell-completion", "-sc") for a in argv):
+        return  # Hydra only prints: nothing is written
     multirun = any(a in ("-m", "--multirun") for a in argv)
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     value = next((a.partition("=")[2] for a in argv if a.lstrip("+~").startswith(key + "=")), None)

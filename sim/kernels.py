@@ -1231,11 +1231,15 @@ def geometric_positions(log_u: np.ndarray, log_q: float, start: int) -> np.ndarr
 
     ``log_u`` holds ``log(1 - u)`` of uniform draws and ``log_q`` is
     ``log(1 - p)`` (as ``np.cumsum((log_u / log_q).astype(int) + 1) + start``).
+    Positions stop growing at ``2**62`` (beyond any array): with a tiny ``p``
+    a gap is too large for an integer.
     """
     out = np.empty(log_u.size, np.int64)
     pos = start
+    limit = 2.0**62
     for k in range(log_u.size):
-        pos += np.int64(log_u[k] / log_q) + 1
+        gap = log_u[k] / log_q
+        pos = np.int64(limit) if gap >= limit - pos else pos + np.int64(gap) + 1
         out[k] = pos
     return out
 

@@ -235,3 +235,22 @@ def test_a_job_hydra_cannot_run_is_recorded_and_the_sweep_goes_on(tmp_path):
 
     failures = json.loads((sweep / "failures.json").read_text())
     assert len(failures) == 1 and "seed=2" in failures[0]["overrides"]
+
+
+# ------------------------------------------------------- tiny probabilities
+def test_geometric_gaps_of_a_tiny_probability_stay_beyond_every_array():
+    from sim.kernels import geometric_positions
+
+    lu = np.log(1.0 - np.random.default_rng(0).random(20))
+    for p in (5e-324, 1e-300, 1e-19):
+        pos = geometric_positions(lu, float(np.log1p(-p)), -1)
+        assert (pos >= 2**40).all() and (np.diff(pos) >= 0).all()
+    lq = float(np.log1p(-0.2))
+    assert (geometric_positions(lu, lq, -1) == np.cumsum((lu / lq).astype(int) + 1) - 1).all()
+
+
+def test_tiny_tie_rebuild_probability_renews_nothing_and_does_not_crash():
+    for seed in (1, 2):
+        m = run(make_cfg(steps=12, seed=seed, **{"trust.tie_rebuild": 1e-300, "org.turnover_ngo": 0.5}))
+        assert m.timeseries()["ties_lost_turnover"].sum() > 0
+        assert abs(m.ledger.balance.sum()) < 1e-3

@@ -254,3 +254,14 @@ def test_tiny_tie_rebuild_probability_renews_nothing_and_does_not_crash():
         m = run(make_cfg(steps=12, seed=seed, **{"trust.tie_rebuild": 1e-300, "org.turnover_ngo": 0.5}))
         assert m.timeseries()["ties_lost_turnover"].sum() > 0
         assert abs(m.ledger.balance.sum()) < 1e-3
+
+
+def test_region_founds_the_cluster_endowment_only_with_money_it_has():
+    big = {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.endowment": True, "cluster.endowment_seed": 3.0e7}
+    for seed in (1, 2, 3):
+        m = CrossSectorModel(make_cfg(steps=3, seed=seed, **big))
+        for _ in range(3):
+            m.step()
+            assert m.ledger.balance[m.region] >= -1e-6
+        slot = m.cluster.core - m.ngo0
+        assert 0 < m.ledger.balance[m.cap0 + slot] < 3.0e7

@@ -120,6 +120,8 @@ def check_month(m: CrossSectorModel, kinds: np.ndarray) -> None:
     assert np.isfinite(fam.wellbeing).all() and 0.0 <= fam.wellbeing.min() and fam.wellbeing.max() <= 1.0
     money = [c for c in row.index if c.startswith("flow_") or c in ("ngo_cash_total", "endowment_capital")]
     assert np.isfinite(row[money].to_numpy(float)).all(), "NaN in money"
+    rest = [c for c in row.index if not c.startswith("trust_")]  # a sector pair without ties has no mean trust
+    assert np.isfinite(row[rest].to_numpy(float)).all(), [c for c in rest if not np.isfinite(float(row[c]))]
 
 
 def _kinds(m: CrossSectorModel) -> np.ndarray:

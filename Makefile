@@ -1,11 +1,11 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    # installs (first time) and runs the default scenario end to end
 #   make test   # installs (first time) and runs lint, config/doc sync and the tests
-#                 (the dashboard's browser tests need Debian's chromium: apt-get install chromium; .ci/run does it)
+#                 (installs Debian's chromium for the dashboard's browser tests when missing: apt-get as root)
 PY := .venv/bin/python
 ARGS ?=
 
-.PHONY: setup run test bench baseline docs lint dashboard
+.PHONY: setup run test bench baseline docs lint dashboard chromium
 
 .venv/.installed: pyproject.toml scripts/bootstrap.sh
 	bash scripts/bootstrap.sh
@@ -16,10 +16,13 @@ $(ASSETS): scripts/fetch_assets.sh
 
 setup: .venv/.installed $(ASSETS)
 
+chromium:
+	bash scripts/ensure_chromium.sh
+
 run: setup
 	.venv/bin/sim-run $(ARGS)
 
-test: setup
+test: setup chromium
 	$(PY) -m ruff check sim analysis tests benchmarks scripts
 	$(PY) scripts/gen_param_docs.py --check
 	$(PY) -m pytest
@@ -30,7 +33,7 @@ bench: setup
 baseline: setup  # make baseline REASON="why results change" (recorded in CHANGELOG.md)
 	REASON="$(REASON)" $(PY) scripts/update_baseline.py
 
-dashboard: setup
+dashboard: setup chromium
 	.venv/bin/sim-dashboard
 
 docs: setup

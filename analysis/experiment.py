@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.specs import read_mapping
+from analysis.specs import override_list, positive_int, read_mapping, safe_name
 from sim.cli import compose  # noqa: F401  (also analysis.experiment.compose, as before)
 from sim.outcomes import MONEY, OUTCOMES
 from sim.params import Config, ConfigError, replace
@@ -71,17 +71,14 @@ def load_experiment(path: str | Path) -> Experiment:
     for k, v in arms.items():
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             raise ConfigError(f"{path}: arms.{k} must be a list of overrides like rc_model=administrative")
-    seeds, steps = data.get("seeds", 20), data.get("steps", 60)
-    if not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"{path}: seeds={seeds!r} must be a positive integer")
-    if not isinstance(steps, int) or steps < 1:
-        raise ConfigError(f"{path}: steps={steps!r} must be a positive integer")
+    seeds = positive_int(path, "seeds", data.get("seeds", 20))
+    steps = positive_int(path, "steps", data.get("steps", 60))
     return Experiment(
-        name=str(data.get("name", path.stem)),
+        name=safe_name(path, data.get("name", path.stem)),
         question=str(data.get("question", "")),
         steps=steps,
         seeds=seeds,
-        base=list(data.get("base", [])),
+        base=override_list(path, "base", data.get("base", [])),
         arms={str(k): list(v) for k, v in arms.items()},
     )
 
@@ -205,9 +202,9 @@ def run_experiment(exp: Experiment, seeds: int | None = None, jobs: int = 2, out
     cfgs = arm_configs(exp)
     arms = list(exp.arms)
     out = out or ROOT / "experiments" / exp.name / "results"
-    out.mkdir(parents=True, exist_ok=True)
     calls = ((_job, (arm, cfgs[arm], seed)) for arm in arms for seed in range(1, n + 1))
     results = parallel(calls, len(arms) * n, jobs, exp.name)
+    out.mkdir(parents=True, exist_ok=True)
     runs = pd.concat([ts.assign(arm=arm, seed=seed) for arm, seed, ts, _ in results], ignore_index=True)
     outcomes = pd.DataFrame([{"arm": arm, "seed": seed, **o} for arm, seed, _, o in results])
     table = comparison_table(outcomes, arms)
@@ -234,8 +231,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.seeds is not None and args.seeds < 1:
             raise ConfigError(f"--seeds={args.seeds}: allowed a positive integer")
+        if args.jobs < 1:
+            raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
         exp = load_experiment(args.experiment)
-        arm_configs(exp)  # validate every arm before running anything
+        try:
+            arm_configs(exp)  # validate every arm before running anything
+        except ConfigError as e:
+            raise ConfigError(f"{args.experiment}: {e}") from None
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

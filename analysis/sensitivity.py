@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.specs import parameter_ranges, read_mapping
+from analysis.specs import override_list, parameter_ranges, positive_int, read_mapping, safe_name
 from sim.outcomes import OUTCOMES
 from sim.params import Config, ConfigError, iter_parameters, replace
 
@@ -75,12 +75,10 @@ def load_spec(path: str | Path) -> Spec:
         raise ConfigError(f"{path}: 'compare' needs keys a, b (lists of overrides) and outcome")
     if compare is not None and compare["outcome"] not in OUTCOMES:
         raise ConfigError(f"{path}: compare.outcome '{compare['outcome']}' is not allowed: allowed {', '.join(OUTCOMES)}")
-    seeds = data.get("seeds", 1)
-    if not isinstance(seeds, int) or seeds < 1:
-        raise ConfigError(f"{path}: seeds={seeds!r} must be a positive integer")
+    seeds = positive_int(path, "seeds", data.get("seeds", 1))
     return Spec(
-        name=str(data.get("name", path.stem)),
-        base=list(data.get("base", [])),
+        name=safe_name(path, data.get("name", path.stem)),
+        base=override_list(path, "base", data.get("base", [])),
         seeds=seeds,
         outputs=list(outputs),
         names=list(params),
@@ -301,10 +299,17 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     try:
         spec = load_spec(args.spec)
-        _base(spec)
+        try:
+            _base(spec)
+            for arm in ("a", "b") if spec.compare else ():
+                _base(spec, override_list(args.spec, f"compare.{arm}", spec.compare[arm]))
+        except ConfigError as e:
+            raise ConfigError(f"{args.spec}: {e}") from None
         for k in ("trajectories", "n", "samples"):
             if getattr(args, k) < 2:
                 raise ConfigError(f"--{k}={getattr(args, k)}: allowed an integer of at least 2")
+        if args.jobs < 1:
+            raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
         if args.method == "morris":
             print(morris(spec, args.trajectories, jobs=args.jobs, out=args.out).to_string(index=False))
         elif args.method == "sobol":

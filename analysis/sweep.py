@@ -67,6 +67,53 @@ def job_dirs(sweep_dir: str | Path) -> list[Path]:
     return sorted(dirs, key=key)
 
 
+class SweepError(ValueError):
+    """A file of a sweep cannot be read as a job written by ``sim-run``. The message is one line."""
+
+
+def _read_job(d: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Time series and outcome row of one complete job; SweepError naming the file if it is damaged."""
+    f = d / "manifest.json"
+    try:
+        man = json.loads(f.read_text(encoding="utf-8"))
+        ovs = dict(o.split("=", 1) for o in man.get("overrides", []) if "=" in o and not o.startswith("hydra"))
+        cols = {k.lstrip("+~"): _parse_value(v) for k, v in ovs.items()}
+        cols.setdefault("seed", man["seed"])
+        row = {"job": d.name, **cols, **man.get("outcomes", {}), "peak_rss_mb": man.get("peak_rss_mb")}
+        f = d / "timeseries.parquet"
+        ts = pd.read_parquet(f)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+        raise SweepError(
+            f"{f}: cannot be read ({type(e).__name__}: {msg}): allowed a job written by sim-run "
+            "(delete the job's folder and run the sweep again to redo it)"
+        ) from None
+    return ts.assign(job=d.name, **cols), row
+
+
+def _read(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    runs, rows, failed = [], [], []
+    for d in job_dirs(root):
+        if not (d / "COMPLETED").exists():
+            failed.append(d.name)
+            continue
+        ts, row = _read_job(d)
+        runs.append(ts)
+        rows.append(row)
+    if not rows:
+        raise FileNotFoundError(f"no complete job in {root}")
+    return pd.concat(runs, ignore_index=True), pd.DataFrame(rows), failed
+
+
+def _write(root: Path, runs: pd.DataFrame, outcomes: pd.DataFrame, failed: list[str]) -> None:
+    from sim.run import write_parquet
+
+    write_parquet(runs, root / "sweep.parquet")
+    write_parquet(outcomes, root / "outcomes.parquet")
+    if failed:
+        (root / "incomplete_jobs.txt").write_text("\n".join(failed) + "\n")
+
+
 def collect(sweep_dir: str | Path, write: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read every complete job of a sweep into (time series, outcomes) tables with override columns.
 
@@ -76,31 +123,14 @@ def collect(sweep_dir: str | Path, write: bool = True) -> tuple[pd.DataFrame, pd
 
     Raises:
         FileNotFoundError: If the folder holds no complete job.
+        SweepError: If a complete job's manifest or time series cannot be read (one line naming the file).
     """
     root = Path(sweep_dir)
     if is_dataset(root):
         return collect_dataset(root, write)
-    runs, rows, failed = [], [], []
-    for d in job_dirs(root):
-        if not (d / "COMPLETED").exists():
-            failed.append(d.name)
-            continue
-        man = json.loads((d / "manifest.json").read_text())
-        ovs = dict(o.split("=", 1) for o in man.get("overrides", []) if "=" in o and not o.startswith("hydra"))
-        cols = {k.lstrip("+~"): _parse_value(v) for k, v in ovs.items()}
-        cols.setdefault("seed", man["seed"])
-        ts = pd.read_parquet(d / "timeseries.parquet")
-        runs.append(ts.assign(job=d.name, **cols))
-        rows.append({"job": d.name, **cols, **man.get("outcomes", {}), "peak_rss_mb": man.get("peak_rss_mb")})
-    if not rows:
-        raise FileNotFoundError(f"no complete job in {root}")
-    runs_df = pd.concat(runs, ignore_index=True)
-    out_df = pd.DataFrame(rows)
+    runs_df, out_df, failed = _read(root)
     if write:
-        runs_df.to_parquet(root / "sweep.parquet", index=False)
-        out_df.to_parquet(root / "outcomes.parquet", index=False)
-        if failed:
-            (root / "incomplete_jobs.txt").write_text("\n".join(failed) + "\n")
+        _write(root, runs_df, out_df, failed)
     return runs_df, out_df
 
 
@@ -140,6 +170,21 @@ def collect_dataset(sweep_dir: str | Path, write: bool = True) -> tuple[pd.DataF
         else:
             inc.unlink(missing_ok=True)
     return runs_df, out_df
+
+
+def _read_tables(root: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The collected tables of a sweep; SweepError naming the file if one is damaged."""
+    out = []
+    for name in ("sweep.parquet", "outcomes.parquet"):
+        try:
+            out.append(pd.read_parquet(root / name))
+        except (OSError, ValueError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise SweepError(
+                f"{root / name}: cannot be read ({type(e).__name__}: {msg}): allowed a table written by sim-analyze "
+                "collect (run it again)"
+            ) from None
+    return out[0], out[1]
 
 
 def override_columns(outcomes: pd.DataFrame) -> list[str]:
@@ -295,7 +340,7 @@ def plot_sweep(sweep_dir: str | Path, by: list[str] | None = None, out: str | Pa
     """All standard plots of a sweep into ``out`` (default ``<sweep>/plots``); collects first if needed."""
     root = Path(sweep_dir)
     if (root / "sweep.parquet").exists() and (root / "outcomes.parquet").exists() and not _stale(root):
-        runs, outcomes = pd.read_parquet(root / "sweep.parquet"), pd.read_parquet(root / "outcomes.parquet")
+        runs, outcomes = _read_tables(root)
     else:
         runs, outcomes = collect(root)
     if by is None:
@@ -336,18 +381,19 @@ def main(argv: list[str] | None = None) -> None:
             runs, outcomes = collect(root)
             print(f"{len(outcomes)} jobs, {len(runs)} rows -> {root / 'sweep.parquet'}, {root / 'outcomes.parquet'}")
         else:
-            _, outcomes = (
-                collect(root) if not (root / "outcomes.parquet").exists() else (None, pd.read_parquet(root / "outcomes.parquet"))
-            )
-            if args.by:
+            collected = (root / "sweep.parquet").exists() and (root / "outcomes.parquet").exists()
+            runs, outcomes, failed = (*_read_tables(root), []) if collected else _read(root)
+            if args.by:  # check --by before anything is written
                 bad = [b for b in args.by if b not in override_columns(outcomes)]
                 if bad:
-                    allowed = ", ".join(override_columns(outcomes))
+                    allowed = ", ".join(override_columns(outcomes)) or "(none: the sweep varies nothing)"
                     print(f"error: --by '{bad[0]}' is not an override of this sweep: allowed {allowed}", file=sys.stderr)
                     raise SystemExit(2)
+            if not collected:
+                _write(root, runs, outcomes, failed)
             for f in plot_sweep(root, args.by, args.out):
                 print(f)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, SweepError) as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
 

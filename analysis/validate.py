@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.specs import parameter_ranges, read_mapping
+from analysis.specs import override_list, parameter_ranges, positive_int, read_mapping, safe_name
 from sim.params import Config, ConfigError, iter_parameters, replace
 from sim.survey import Target, as_targets_format, compare, distance, load_targets, survey
 
@@ -107,16 +107,46 @@ def load_calibration(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     data = read_mapping(path, {"name", "targets", "base", "seeds", "trials", "month", "parameters"})
     params = data["parameters"] = parameter_ranges(path, data.get("parameters"))
-    targets_path = (path.parent / data.get("targets", "")).resolve()
+    data["spec_path"] = str(path)
+    data["name"] = safe_name(path, data.get("name", path.stem))
+    data["seeds"] = positive_int(path, "seeds", data.get("seeds", 3))
+    data["trials"] = positive_int(path, "trials", data.get("trials", 30))
+    data["base"] = override_list(path, "base", data.get("base", []))
+    if data.get("month") is not None:
+        data["month"] = positive_int(path, "month", data["month"])
+    if not isinstance(data.get("targets"), str) or not data["targets"]:
+        raise ConfigError(f"{path}: targets={data.get('targets')!r} is not allowed: allowed the path of a targets YAML file")
+    targets_path = (path.parent / data["targets"]).resolve()
     data["targets_path"] = targets_path
-    data.setdefault("name", path.stem)
-    data.setdefault("seeds", 3)
-    data.setdefault("trials", 30)
-    data.setdefault("base", [])
     n_targets = len(load_targets(targets_path))
     if len(params) * 2 > n_targets:
         raise ConfigError(f"{path}: {len(params)} parameters for {n_targets} target shares: keep the count well below")
     return data
+
+
+def check_calibration(spec: dict[str, Any]) -> Config:
+    """Compose the base overrides and try both ends of every range, before any run.
+
+    Raises:
+        ConfigError: One line naming the bad override or parameter value.
+    """
+    from analysis.experiment import compose
+
+    where = spec.get("spec_path", "calibration")
+    try:
+        base = compose(list(spec["base"]))
+    except ConfigError as e:
+        raise ConfigError(f"{where}: base: {e}") from None
+    ints = {n for n, d, _m in iter_parameters() if isinstance(d, int) and not isinstance(d, bool)}
+    for end in (0, 1):
+        changes = {k: (int(b[end]) if k in ints else b[end]) for k, b in spec["parameters"].items()}
+        if spec.get("month") is not None:
+            changes["steps"] = spec["month"]
+        try:
+            replace(base, **changes)
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
+    return base
 
 
 def calibrate(spec: dict[str, Any], trials: int | None = None, jobs: int = 1, seed: int = 1,
@@ -183,8 +213,15 @@ def main_validate(argv: list[str] | None = None) -> None:
             raise ConfigError(f"--seeds={args.seeds}: allowed an integer of at least 2 (for an interval)")
         if args.month is not None and args.month < 1:
             raise ConfigError(f"--month={args.month}: allowed a positive number of months")
+        if args.jobs < 1:
+            raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
         targets = load_targets(args.targets)
         cfg = compose(args.overrides)
+        if args.month is not None:
+            try:  # the survey month must be a valid run length
+                replace(cfg, steps=args.month)
+            except ConfigError as e:
+                raise ConfigError(f"--month={args.month}: {e}") from None
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -205,6 +242,9 @@ def main_calibrate(argv: list[str] | None = None) -> None:
         spec = load_calibration(args.spec)
         if args.trials is not None and args.trials < 1:
             raise ConfigError(f"--trials={args.trials}: allowed a positive integer")
+        if args.jobs < 1:
+            raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
+        check_calibration(spec)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

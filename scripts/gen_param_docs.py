@@ -83,6 +83,8 @@ def parameters_md() -> str:
                 allowed.append(f"{m['length']} values")
             if m.get("sums_to_one"):
                 allowed.append("sum 1")
+            if m.get("ascending"):
+                allowed.append("low <= high")
             if m.get("choices"):
                 allowed.append(", ".join(m["choices"]))
             default = f.default if f.default is not dataclasses.MISSING else ""

@@ -142,7 +142,7 @@ class ConfigFactory:
         overrides; each plain value is then checked on its own (the same
         ``_coerce`` as :func:`build_config`) and set with ``dataclasses.replace``.
         """
-        from sim.params import _coerce
+        from sim.params import _check_consistency, _coerce
 
         plain = [o for o in overrides if not o.lstrip("+~").startswith("hydra")]
         others = tuple(o for o in plain if not self.is_leaf(o))
@@ -157,6 +157,8 @@ class ConfigFactory:
                 value = self.value(o)
                 cfg = _replace_path(cfg, key.split("."), _coerce(key, list(value) if isinstance(value, tuple) else value,
                                                                  typ, meta))  # fmt: skip
+        if len(plain) > len(others):
+            _check_consistency(cfg)  # values checked alone may not fit together (e.g. cluster.launch_month, steps)
         return cfg
 
     def check_leaf(self, override: str) -> None:

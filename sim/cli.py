@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -23,8 +24,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.batch import ConfigFactory
 from sim.batch import config_groups as batch_config_groups
-from sim.hydra_callbacks import FAILED, FAILURES
-from sim.params import Config, ConfigError, build_config, config_to_dict, iter_parameters
+from sim.hydra_callbacks import FAILED, FAILURES, REPORT, record_failure
+from sim.params import CROSS_CHECKED, Config, ConfigError, build_config, config_to_dict, iter_parameters
 from sim.presets import compose_overrides
 from sim.run import COMPLETED, PROJECT_ROOT, run
 
@@ -95,6 +96,10 @@ def _variants(overrides: list[str]) -> list[list[str]]:
         key = ov.get_key_element()
         if ov.is_sweep_override():
             vals = list(ov.sweep_string_iterator())
+            if not vals:
+                raise ConfigError(
+                    f"{overrides[k]} sweeps no values: allowed a sweep with at least one value, e.g. {key}=range(1,5)"
+                )
             sweeps.append((k, [f"{key}={v}" for v in vals]))
             base.append(f"{key}={vals[0]}")
         else:
@@ -145,7 +150,9 @@ def prevalidate(argv: list[str]) -> int:
     groups = config_groups()
     try:
         variants = _variants(overrides)
-    except HydraException as e:
+    except ConfigError:
+        raise
+    except (HydraException, ValueError, TypeError) as e:
         raise ConfigError(f"cannot parse overrides: {str(e).splitlines()[0]}") from None
     # the first variant is composed and built in full; the others differ from it in one override:
     # a plain parameter value is checked on its own, anything else is composed (once per combination)
@@ -158,12 +165,43 @@ def prevalidate(argv: list[str]) -> int:
         plain = [o for o in changed if not o.lstrip("+~").startswith("hydra")]
         if not plain:
             continue
-        if n > 0 and all(factory.is_leaf(o) for o in plain):
+        if n > 0 and all(factory.is_leaf(o) and o.lstrip("+~").partition("=")[0] not in CROSS_CHECKED for o in plain):
             for o in plain:
                 factory.check_leaf(o)
         else:
             factory.build(var)
     return _n_jobs(overrides)
+
+
+def check_output_dir(argv: list[str]) -> None:
+    """Check that the run's (or sweep's) output folder can be created and written, before Hydra starts.
+
+    The folder given by ``hydra.run.dir`` (``hydra.sweep.dir`` with ``-m``),
+    or the default ``outputs/`` (``multirun/``) under the working folder, is
+    probed by creating and removing an empty folder in its nearest existing
+    parent: nothing is left behind.
+
+    Raises:
+        ConfigError: One line naming the key and the folder that cannot be written.
+    """
+    import tempfile
+
+    if any(a in ("-h", "--help", "--hydra-help", "-c", "--cfg", "-i", "--info", "--shell-completion", "-sc") for a in argv):
+        return  # Hydra only prints: nothing is written
+    multirun = any(a in ("-m", "--multirun") for a in argv)
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    value = next((a.partition("=")[2] for a in argv if a.lstrip("+~").startswith(key + "=")), None)
+    target = Path(value.strip("'\"")) if value else Path("multirun" if multirun else "outputs")
+    probe = Path(os.path.abspath(target))
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    where = f"{key}={value}" if value else f"{key} (default {target}/ in {os.getcwd()})"
+    if not probe.is_dir():
+        raise ConfigError(f"{where}: {probe} is not a folder: allowed a folder that can be created and written")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".sim-write-probe-", dir=probe))
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot write in {probe} ({e.strerror}): allowed a folder that can be written") from None
 
 
 def _n_jobs(overrides: list[str]) -> int:
@@ -245,10 +283,12 @@ def hydra_entry(dcfg: DictConfig) -> None:
         model = run(cfg, outdir, overrides)
     except Exception as e:  # noqa: BLE001 - a sweep records the failure and goes on
         if hc.mode != RunMode.MULTIRUN:
+            if isinstance(e, OSError):  # e.g. a full disk: one line, no traceback
+                print(f"error: cannot write the run's outputs in {outdir}: {e.strerror or e}", file=sys.stderr)
+                raise SystemExit(EXIT_CONFIG_ERROR) from None
             raise
         info = {"overrides": overrides, "error": f"{type(e).__name__}: {e}", "traceback": traceback.format_exc()}
-        (outdir / FAILED).write_text(json.dumps(info, indent=2))
-        log.error("job failed: %s -> %s", " ".join(overrides), info["error"])
+        record_failure(outdir, info)
         batch.tick(hc.sweep.dir, failed=True)
         return
     if hc.mode == RunMode.MULTIRUN:
@@ -275,13 +315,16 @@ def main() -> None:
     """Entry point of ``sim-run``."""
     try:
         total = prevalidate(sys.argv[1:])
+        check_output_dir(sys.argv[1:])
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG_ERROR) from None
     del total
+    logging.raiseExceptions = False  # a log file that cannot be written (full disk) is no reason for a traceback
     hydra_entry()
     if FAILURES:
-        print(f"{len(FAILURES)} job(s) failed; see failures.json in the sweep directory", file=sys.stderr)
+        where = "see failures.json in the sweep directory" if REPORT["written"] else "listed above (failures.json not written)"
+        print(f"{len(FAILURES)} job(s) failed; {where}", file=sys.stderr)
         raise SystemExit(1)
 
 

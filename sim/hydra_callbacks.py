@@ -17,6 +17,30 @@ log = logging.getLogger("sim.sweep")
 FAILED = "FAILED.json"
 FAILURES: list[dict[str, Any]] = []
 """Failed jobs of the last multirun in this process (read by ``sim.cli.main`` for the exit code)."""
+REPORT: dict[str, bool] = {"written": True}
+"""Whether the last multirun's ``failures.json`` could be written."""
+UNRECORDED: list[dict[str, Any]] = []
+"""Failed jobs whose ``FAILED.json`` could not be written (read-only folder, full disk): reported from memory."""
+
+
+def record_failure(job_dir: Path, info: dict[str, Any]) -> None:
+    """Record a failed job in ``job_dir/FAILED.json``, or in memory if that cannot be written."""
+    log.error("job failed: %s -> %s", " ".join(info["overrides"]), info["error"])
+    path = Path(job_dir) / FAILED
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(info, indent=2))
+    except OSError as e:
+        log.error("cannot write %s (%s): failure kept for the sweep's report", path, e.strerror)
+        _remove(path)  # no half-written record
+        UNRECORDED.append({**info, "dir": str(job_dir)})
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 class SweepProgress(Callback):
@@ -29,6 +53,7 @@ class SweepProgress(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Forget the failures of an earlier sweep in this process."""
         FAILURES.clear()
+        UNRECORDED.clear()
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Collect FAILED.json files of the sweep and report each with its overrides."""
@@ -45,10 +70,20 @@ class SweepProgress(Callback):
             return
         FAILURES.clear()
         for f in sorted(sweep_dir.glob(f"*/{FAILED}")):
-            info = json.loads(f.read_text())
+            try:
+                info = json.loads(f.read_text())
+            except (OSError, ValueError) as e:  # e.g. cut short on a full disk
+                info = {"overrides": [], "error": f"unreadable {FAILED}: {e}"}
             info["dir"] = str(f.parent)
             FAILURES.append(info)
+        FAILURES.extend(UNRECORDED)
+        REPORT["written"] = True
         if FAILURES:
-            (sweep_dir / "failures.json").write_text(json.dumps(FAILURES, indent=2))
+            try:
+                (sweep_dir / "failures.json").write_text(json.dumps(FAILURES, indent=2))
+            except OSError as e:
+                log.error("cannot write %s (%s)", sweep_dir / "failures.json", e.strerror)
+                _remove(sweep_dir / "failures.json")
+                REPORT["written"] = False
             for info in FAILURES:
                 log.error("job failed: %s -> %s", " ".join(info["overrides"]), info["error"])

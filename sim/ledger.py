@@ -22,6 +22,7 @@ flags them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,30 @@ class Ledger:
         """Declare accounts that must never hold a negative balance (checked by :meth:`check`)."""
         for a in accounts:
             self.no_overdraft[np.asarray(a, dtype=np.int64)] = True
+
+    def renumber(self, new_index: Callable[[np.ndarray], np.ndarray], n_accounts: int, account_names: dict[int, str]) -> None:
+        """Move every account to a new index (the model grows its account layout).
+
+        Balances, overdraft flags, the rows recorded so far and the current
+        step's rows follow their accounts; accounts that did not exist before
+        start at zero.
+
+        Args:
+            new_index: Maps an array of old account indices to their new ones.
+            n_accounts: Number of accounts in the new layout.
+            account_names: Labels of external accounts in the new layout.
+        """
+        moved = new_index(np.arange(self.balance.size))
+        balance = np.zeros(n_accounts, dtype=np.float64)
+        balance[moved] = self.balance
+        no_overdraft = np.zeros(n_accounts, dtype=bool)
+        no_overdraft[moved] = self.no_overdraft
+        self.balance, self.no_overdraft = balance, no_overdraft
+        self._steps = [(step, ch, new_index(src), new_index(dst), amt) for step, ch, src, dst, amt in self._steps]
+        pos = self._pos
+        self._rec[1][:pos] = new_index(self._rec[1][:pos])
+        self._rec[2][:pos] = new_index(self._rec[2][:pos])
+        self.account_names = dict(account_names)
 
     def _alloc(self, cap: int) -> None:
         """(Re)allocate the buffers of the current step's rows, keeping the rows so far."""

@@ -236,7 +236,10 @@ class CrossSectorModel(mesa.Model):
     def counter_in_window(self, name: str, window: int) -> np.ndarray:
         """Increase of a cumulative counter over the last ``window`` months (``history`` keeps one entry per month)."""
         h = self.history[name]
-        return h[-1] - h[max(len(h) - 1 - window, 0)]
+        last, first = h[-1], h[max(len(h) - 1 - window, 0)]
+        if first.size < last.size:  # NGO slots added since: they counted nothing before
+            first = np.concatenate([first, np.zeros(last.size - first.size, first.dtype)])
+        return last - first
 
     def ngo_income_cv(self, min_months: int = 12) -> float:
         """Median coefficient of variation of NGOs' monthly income (NGOs observed ``min_months`` or more).

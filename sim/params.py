@@ -44,6 +44,7 @@ def par(
     choices: tuple[Any, ...] | None = None,
     length: int | None = None,
     sums_to_one: bool = False,
+    ascending: bool = False,
 ) -> Any:
     """Declare a parameter with its units, source and allowed values.
 
@@ -57,6 +58,7 @@ def par(
         choices: Allowed values for categorical parameters.
         length: Required tuple length.
         sums_to_one: Tuple elements must sum to 1 (shares).
+        ascending: Tuple elements must not decrease (``[low, high]`` ranges).
 
     Returns:
         A dataclass field carrying the metadata.
@@ -69,6 +71,7 @@ def par(
         "choices": choices,
         "length": length,
         "sums_to_one": sums_to_one,
+        "ascending": ascending,
     }
     return field(default=default, metadata=meta)
 
@@ -85,7 +88,13 @@ class RegionParams:
     name: str = par("small", "-", "preset name")
     municipalities: int = par(4, "count", "assumption: a few districts for a quick run", lo=1, hi=500)
     ngos: int = par(60, "count", "assumption: ~15 SO NGOs per district", lo=1, hi=100_000)
-    ngo_slots_factor: float = par(1.6, "x initial NGOs", "assumption: room for births over a run", lo=1.0, hi=10.0)
+    ngo_slots_factor: float = par(
+        1.6,
+        "x initial NGOs (slots allocated at start; more are added when births use them up)",
+        "assumption: room for births before more slots are added",
+        lo=1.0,
+        hi=10.0,
+    )
     businesses: int = par(12, "count", "assumption", lo=0, hi=100_000)
     families: int = par(5000, "households", "assumption", lo=10, hi=5_000_000)
     mean_degree: float = par(
@@ -312,7 +321,13 @@ class PartnershipParams:
     )
     plan_domains: int = par(2, "domains in each authority's plans", "assumption", lo=0, hi=5)
     duration_months: tuple[int, ...] = par(
-        (6, 24), "uniform range of bilateral duration, months", "assumption: annual projects", lo=1, hi=240, length=2
+        (6, 24),
+        "uniform range of bilateral duration, months",
+        "assumption: annual projects",
+        lo=1,
+        hi=240,
+        length=2,
+        ascending=True,
     )
     trilateral_duration_factor: float = par(
         1.5, "x bilateral duration", "BRIEF s.3.1: trilateral needs long-term agreements", lo=1.0, hi=10.0
@@ -396,6 +411,7 @@ class FinanceParams:
         "assumption: near the 275-FZ minimum",
         lo=0.0,
         length=2,
+        ascending=True,
     )
     endowment_match: float = par(
         1.0,
@@ -409,8 +425,10 @@ class FinanceParams:
     endowment_donation_share: float = par(
         0.5, "share of a business's CSR budget given to an endowment it favours", "assumption", lo=0.0, hi=1.0
     )
-    endowment_return_mean: float = par(0.08, "annual mean return", "assumption: RF bond-heavy portfolio", lo=-1.0, hi=1.0)
-    endowment_return_sd: float = par(0.06, "annual s.d. of return", "assumption", lo=0.0, hi=2.0)
+    endowment_return_mean: float = par(
+        0.08, "annual mean return (log-normal gross return)", "assumption: RF bond-heavy portfolio", lo=-0.9, hi=1.0
+    )
+    endowment_return_sd: float = par(0.06, "annual s.d. of return (log-normal gross return)", "assumption", lo=0.0, hi=2.0)
     endowment_spending_rate: float = par(
         0.05, "target annual spending rate on market value", "Yale rule, BRIEF s.8", lo=0.0, hi=0.1
     )
@@ -791,6 +809,8 @@ def _coerce(path: str, value: Any, typ: Any, meta: dict[str, Any]) -> Any:
         out = tuple(_coerce(f"{path}[{i}]", v, elem, meta) for i, v in enumerate(value))
         if meta.get("sums_to_one") and abs(sum(out) - 1.0) > 1e-6:
             raise ConfigError(f"{path} sums to {sum(out):g}: allowed shares summing to 1")
+        if meta.get("ascending") and any(b < a for a, b in zip(out, out[1:], strict=False)):
+            raise ConfigError(f"{path}={list(out)!r} is reversed: allowed [low, high] with low <= high")
         return out
     raise ConfigError(f"{path}: unsupported type {typ}")  # pragma: no cover - declaration error
 
@@ -831,7 +851,23 @@ def build_config(data: dict[str, Any] | None) -> Config:
     Raises:
         ConfigError: One-line message naming the bad key and the allowed values.
     """
-    return _build(Config, data, "")
+    cfg = _build(Config, data, "")
+    _check_consistency(cfg)
+    return cfg
+
+
+CROSS_CHECKED = frozenset({"steps", "cluster.enabled", "cluster.launch_month"})
+"""Parameters :func:`_check_consistency` checks against each other (a value alone is not enough)."""
+
+
+def _check_consistency(cfg: Config) -> None:
+    """Checks across parameters: values each allowed alone that together mean nothing."""
+    cl = cfg.cluster
+    if cl.enabled and cl.launch_month >= cfg.steps:
+        raise ConfigError(
+            f"cluster.launch_month={cl.launch_month} is not before steps={cfg.steps}: "
+            f"allowed 0..{cfg.steps - 1} with the cluster on (it would never start)"
+        )
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:

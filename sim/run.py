@@ -7,8 +7,10 @@ import json
 import os
 import platform
 import resource
+import secrets
 import subprocess
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,18 +54,37 @@ def git_commit() -> str:
         return "unknown"
 
 
+def _atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` atomically: into a new temporary file of the same folder, then rename.
+
+    The temporary file is created exclusively (``O_EXCL``, which never
+    follows a symlink) under a random name, so an existing file or symlink is
+    never written through; it is removed if writing fails.
+    """
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:  # pragma: no cover - a random name taken
+            continue
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Write a table atomically (temporary file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd")
-    os.replace(tmp, path)
+    _atomic(path, lambda tmp: df.to_parquet(tmp, index=False, engine="pyarrow", compression="zstd"))
 
 
 def write_json(obj: Any, path: Path) -> None:
     """Write JSON atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
+    _atomic(path, lambda tmp: tmp.write_text(text))
 
 
 def run(cfg: Config, outdir: str | Path, overrides: list[str] | None = None) -> CrossSectorModel:

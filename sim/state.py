@@ -216,6 +216,59 @@ class State:
     _ngo_sorted_key: int = -1
     _ngo_sorted: tuple[np.ndarray, np.ndarray] | None = None
 
+    _SLOT_FILL = {"ngo_endow_first": -1, "ngo_born": -1, "ngo_died": -1}
+    """Initial value of per-slot arrays that do not start at zero."""
+
+    def add_ngo_slots(self, add: int, turnover_ngo: float) -> None:
+        """Append ``add`` NGO slots: per-slot state, organisation arrays, trust network and ledger accounts.
+
+        NGO organisations come last among organisations, so no organisation
+        index changes; the endowment accounts and the external accounts that
+        follow them in the ledger move, and the ledger's balances, overdraft
+        flags and recorded rows are renumbered to the new layout. The new
+        slots' endowment principal may not be overdrawn either.
+
+        Args:
+            add: Number of slots to add.
+            turnover_ngo: Monthly hazard that a new NGO's key person leaves.
+        """
+        old_s = self.n_ngo_slots
+        new_s = old_s + add
+        for f in fields(self):
+            arr = getattr(self, f.name)
+            if (f.name.startswith("ngo_") or f.name in ("contact", "active_ngo")) and isinstance(arr, np.ndarray) \
+                    and arr.shape == (old_s,):  # fmt: skip
+                setattr(self, f.name, np.concatenate([arr, np.full(add, self._SLOT_FILL.get(f.name, 0), arr.dtype)]))
+        ngo_trust_sector = int(self.trust_sector[self.ngo0])
+        self.sector = np.concatenate([self.sector, np.full(add, ag.SEC_NGO, self.sector.dtype)])
+        self.trust_sector = np.concatenate([self.trust_sector, np.full(add, ngo_trust_sector, self.trust_sector.dtype)])
+        self.org_municipality = np.concatenate([self.org_municipality, np.full(add, -1, self.org_municipality.dtype)])
+        self.alive = np.concatenate([self.alive, np.zeros(add, bool)])
+        self.turnover_hazard = np.concatenate([self.turnover_hazard, np.full(add, turnover_ngo)])
+        self.trust.add_orgs(self.trust_sector)
+        # accounts: orgs | capital per slot | reserve per slot | externals
+        old_cap0, old_res0, old_ext0 = self.cap0, self.res0, self.ext0
+        self.n_ngo_slots = new_s
+        self.n_orgs = self.ngo0 + new_s
+        self.cap0 = self.n_orgs
+        self.res0 = self.cap0 + new_s
+        self.ext0 = self.res0 + new_s
+        shift = (self.cap0 - old_cap0, self.res0 - old_res0, self.ext0 - old_ext0)
+
+        def new_index(a: np.ndarray) -> np.ndarray:
+            out = a.copy()
+            out[(a >= old_cap0) & (a < old_res0)] += shift[0]
+            out[(a >= old_res0) & (a < old_ext0)] += shift[1]
+            out[a >= old_ext0] += shift[2]
+            return out
+
+        self.ext = {name: self.ext0 + k for k, name in enumerate(EXTERNAL_ACCOUNTS)}
+        self.ledger.renumber(new_index, self.ext0 + len(EXTERNAL_ACCOUNTS), {v: k for k, v in self.ext.items()})
+        self.ledger.forbid_overdraft(self.cap0 + np.arange(old_s, new_s))
+        self.ngo_version += 1
+        self._alive_key = -1
+        self._ngo_sorted_key = -1
+
     @classmethod
     def build(cls, cfg: Config, streams: Streams) -> State:
         """The initial state of a region: organisations, families, ties, opening balances.

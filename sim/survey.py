@@ -242,7 +242,9 @@ def load_targets(path: str | Path) -> list[Target]:
     """
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"cannot read targets file {path}: not UTF-8 text: allowed a UTF-8 YAML file") from None
     except OSError as e:
         raise ConfigError(f"cannot read targets file {path}: {e.strerror}") from None
     except yaml.YAMLError as e:
@@ -264,10 +266,14 @@ def load_targets(path: str | Path) -> list[Target]:
             group = spec.get("group")
             if group not in GROUPS:
                 raise ConfigError(f"{where}.group={group!r} is not allowed: allowed values {', '.join(GROUPS)}")
+            if not isinstance(spec["shares"], dict):
+                raise ConfigError(f"{where}.shares={spec['shares']!r} is not allowed: allowed a mapping answer -> percent")
             # YAML 1.1 reads the answers yes/no as booleans: keep them as the words
-            items = [(group, _answer(a), v) for a, v in (spec["shares"] or {}).items()]
+            items = [(group, _answer(a), v) for a, v in spec["shares"].items()]
         else:
-            sbg = spec["shares_by_group"] or {}
+            sbg = spec["shares_by_group"]
+            if not isinstance(sbg, dict):
+                raise ConfigError(f"{where}.shares_by_group={sbg!r} is not allowed: allowed a mapping group -> percent")
             for g in sbg:
                 if g not in GROUPS:
                     raise ConfigError(f"{where}.shares_by_group.{g} is not allowed: allowed groups {', '.join(GROUPS)}")

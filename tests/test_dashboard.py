@@ -29,7 +29,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    assert Path(CHROMIUM).exists(), "Debian chromium is needed at /usr/bin/chromium (apt-get install chromium; .ci/run does it)"
+    assert Path(CHROMIUM).exists(), "Debian chromium is needed at /usr/bin/chromium (make test installs it as root)"
     assert (ASSETS / "vega-embed@6" / "package.json").exists(), "run scripts/fetch_assets.sh (make setup does it)"
     port = free_port()
     logfile = tmp_path_factory.mktemp("dash") / "server.log"

@@ -119,7 +119,7 @@ def test_keyword_parameters_build_the_validated_config():
         b.step()
     assert a.timeseries().equals(b.timeseries())
     assert CrossSectorModel(rc_model="municipal_rc", steps=2).cfg.rc_model.model == "municipal_rc"
-    assert CrossSectorModel(cluster={"enabled": True}, steps=2).cfg.cluster.enabled
+    assert CrossSectorModel(cluster={"enabled": True, "launch_month": 0}, steps=2).cfg.cluster.enabled  # launch before the end
 
 
 @pytest.mark.parametrize(

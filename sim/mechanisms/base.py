@@ -37,6 +37,9 @@ class Mechanism:
         """One month of the mechanism."""
         raise NotImplementedError
 
+    def add_ngo_slots(self, old: int, add: int) -> None:
+        """Extend the mechanism's per-NGO-slot arrays by ``add`` new slots after the ``old`` ones (none by default)."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
 

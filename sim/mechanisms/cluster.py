@@ -59,6 +59,10 @@ class Cluster(Mechanism):
         """Whether the cluster runs this month."""
         return self.launched
 
+    def add_ngo_slots(self, old: int, add: int) -> None:
+        """New NGO slots (appended organisations) are in no zone."""
+        self.zone = np.concatenate([self.zone, np.zeros(add, np.int8)])
+
     def step(self) -> None:
         """Launch at ``launch_month``; then fund the core, hold sessions and form local coalitions."""
         p, mdl = self.params, self.model
@@ -119,7 +123,9 @@ class Cluster(Mechanism):
                 members, members[:, 0] - mdl.muni0, dom, np.full(len(rows), p.agreement_months), 2, np.zeros(len(rows))
             )
         if p.endowment and mdl.cfg.scenario.endowments:
-            mdl.ledger.transfer("endowment_donation", mdl.region, mdl.cap0 + core_slot, p.endowment_seed)
+            # the region founds it within the money it has (it cannot be overdrawn)
+            seed = min(p.endowment_seed, max(mdl.ledger.balance[mdl.region], 0.0))
+            mdl.ledger.transfer("endowment_donation", mdl.region, mdl.cap0 + core_slot, seed)
             mdl.ngo_endow_intent[core_slot] = True
             if mdl.ledger.balance[mdl.cap0 + core_slot] >= mdl.cfg.finance.endowment_min_capital:
                 mdl.ngo_endow_state[core_slot] = 2

@@ -37,9 +37,10 @@ class Endowments(Mechanism):
             return
         st, fp = self.state, self.cfg.finance
         led = st.ledger
-        r = self.model.streams["endowment_market"].normal(
-            fp.endowment_return_mean / 12.0, fp.endowment_return_sd / math.sqrt(12.0)
-        )
+        # log-normal gross return (never below -100%): annual mean and s.d. as declared, monthly log-return normal
+        s2 = math.log1p((fp.endowment_return_sd / (1.0 + fp.endowment_return_mean)) ** 2)
+        m_log = math.log1p(fp.endowment_return_mean) - s2 / 2.0
+        r = math.expm1(self.model.streams["endowment_market"].normal(m_log / 12.0, math.sqrt(s2 / 12.0)))
         late, refund, formed, gain, loss = endowment_month(
             st.ngos(), st.ngo_alive, led.balance, (st.cap0, st.res0), fp.endowment_min_capital, st.t,
             fp.endowment_formation_months, r,
@@ -49,7 +50,11 @@ class Endowments(Mechanism):
         if formed.size == 0:
             return
         led.transfer("endowment_return", st.ext["financial_market"], st.res0 + formed, gain)
-        led.transfer("endowment_return", st.res0 + formed, st.ext["financial_market"], loss)
+        # a loss comes out of the income reserve, and what it cannot cover out of the principal's market value
+        from_res = np.minimum(loss, np.maximum(led.balance[st.res0 + formed], 0.0))
+        from_cap = np.minimum(loss - from_res, np.maximum(led.balance[st.cap0 + formed], 0.0))
+        led.transfer("endowment_return", st.res0 + formed, st.ext["financial_market"], from_res)
+        led.transfer("endowment_return", st.cap0 + formed, st.ext["financial_market"], from_cap)
         if st.t % 12 == 11:
             reserve = led.balance[st.res0 + formed]
             positive = np.maximum(reserve, 0.0)

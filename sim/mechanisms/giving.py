@@ -71,6 +71,8 @@ def business_giving(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Donations of businesses to the living NGOs they have ties with, in proportion to trust squared.
 
+    A business whose ties all have zero trust gives nothing.
+
     ``candidates`` are the business-to-NGO edges (ascending); the active ones
     to a living NGO give. Business ``b`` gives ``give[b - biz0]`` in all; the
     part ``endow_share`` (0 without endowments) of a donation to an NGO
@@ -105,7 +107,8 @@ def business_giving(
     for q in range(m):
         b = src[sel[q]]
         o = dst[sel[q]]
-        amount = give[b - biz0] * wt[q] / wsum[b - biz0]
+        # a business whose every tie has zero trust gives nothing (no weight to share its budget by)
+        amount = give[b - biz0] * wt[q] / wsum[b - biz0] if wsum[b - biz0] > 0.0 else 0.0
         slot = o - ngo0
         to_endow = endow_intent[slot] and endow_state[slot] < 2
         e = amount * (1.0 if to_endow else 0.0) * endow_share

@@ -70,6 +70,9 @@ class NGOLife(Mechanism):
         # births
         births = rng.poisson(op.ngo_birth_rate * st.n_muni)
         free = np.flatnonzero(~st.ngo_alive & (st.ngo_born < 0))
+        if births > free.size:  # the spare slots are used up: make room, births never stop
+            self.grow_slots(births - free.size)
+            free = np.flatnonzero(~st.ngo_alive & (st.ngo_born < 0))
         births = min(births, free.size)
         if births:
             new = free[:births]
@@ -80,6 +83,15 @@ class NGOLife(Mechanism):
             for slot in new.tolist():
                 self.model.add_agent(ag.NGO, st.ngo0 + slot)
             st.counts["ngo_births"] += births
+
+    def grow_slots(self, need: int) -> None:
+        """Add NGO slots (at least ``need``, at least half the current number) to the state and every mechanism."""
+        st = self.state
+        old = st.n_ngo_slots
+        add = max(int(need), (old + 1) // 2, 1)
+        st.add_ngo_slots(add, self.cfg.org.turnover_ngo)
+        for mech in self.model.mechanisms.values():
+            mech.add_ngo_slots(old, add)
 
     def kill(self, slots: np.ndarray) -> None:
         """Close NGOs: balances are liquidated (debts written off by creditors), ties and agents removed."""

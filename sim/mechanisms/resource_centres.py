@@ -80,6 +80,12 @@ class ResourceCentres(Mechanism):
         return self.params.funding_municipal if self.active else 0.0
 
     # ------------------------------------------------------------------ step
+    def add_ngo_slots(self, old: int, add: int) -> None:
+        """New NGO slots: not supported, no proven practice."""
+        self.supported = np.concatenate([self.supported, np.zeros(add, bool)])
+        self.last_supported = np.concatenate([self.last_supported, np.full(add, -10_000, np.int32)])
+        self.practice = np.concatenate([self.practice, np.zeros(add, bool)])
+
     def step(self) -> None:
         """One month of support, funding, practices, brokerage and transformation."""
         if not self.active:

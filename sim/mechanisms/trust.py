@@ -176,6 +176,26 @@ class TrustNetwork:
             self._cache = None
         return out
 
+    def add_orgs(self, trust_sector: np.ndarray) -> None:
+        """Make room for more organisation slots (appended after the current ones, with no ties yet).
+
+        Args:
+            trust_sector: Trust sector of every slot, old and new (length = the new number of slots).
+        """
+        old, new = self.n_orgs, int(trust_sector.size)
+        if new <= old:
+            return
+        self.n_orgs = new
+        self.trust_sector = np.asarray(trust_sector, dtype=np.int64).copy()
+        inst0 = np.asarray(self.params.initial_institutional, dtype=np.float64).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
+        self.institutional = np.concatenate([self.institutional, inst0[self.trust_sector[old:]]])
+        for name in ("_gossip_kept", "_gossip_broken", "reputation", "in_degree", "dead"):
+            arr = getattr(self, name)
+            setattr(self, name, np.concatenate([arr, np.zeros(new - old, arr.dtype)]))
+        self._inc = (np.zeros(new + 1, np.int64), np.zeros(0, np.int64))  # rebuilt when next needed
+        self._inc_n = 0
+        self._reindex(self.n)  # keys are src * n_orgs + dst
+
     def _reindex(self, room: int = 0) -> None:
         """Rebuild the key table from the edge arrays, with room for ``room`` edges in all."""
         self._hkeys = np.full(_table_size(max(room, self.n)), -1, dtype=np.int64)
@@ -200,7 +220,10 @@ class TrustNetwork:
             if k < 2:
                 continue
             p = min(1.0, mean_degree * (1 - cross_share) / max(k - 1, 1))
-            g = nx.fast_gnp_random_graph(k, p, seed=int(rng.integers(2**31)))
+            seed = int(rng.integers(2**31))
+            if 1.0 - p == 1.0:  # below float resolution: no tie (networkx's G(n, p) would divide by log(1 - p) = 0)
+                continue
+            g = nx.fast_gnp_random_graph(k, p, seed=seed)
             pairs.extend((int(members[a]), int(members[b])) for a, b in g.edges())
         n_cross = int(round(len(orgs) * mean_degree * cross_share / 2))
         if n_cross and len(orgs) > 1:
@@ -706,11 +729,15 @@ def geometric_positions(log_u: np.ndarray, log_q: float, start: int) -> np.ndarr
 
     ``log_u`` holds ``log(1 - u)`` of uniform draws and ``log_q`` is
     ``log(1 - p)`` (as ``np.cumsum((log_u / log_q).astype(int) + 1) + start``).
+    Positions stop growing at ``2**62`` (beyond any array): with a tiny ``p``
+    a gap is too large for an integer.
     """
     out = np.empty(log_u.size, np.int64)
     pos = start
+    limit = 2.0**62
     for k in range(log_u.size):
-        pos += np.int64(log_u[k] / log_q) + 1
+        gap = log_u[k] / log_q
+        pos = np.int64(limit) if gap >= limit - pos else pos + np.int64(gap) + 1
         out[k] = pos
     return out
 

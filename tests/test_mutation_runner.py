@@ -56,3 +56,16 @@ def test_cli_exits_2_with_one_line_and_runs_nothing(tmp_path, capsys):
     dup = _write(tmp_path, [GOOD, GOOD])
     with pytest.raises(mt.MutationError, match="duplicate id 'x'"):
         mt.load(dup)
+
+
+def test_the_curated_list_applies_to_the_current_code():
+    """Every curated mutation still finds its snippet exactly once, and names tests that exist.
+
+    When a refactor moves code, this fails and says which entry to re-point, so the
+    mutation figure in docs/testing.md never silently measures nothing.
+    """
+    entries = mt.load()
+    assert len(entries) >= 30
+    for m in entries:
+        for node in m["tests"]:
+            assert (ROOT / node.split("::")[0]).exists(), f"mutation '{m['id']}': test {node} not found"

@@ -226,16 +226,6 @@ def _parse_override_value(key: str, value: str) -> Any:
     return ov.value()
 
 
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    node = data
-    *parents, leaf = key.split(".")
-    for p in parents:
-        node = node.setdefault(p, {})
-        if not isinstance(node, dict):
-            raise ConfigError(f"unknown key '{key}': '{p}' is not a group of parameters")
-    node[leaf] = value
-
-
 def _to_dict(cfg: DictConfig) -> dict[str, Any]:
     data = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(data, dict)

@@ -36,7 +36,8 @@ def main() -> None:
             except OSError:
                 time.sleep(0.5)
         with sync_playwright() as p:
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
             pg = b.new_page(viewport={"width": 1920, "height": 1080})
             pg.goto(url, wait_until="domcontentloaded", timeout=120_000)
             pg.wait_for_selector(".ctl-step", timeout=120_000)

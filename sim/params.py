@@ -161,7 +161,11 @@ class FamilyParams:
     )
     served_worsen_factor: float = par(0.3, "x p_worsen when served", "assumption", lo=0.0, hi=1.0)
     initial_awareness: float = par(
-        0.25, "share aware of support", "BRIEF s.2: application-based support, low awareness", lo=0.0, hi=1.0
+        0.25,
+        "share aware of support",
+        "assumption (qualitative: BRIEF s.2 says support is application-based and awareness low; no number)",
+        lo=0.0,
+        hi=1.0,
     )
     awareness_base: float = par(
         0.01, "probability/month an eligible unaware family learns of support", "assumption", lo=0.0, hi=1.0
@@ -191,7 +195,9 @@ class OrgParams:
     ngo_domain_shares: tuple[float, ...] = par(
         (0.15, 0.20, 0.20, 0.30, 0.15),
         "share of SO NGOs by domain (DOMAINS order)",
-        "assumption; BRIEF s.2: few NGOs work with families and children",
+        "assumption. The concept (s.VIII, before Fig. VIII-4) gives 0.9% of ALL registered non-state NGOs working with "
+        "families and children; the model's NGOs are socially oriented NGOs only (the Volgograd survey's population), "
+        "and no source gives the share among them, so 0.9% does not map onto this share; 15% is an assumption",
         lo=0.0,
         hi=1.0,
         length=5,
@@ -201,10 +207,26 @@ class OrgParams:
         (2.0, 5.0), "Beta(a, b) of capacity 0..1", "assumption: low professionalism (BRIEF s.6)", lo=0.1, hi=50.0, length=2
     )
     ngo_project_experience_share: float = par(
-        0.312, "share of NGOs", "Volgograd 2021: 68.8% of rural NGOs have no project experience", lo=0.0, hi=1.0
+        0.312,
+        "share of NGOs",
+        "Volgograd 2021 Q7: 68.8% of rural NGOs have no project experience -> 1 - 0.688 = 0.312 start experienced",
+        lo=0.0,
+        hi=1.0,
     )
-    ngo_staff_mean: float = par(1.5, "paid staff per NGO", "assumption: Kaluga centre 5 staff/99 orgs", lo=0.0, hi=100.0)
-    ngo_volunteers_mean: float = par(8.0, "volunteers per NGO", "assumption: Kaluga centre 100 volunteers", lo=0.0, hi=1000.0)
+    ngo_staff_mean: float = par(
+        1.5,
+        "paid staff per NGO",
+        "assumption: no source gives staff per NGO (the Kaluga proposal's 5 staff are the support centre's own)",
+        lo=0.0,
+        hi=100.0,
+    )
+    ngo_volunteers_mean: float = par(
+        8.0,
+        "volunteers per NGO",
+        "assumption: no source gives volunteers per NGO (the Kaluga proposal's 100 volunteers are the centre's own)",
+        lo=0.0,
+        hi=1000.0,
+    )
     staff_cost: float = par(35_000.0, "roubles/month per paid staff", "assumption: regional wage", lo=0.0)
     overhead_cost: float = par(3_500.0, "roubles/month per NGO", "assumption: rent, utilities, bank fees", lo=0.0)
     initial_cash_months: float = par(6.0, "months of costs", "assumption", lo=0.0, hi=120.0)
@@ -263,11 +285,23 @@ class TrustParams:
     """Personal (edge) and institutional (agent-to-sector) trust (configs/trust/)."""
 
     prior_weight: float = par(2.0, "pseudo-observations", "Jøsang & Ismail 2002 beta reputation uses 2", lo=0.1, hi=100.0)
-    kept_weight: float = par(1.0, "evidence per kept obligation", "Jøsang & Ismail 2002", lo=0.0, hi=100.0)
-    broken_weight: float = par(
-        3.0, "evidence per broken obligation", "BRIEF s.3.2: trust falls sharply after a broken obligation", lo=0.0, hi=100.0
+    kept_weight: float = par(
+        1.0, "evidence per kept obligation", "Jøsang & Ismail 2002: one unit of evidence per observation", lo=0.0, hi=100.0
     )
-    forgetting: float = par(0.97, "monthly retention of evidence", "Jøsang & Ismail 2002 forgetting factor", lo=0.0, hi=1.0)
+    broken_weight: float = par(
+        3.0,
+        "evidence per broken obligation",
+        "assumption: 3x a kept one (BRIEF s.3.2 says only that trust falls sharply after a broken obligation; no number)",
+        lo=0.0,
+        hi=100.0,
+    )
+    forgetting: float = par(
+        0.97,
+        "monthly retention of evidence",
+        "form: Jøsang & Ismail 2002 forgetting factor; value 0.97/month (evidence half-life ~23 months) is an assumption",
+        lo=0.0,
+        hi=1.0,
+    )
     gossip: float = par(
         0.15,
         "share of a kept/broken event heard by the target's other partners",
@@ -279,7 +313,7 @@ class TrustParams:
     initial_institutional: tuple[float, ...] = par(
         (0.55, 0.45, 0.50, 0.40, 0.50, 0.40, 0.30, 0.40, 0.55),
         "3x3 row-major trust of gov/business/ngo toward gov/business/ngo",
-        "assumption: Volgograd 2021 low NGO trust in authorities",
+        "assumption (qualitative: Volgograd 2021 reports low NGO trust in authorities; no survey number maps to these values)",
         lo=0.0,
         hi=1.0,
         length=9,

@@ -11,13 +11,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,24 +59,12 @@ def server_side(key: str, months: int = 24) -> None:
 def browser(key: str) -> None:
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "SIM_DASHBOARD_PORT": str(port)}
+    from sim.dashboard_launch import launch_chromium, serve
+
     log = open(ROOT / "benchmarks" / "bench_dashboard_server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-c", "from sim.app import main; main()"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-            b = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        with serve(log) as url, sync_playwright() as p:
+            b = launch_chromium(p)
             pg = b.new_page(viewport={"width": 1920, "height": 1080})
             pg.goto(url, wait_until="domcontentloaded", timeout=120_000)
             pg.wait_for_selector(".ctl-step", timeout=120_000)
@@ -121,8 +105,6 @@ def browser(key: str) -> None:
                 print(f"presenter speed {speed}: {(m1 - m0) / (t1 - t0):.1f} simulated months/s shown in the browser")
             b.close()
     finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=30)
         log.close()
         for line in (ROOT / "benchmarks" / "bench_dashboard_server.log").read_text().splitlines():
             if "page redraw" in line:

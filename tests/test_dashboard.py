@@ -5,52 +5,29 @@ One server for the module; every test opens its own tab (its own session and run
 
 import csv
 import io
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from sim.dashboard_launch import CHROMIUM, launch_chromium, serve
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
 ASSETS = ROOT / ".assets" / "solara-cdn"
 SIZES = [(1920, 1080), (1280, 720)]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     assert Path(CHROMIUM).exists(), "Debian chromium is needed at /usr/bin/chromium (make test installs it as root)"
     assert (ASSETS / "vega-embed@6" / "package.json").exists(), "run scripts/fetch_assets.sh (make setup does it)"
-    port = free_port()
     logfile = tmp_path_factory.mktemp("dash") / "server.log"
-    env = {**os.environ, "SIM_DASHBOARD_PORT": str(port)}
     with open(logfile, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from sim.app import main; main()"], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
         try:
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("dashboard did not start: " + logfile.read_text()[-2000:])
-    yield url, logfile
-    os.killpg(proc.pid, 15)
-    proc.wait(timeout=30)
+            with serve(out) as url:
+                yield url, logfile
+        except RuntimeError as e:
+            pytest.fail(f"{e}: {logfile.read_text()[-2000:]}")
     assert "Too many renders" not in logfile.read_text()
 
 
@@ -59,11 +36,7 @@ def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"],
-        )  # fmt: skip
+        b = launch_chromium(p)
         yield b
         b.close()
 

@@ -168,8 +168,8 @@ def test_runner_steps_in_its_thread_and_stops_when_closed():
         m = r.snapshot["month"]
         assert wait(lambda: "B" in r.snapshot["series"] and r.snapshot["month"] > m)  # B joins without a reset
         assert r.snapshot["month"] > m
-        b = r.models["B"]
-        assert dd.month(b) == dd.month(r.models["A"])
+        with r.lock:  # the runner steps both arms under its lock: read them there, not between two steps
+            assert dd.month(r.models["B"]) == dd.month(r.models["A"])
         r.play(False)  # pause before the run can reach its last month on a fast machine
         assert wait(lambda: r.snapshot.get("bands_ready"))  # the band seeds are built while paused too
         time.sleep(0.3)

@@ -10,6 +10,12 @@ An experiment is a YAML file in ``experiments/``::
     arms:
       none: [rc_model=none]
       administrative: [rc_model=administrative]
+    findings:                       # optional: claims and the ablations that back them
+      survival_admin:
+        claim: an administrative centre raises NGO survival
+        outcome: ngo_survival
+        arms: [none, administrative]
+        mechanism_off: [rc_model.consult_effect=0, rc_model.project_help=0]
 
 Each arm's overrides are composed with Hydra exactly as on the command line
 (``sim-run <base> <arm overrides>``) and validated; every arm runs the same
@@ -20,14 +26,16 @@ seeds (common random numbers). Usage::
 Outputs in ``DIR`` (default ``experiments/<name>/results``): ``runs.parquet``
 (one row per arm, seed and month), ``outcomes.parquet`` (one row per arm and
 seed), ``comparison.csv`` and ``comparison.md`` (mean and 95% CI per arm),
-``curves.png`` (outcome curves with 95% bands) and ``money.png``.
+``curves.png`` (outcome curves with 95% bands) and ``money.png``; with findings also
+``findings.md`` / ``.csv`` (each finding's paired effect with its mechanism on and off, see
+:mod:`analysis.findings`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.findings import Finding, ablation_arms, findings_markdown, findings_table, parse_findings
 from analysis.specs import override_list, positive_int, read_mapping, safe_name
 from sim.cli import compose  # noqa: F401  (also analysis.experiment.compose, as before)
 from sim.outcomes import MONEY, OUTCOMES
@@ -55,6 +64,11 @@ class Experiment:
     seeds: int
     base: list[str]
     arms: dict[str, list[str]]
+    findings: list[Finding] = field(default_factory=list)
+
+    def all_arms(self) -> dict[str, list[str]]:
+        """The arms plus, for every finding, its two arms with the driving mechanism switched off."""
+        return {**self.arms, **ablation_arms(self.findings, self.arms)}
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -64,7 +78,7 @@ def load_experiment(path: str | Path) -> Experiment:
         ConfigError: One line naming the bad key and what is allowed.
     """
     path = Path(path)
-    data = read_mapping(path, {"name", "question", "design", "steps", "seeds", "base", "arms"})
+    data = read_mapping(path, {"name", "question", "design", "steps", "seeds", "base", "arms", "findings"})
     arms = data.get("arms")
     if not isinstance(arms, dict) or not arms:
         raise ConfigError(f"{path}: 'arms' must map arm names to lists of overrides")
@@ -80,13 +94,14 @@ def load_experiment(path: str | Path) -> Experiment:
         seeds=seeds,
         base=override_list(path, "base", data.get("base", [])),
         arms={str(k): list(v) for k, v in arms.items()},
+        findings=parse_findings(path, data.get("findings"), {str(k): v for k, v in arms.items()}),
     )
 
 
 def arm_configs(exp: Experiment) -> dict[str, Config]:
-    """Validated config of every arm (steps from the experiment, no plots)."""
+    """Validated config of every arm and ablation arm (steps from the experiment, no plots)."""
     out = {}
-    for arm, ovs in exp.arms.items():
+    for arm, ovs in exp.all_arms().items():
         cfg = compose(exp.base + ovs)
         out[arm] = replace(cfg, **{"steps": exp.steps, "output.plots": False})
     return out
@@ -202,8 +217,8 @@ def run_experiment(exp: Experiment, seeds: int | None = None, jobs: int = 2, out
     cfgs = arm_configs(exp)
     arms = list(exp.arms)
     out = out or ROOT / "experiments" / exp.name / "results"
-    calls = ((_job, (arm, cfgs[arm], seed)) for arm in arms for seed in range(1, n + 1))
-    results = parallel(calls, len(arms) * n, jobs, exp.name)
+    calls = ((_job, (arm, cfgs[arm], seed)) for arm in cfgs for seed in range(1, n + 1))
+    results = parallel(calls, len(cfgs) * n, jobs, exp.name)
     out.mkdir(parents=True, exist_ok=True)
     runs = pd.concat([ts.assign(arm=arm, seed=seed) for arm, seed, ts, _ in results], ignore_index=True)
     outcomes = pd.DataFrame([{"arm": arm, "seed": seed, **o} for arm, seed, _, o in results])
@@ -215,6 +230,15 @@ def run_experiment(exp: Experiment, seeds: int | None = None, jobs: int = 2, out
     (out / "comparison.md").write_text(
         f"# {exp.name}: mean [95% CI] over {n} seeds, {exp.steps} months\n\n{table_markdown(table, arms)}\n{legend}\n"
     )
+    if exp.findings:
+        found = findings_table(outcomes, exp.findings)
+        found.to_csv(out / "findings.csv", index=False)
+        (out / "findings.md").write_text(
+            f"# {exp.name}: findings and their ablations (paired over {n} seeds, {exp.steps} months)\n\n"
+            "Effect = second arm - first arm, mean over the same seeds with a 95% t-interval; "
+            "'with the mechanism off' runs both arms again with the listed overrides.\n\n" + findings_markdown(found)
+        )
+    runs = runs[runs["arm"].isin(arms)]
     plot_curves(runs, arms, out / "curves.png")
     plot_money(outcomes, arms, out / "money.png")
     return table

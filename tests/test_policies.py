@@ -312,7 +312,7 @@ def test_every_experiment_builds_and_runs_a_few_steps(path):
     exp = load_experiment(path)
     assert exp.seeds >= 20
     cfgs = arm_configs(exp)
-    assert set(cfgs) == set(exp.arms)
+    assert set(cfgs) == set(exp.all_arms())
     for cfg in cfgs.values():
         short = {"steps": 3, "cluster.launch_month": 1} if cfg.cluster.enabled else {"steps": 3}  # launch before the end
         m = CrossSectorModel(replace(cfg, **short))

@@ -12,9 +12,7 @@ from sim.params import ConfigError
 
 
 def test_paired_effect_on_known_numbers():
-    out = pd.DataFrame(
-        {"arm": ["a"] * 4 + ["b"] * 4, "seed": [1, 2, 3, 4] * 2, "x": [1.0, 2.0, 3.0, 4.0, 2.0, 2.5, 4.5, 5.0]}
-    )
+    out = pd.DataFrame({"arm": ["a"] * 4 + ["b"] * 4, "seed": [1, 2, 3, 4] * 2, "x": [1.0, 2.0, 3.0, 4.0, 2.0, 2.5, 4.5, 5.0]})
     m, lo, hi, n = paired_effect(out, "x", "a", "b")
     d = np.array([1.0, 0.5, 1.5, 1.0])
     h = 3.182446305284263 * d.std(ddof=1) / 2  # t(0.975, 3)
@@ -78,7 +76,8 @@ def test_an_ablation_that_removes_the_mechanism_removes_the_effect(tmp_path):
         ),
     )
     exp = load_experiment(f)
-    assert set(exp.all_arms()) == {"without", "with", "without~off:payout", "with~off:payout", "without~off:placebo", "with~off:placebo"}
+    ablated = {f"{a}~off:{f}" for a in ("without", "with") for f in ("payout", "placebo")}
+    assert set(exp.all_arms()) == {"without", "with", *ablated}
     run_experiment(exp, jobs=1, out=tmp_path / "out")
     table = pd.read_csv(tmp_path / "out" / "findings.csv").set_index("finding")
     assert table.loc["payout", "effect_low"] > 0  # the effect is there
@@ -92,16 +91,20 @@ def test_an_ablation_that_removes_the_mechanism_removes_the_effect(tmp_path):
     assert set(comparison["arm"]) == {"without", "with"}  # the comparison shows the experiment's own arms only
 
 
+def fnd(arms: str = "[without, with]", off: str = "[a=b]", outcome: str = "wellbeing", extra: str = "") -> str:
+    return f"findings: {{x: {{claim: c, outcome: {outcome}, arms: {arms}, mechanism_off: {off}{extra}}}}}\n"
+
+
 @pytest.mark.parametrize(
     "text, fragment",
     [
         ("findings: [a]\n", "'findings' must map"),
-        ("findings: {x: {claim: c, outcome: nope, arms: [without, with], mechanism_off: [a=b]}}\n", "findings.x.outcome='nope': allowed values"),
-        ("findings: {x: {claim: c, outcome: wellbeing, arms: [without, without], mechanism_off: [a=b]}}\n", "allowed two different arms"),
-        ("findings: {x: {claim: c, outcome: wellbeing, arms: [without, gone], mechanism_off: [a=b]}}\n", "allowed two different arms of without, with"),
-        ("findings: {x: {claim: c, outcome: wellbeing, arms: [without, with], mechanism_off: []}}\n", "mechanism_off must be a non-empty list"),
+        (fnd(outcome="nope"), "findings.x.outcome='nope': allowed values"),
+        (fnd(arms="[without, without]"), "allowed two different arms"),
+        (fnd(arms="[without, gone]"), "allowed two different arms of without, with"),
+        (fnd(off="[]"), "mechanism_off must be a non-empty list"),
         ("findings: {x: {claim: c, outcome: wellbeing, arms: [without, with]}}\n", "missing key 'mechanism_off'"),
-        ("findings: {x: {claim: c, outcome: wellbeing, arms: [without, with], mechanism_off: [a=b], why: y}}\n", "unknown key 'why'"),
+        (fnd(extra=", why: y"), "unknown key 'why'"),
     ],
 )
 def test_bad_findings_are_rejected_with_one_line(tmp_path, text, fragment):

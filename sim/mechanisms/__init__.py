@@ -5,15 +5,18 @@ module                 mechanism
 =====================  =====================================================
 ``families``           families' vulnerability moves, awareness, applications
                        and rationing (the family population and its passes)
-``budgets``            annual budgets, unspent money, CSR budgets, councils
+``budgets``            annual budgets, unspent money, CSR budgets
+``councils``           public councils: seats, rotation, the NGOs' voice
 ``turnover``           key persons leave (ties go dormant), ties renewed
 ``giving``             business and citizens' donations, endowment gifts
 ``resource_centres``   NGO resource centres (``rc_model``)
 ``cluster``            the family-oriented cluster
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
+``socio_technological`` proven NGO technologies adopted, funded, spread
 ``formation``          partnership proposals and acceptance
 ``delivery``           partnership contributions, money, output, evidence
+``organisational_structural`` houses of NGOs, centre with delegated functions
 ``services``           service capacity, rationing, social orders
 ``endowments``         endowment returns, deadlines, payouts
 ``trust``              the trust network and its monthly update

@@ -80,10 +80,10 @@ def test_voice_multiplies_the_municipalitys_acceptance_of_an_ngos_proposal():
 
 def test_seats_rotate_after_their_term():
     """With a 12-month term nobody keeps a seat two Januaries running; with a long term most keep it."""
+
     def kept(term: int) -> float:
         m = CrossSectorModel(make_cfg(steps=13, **{"councils.term_months": term}))
-        for _ in range(1):
-            m.step()
+        m.step()
         first = m.state.ngo_council.copy()
         for _ in range(12):
             m.step()
@@ -172,7 +172,7 @@ def test_house_of_ngos_lowers_members_costs():
         seen = {}
         original = life.step
 
-        def spy(_f=original, _m=m) -> None:
+        def spy(_f=original, _m=m, seen=seen) -> None:
             st = _m.state
             seen["staff"] = st.ngo_staff.copy()
             seen["member"] = _m.mechanisms["organisational_structural"].member.copy()

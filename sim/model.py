@@ -54,8 +54,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     FamilyUptake,  # families learn of support and apply (second thread)
     Grants,  # 6. grant competitions (grant_month)
     Requests,  # 7. requests to municipalities, subsidies
-    SocioTechnological,  # 7a. proven NGO technologies adopted, funded and spread by the state
     Formation,  # 8. partnership proposals and acceptance
+    SocioTechnological,  # 8a. proven NGO technologies adopted, funded and spread by the state
     Delivery,  # 9. partnership contributions, money, output, evidence
     OrganisationalStructural,  # 9a. houses of NGOs, the centre with delegated functions
     Services,  # 10. capacity, rationing, state institutions, social orders

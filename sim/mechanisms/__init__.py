@@ -13,8 +13,8 @@ module                 mechanism
 ``cluster``            the family-oriented cluster
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
-``socio_technological`` proven NGO technologies adopted, funded, spread
 ``formation``          partnership proposals and acceptance
+``socio_technological`` proven NGO technologies adopted, funded, spread
 ``delivery``           partnership contributions, money, output, evidence
 ``organisational_structural`` houses of NGOs, centre with delegated functions
 ``services``           service capacity, rationing, social orders

@@ -770,6 +770,14 @@ class CouncilParams:
         lo=0.0,
         hi=5.0,
     )
+    plan_influence: float = par(
+        0.0,
+        "probability each January that a seat holder's domain enters its municipality's plan",
+        "policy lever (concept VIII.4: councils as a channel for initiatives); off by default: the municipal plans "
+        "stay fixed",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 @dataclass(frozen=True)

@@ -259,3 +259,18 @@ def test_bad_values_name_the_key(data, key):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as e:
         build_config(data)
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("influence", [1.0, 0.0])
+def test_a_seat_holders_domain_enters_the_municipal_plan_only_with_plan_influence(influence):
+    m = CrossSectorModel(make_cfg(steps=2, **{"councils.plan_influence": influence}))
+    st = m.state
+    before = st.plans.copy()
+    m.step()
+    seated = np.flatnonzero(st.ngo_council)
+    munis, doms = st.org_municipality[st.ngo0 + seated], st.ngo_domain[seated]
+    if influence:
+        assert st.plans[munis, doms].all() and st.plans.sum() > before.sum()
+        assert (st.plans | ~before).all()  # nothing leaves the plans
+    else:
+        assert (st.plans == before).all() and not before[munis, doms].all()

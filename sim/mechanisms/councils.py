@@ -16,7 +16,10 @@ it, the formation mechanism the municipality's acceptance of the NGO's
 proposal, and the socio-technological mechanism the chance that the NGO's
 practice is adopted (concept IV.3.2: councils are a negotiated mechanism
 acting for a fixed period; VIII.4: initiatives reach the authority through
-councils and public chambers).
+councils and public chambers). With ``plan_influence`` > 0 (a policy lever,
+off by default) each January a seat holder's domain enters its
+municipality's plan with that probability (the municipality's priority, the
+first domain of its plan, is unchanged).
 """
 
 from __future__ import annotations
@@ -76,6 +79,15 @@ class Councils(Mechanism):
         if seats > 0:
             self._fill(seats, held, rotate)
         st.ngo_voice[:] = np.where(st.ngo_council, 1.0 + cp.voice, 1.0)
+        if cp.plan_influence > 0:
+            self._plans(cp.plan_influence)
+
+    def _plans(self, influence: float) -> None:
+        """Each seat holder's domain enters its municipality's plan with probability ``influence``."""
+        st = self.state
+        seated = np.flatnonzero(st.ngo_council)
+        hit = seated[self.model.streams["councils"].random(seated.size) < influence]
+        st.plans[st.org_municipality[st.ngo0 + hit], st.ngo_domain[hit]] = True
 
     def _fill(self, seats: int, held: np.ndarray, barred: np.ndarray) -> None:
         """Fill each municipality's vacant seats by the seat rule among eligible alive NGOs."""

@@ -58,6 +58,11 @@ CHANNELS: tuple[str, ...] = (
     "cluster_funding",
     "ngo_costs",
     "liquidation",
+    "technology_funding",  # socio-technological: the region funds adopted NGO technologies
+    "house_funding",  # organisational-structural: the region funds the houses of NGOs
+    "house_costs",  # the houses' running costs (shared premises and services)
+    "delegated_budget",  # organisational-structural: the delegated function's budget to its centre
+    "delegated_costs",  # the centre's costs of delivering the delegated function
 )
 """Flow channels, in the order used for the ``channel`` code column."""
 

@@ -19,6 +19,7 @@ from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import Budgets
 from sim.mechanisms.cluster import Cluster
+from sim.mechanisms.councils import Councils
 from sim.mechanisms.delivery import Delivery
 from sim.mechanisms.dissolution import Dissolution
 from sim.mechanisms.endowments import Endowments
@@ -27,10 +28,12 @@ from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
 from sim.mechanisms.grants import Grants
 from sim.mechanisms.ngo_life import NGOLife
+from sim.mechanisms.organisational_structural import OrganisationalStructural
 from sim.mechanisms.recording import METRICS, Recording
 from sim.mechanisms.requests import Requests
 from sim.mechanisms.resource_centres import ResourceCentres
 from sim.mechanisms.services import Services
+from sim.mechanisms.socio_technological import SocioTechnological
 from sim.mechanisms.trust import TrustUpdate
 from sim.mechanisms.turnover import Turnover
 from sim.params import Config, replace
@@ -42,7 +45,8 @@ __all__ = ["COUNTERS", "FAMILY_THREAD_MIN", "METRICS", "N_DOMAINS", "STEP_ORDER"
 
 STEP_ORDER: tuple[type[Mechanism], ...] = (
     FamilyTransitions,  # families' moves and wellbeing after last month's services (second thread)
-    Budgets,  # 1. annual budgets in January, CSR budgets every month, councils
+    Budgets,  # 1. annual budgets in January, CSR budgets every month
+    Councils,  # 1a. public councils in January: seats, rotation, the NGOs' voice
     Turnover,  # 2. key persons leave (ties go dormant), successors renew ties
     Giving,  # 3. business and citizens' donations, endowment gifts
     ResourceCentres,  # 4. resource centres (rc_model)
@@ -51,7 +55,9 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     Grants,  # 6. grant competitions (grant_month)
     Requests,  # 7. requests to municipalities, subsidies
     Formation,  # 8. partnership proposals and acceptance
+    SocioTechnological,  # 8a. proven NGO technologies adopted, funded and spread by the state
     Delivery,  # 9. partnership contributions, money, output, evidence
+    OrganisationalStructural,  # 9a. houses of NGOs, the centre with delegated functions
     Services,  # 10. capacity, rationing, state institutions, social orders
     TrustUpdate,  # 11. gossip, forgetting, institutional trust (second thread, beside 10); December compaction
     Endowments,  # 12. returns, deadlines, December payout

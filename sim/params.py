@@ -741,6 +741,147 @@ class ClusterParams:
 
 
 @dataclass(frozen=True)
+class CouncilParams:
+    """Public councils that matter: seats, rotation and the voice a seat gives (configs/councils/).
+
+    The number of seats is ``org.council_seats``; the rule in :mod:`sim.mechanisms.councils`.
+    """
+
+    seat_rule: str = par(
+        "trust",
+        "how a municipality fills vacant seats each January",
+        "assumption: the authority invites the NGOs it trusts most (BRIEF s.3.1: personal ties decide who is heard); "
+        "'capacity' (most professional first) and 'lottery' are policy options",
+        choices=("trust", "capacity", "lottery"),
+    )
+    term_months: int = par(
+        24,
+        "months a seat is held before it rotates (the holder sits out one January)",
+        "concept IV.3.2: negotiated mechanisms (councils) act 'for a fixed period'; 24 months is an assumption",
+        lo=12,
+        hi=240,
+    )
+    voice: float = par(
+        0.5,
+        "added voice of a seat holder (ngo_voice = 1 + voice): x probability its request is heard and x the "
+        "municipality's acceptance of its proposals",
+        "assumption (concept VIII.4: initiatives go to the authority 'through state councils and public chambers'; "
+        "no number in the sources); 0 makes councils matter nothing",
+        lo=0.0,
+        hi=5.0,
+    )
+    plan_influence: float = par(
+        0.0,
+        "probability each January that a seat holder's domain enters its municipality's plan",
+        "policy lever (concept VIII.4: councils as a channel for initiatives); off by default: the municipal plans "
+        "stay fixed",
+        lo=0.0,
+        hi=1.0,
+    )
+
+
+@dataclass(frozen=True)
+class SocioTechParams:
+    """Socio-technological mechanism: a proven NGO technology adopted and funded by the state (configs/socio_tech/)."""
+
+    enabled: bool = par(
+        True, "on/off", "concept IV.3.2: socio-technological mechanisms are one of five groups 'successfully used today'"
+    )
+    proven_projects: int = par(
+        2,
+        "grant projects won (run with results) before an NGO's practice counts as proven",
+        "assumption (concept IV.3.2: a technology that 'stands out by effectiveness and quality of results')",
+        lo=1,
+        hi=100,
+    )
+    proven_capacity: float = par(
+        0.4,
+        "capacity 0..1 an NGO needs for its practice to count as proven",
+        "assumption: results need professionalism (BRIEF s.6)",
+        lo=0.0,
+        hi=1.0,
+    )
+    adoption_prob: float = par(
+        0.03,
+        "probability/month the region adopts a proven practice (x the NGO's voice)",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    line_amount: float = par(
+        60_000.0,
+        "roubles/month the region pays each implementing NGO (a subsidy / social-order line)",
+        "assumption: of the order of one staff wage plus overhead",
+        lo=0.0,
+    )
+    line_months: int = par(36, "months a funding line runs", "assumption: a three-year programme", lo=1, hi=240)
+    spread_prob: float = par(
+        0.05,
+        "probability/month an adopted technology is taken up in one more municipality",
+        "assumption (concept IV.3.2: technologies spread to other territories)",
+        lo=0.0,
+        hi=1.0,
+    )
+    transfer_capacity: float = par(
+        0.1,
+        "capacity gain of an NGO that takes up an adopted technology (share of its gap to 1)",
+        "assumption: the method comes with the technology",
+        lo=0.0,
+        hi=1.0,
+    )
+    budget: float = par(
+        2.0e6,
+        "roubles/year of the region's budget for funding lines of adopted technologies",
+        "assumption",
+        lo=0.0,
+    )
+
+
+@dataclass(frozen=True)
+class OrgStructParams:
+    """Organisational-structural mechanism: a house of NGOs and a centre with delegated functions (configs/org_struct/)."""
+
+    house: bool = par(False, "on/off", "policy lever (concept IV.3.2: e.g. Vladimir 'House of NGOs')")
+    house_launch_month: int = par(0, "month index the houses of NGOs open", "policy lever", lo=0, hi=1200)
+    house_join_prob: float = par(
+        0.1, "probability/month a non-member NGO of the municipality joins its house", "assumption", lo=0.0, hi=1.0
+    )
+    house_overhead_saving: float = par(
+        0.5,
+        "share of a member NGO's overhead (rent, services) the house's shared premises and services replace",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    house_fixed_cost: float = par(
+        40_000.0, "roubles/month the region pays to run each municipality's house", "assumption", lo=0.0
+    )
+    house_member_cost: float = par(
+        700.0,
+        "roubles/month of the house's costs per member (shared premises are cheaper than each NGO's own)",
+        "assumption",
+        lo=0.0,
+    )
+    centre: bool = par(False, "on/off", "policy lever (concept IV.3.2: e.g. Moscow centre 'Children of the street')")
+    centre_launch_month: int = par(0, "month index the function is delegated", "policy lever", lo=0, hi=1200)
+    centre_domain: int = par(
+        4, "domain of the delegated function (index in DOMAINS; 4 = at-risk children)", "policy lever", lo=0, hi=4
+    )
+    centre_budget: float = par(
+        150_000.0,
+        "roubles/month of the delegated budget the region pays the centre",
+        "assumption (of the order of the family resource centre's cost, cluster.cost)",
+        lo=0.0,
+    )
+    centre_unit_cost: float = par(
+        2_500.0,
+        "roubles per service of the delegated function (services/month = budget / unit cost)",
+        "assumption: the same as finance.unit_price (a social-order service)",
+        lo=1.0,
+    )
+
+
+@dataclass(frozen=True)
 class ScenarioParams:
     """Policy levers of a scenario (configs/scenario/)."""
 
@@ -791,6 +932,9 @@ class Config:
     scenario: ScenarioParams = field(default_factory=ScenarioParams)
     rc_model: RCParams = field(default_factory=RCParams)
     cluster: ClusterParams = field(default_factory=ClusterParams)
+    councils: CouncilParams = field(default_factory=CouncilParams)
+    socio_tech: SocioTechParams = field(default_factory=SocioTechParams)
+    org_struct: OrgStructParams = field(default_factory=OrgStructParams)
     output: OutputParams = field(default_factory=OutputParams)
 
 

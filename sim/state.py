@@ -52,6 +52,7 @@ EXTERNAL_ACCOUNTS: tuple[str, ...] = (
     "operating_costs",
     "state_institutions",
     "liquidation",
+    "ngo_house",  # the houses of NGOs (organisational-structural mechanism; never overdrawn)
 )
 """External accounts (after organisation and endowment accounts)."""
 
@@ -70,6 +71,10 @@ COUNTERS: tuple[str, ...] = (
     "budget_unspent",
     "families_served",
     "partnership_services",
+    "tech_adoptions",
+    "tech_spread",
+    "house_joined",
+    "centre_services",
 )
 """Per-step event counters (``State.counts``), reset at the start of every step and recorded as metrics."""
 
@@ -202,6 +207,8 @@ class State:
     ngo_contacts: np.ndarray = _a()  # months with contact with the own municipality
     contact: np.ndarray = _a()  # contact with the own municipality this month
     ngo_council: np.ndarray = _a()
+    ngo_voice: np.ndarray = _a()  # weight of the NGO's voice with its municipality (1: none extra; councils)
+    ngo_cost_relief: np.ndarray = _a()  # roubles/month of overhead someone else covers (house of NGOs)
     active_ngo: np.ndarray = _a()  # NGOs in a running partnership this month
     judgments: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
     # the month
@@ -216,7 +223,7 @@ class State:
     _ngo_sorted_key: int = -1
     _ngo_sorted: tuple[np.ndarray, np.ndarray] | None = None
 
-    _SLOT_FILL = {"ngo_endow_first": -1, "ngo_born": -1, "ngo_died": -1}
+    _SLOT_FILL = {"ngo_endow_first": -1, "ngo_born": -1, "ngo_died": -1, "ngo_voice": 1.0}
     """Initial value of per-slot arrays that do not start at zero."""
 
     def add_ngo_slots(self, add: int, turnover_ngo: float) -> None:
@@ -304,6 +311,7 @@ class State:
         # accounts that may never be negative (Ledger.check flags them; the others: see sim/ledger.py)
         no_overdraft = (ag.SEC_REGION, ag.SEC_MANAGER, ag.SEC_RC)
         self.ledger.forbid_overdraft(np.flatnonzero(np.isin(sector, no_overdraft)), self.cap0 + np.arange(s))
+        self.ledger.forbid_overdraft(self.ext["ngo_house"])
         rc_trust_sector = 0 if cfg.rc_model.model in ("administrative", "subordinate") else 2  # part of the administration or not
         self.trust_sector = np.array([0, 0, 1, 2, 1, rc_trust_sector], np.int64)[sector]
         self.org_municipality = np.full(self.n_orgs, -1, np.int32)
@@ -358,6 +366,8 @@ class State:
         self.ngo_contacts = np.zeros(s, np.int32)
         self.contact = np.zeros(s, bool)
         self.ngo_council = np.zeros(s, bool)
+        self.ngo_voice = np.ones(s, np.float64)
+        self.ngo_cost_relief = np.zeros(s, np.float64)
         self.active_ngo = np.zeros(s, bool)
         self.init_ngos(np.arange(rp.ngos), init, born=0, ngo_params=op)
         self.ngo_endow_intent[: rp.ngos] = init.random(rp.ngos) < fp.endowment_share

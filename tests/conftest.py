@@ -74,6 +74,7 @@ def has_tie(model: Any, truster: Any, trustee: Any) -> np.ndarray:
 STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("family_transitions", "step"),
     ("budgets", "step"),
+    ("councils", "step"),
     ("turnover", "step"),
     ("giving", "step"),
     ("resource_centres", "step"),
@@ -82,7 +83,9 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("grants", "competition"),
     ("requests", "step"),
     ("formation", "step"),
+    ("socio_technological", "step"),
     ("delivery", "step"),
+    ("organisational_structural", "step"),
     ("services", "step"),
     ("trust", "step"),
     ("endowments", "step"),

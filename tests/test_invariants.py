@@ -59,6 +59,11 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "cluster_funding": {(RG, NGO)},
     "ngo_costs": {(NGO, "operating_costs")},
     "liquidation": {(k, "liquidation") for k in (NGO, CAP, RES)} | {("liquidation", k) for k in (NGO, CAP, RES)},
+    "technology_funding": {("regional_treasury", NGO)},
+    "house_funding": {("regional_treasury", "ngo_house")},
+    "house_costs": {("ngo_house", "operating_costs")},
+    "delegated_budget": {("regional_treasury", NGO)},
+    "delegated_costs": {(NGO, "operating_costs")},
 }
 """Who may pay whom in each channel: (payer, payee) by account kind, external accounts by name."""
 
@@ -69,7 +74,8 @@ def test_every_flow_goes_the_way_its_channel_allows(model):
     from analysis.experiment import compose
 
     rich = run_model(compose(["steps=24", "rc_model=subordinate", "cluster=on", "cluster.launch_month=3",
-                              "cluster.endowment=true", "finance.endowment_share=0.5", "output.plots=false"]))  # fmt: skip
+                              "cluster.endowment=true", "finance.endowment_share=0.5", "output.plots=false",
+                              "org_struct.house=true", "org_struct.centre=true"]))  # fmt: skip
     for m in (model, rich):
         at = m.account_table()
         who = np.where(at["kind"] == "external", at["label"], at["kind"])
@@ -128,7 +134,8 @@ def test_accounts_that_may_not_be_overdrawn():
     m = run_model(make_cfg(steps=24, **{"rc_model.model": "subordinate", "finance.endowment_share": 0.5}))
     kinds = m.account_table()["kind"].to_numpy()
     guarded = set(kinds[m.ledger.no_overdraft])
-    assert guarded == {"regional_government", "management_company", "resource_centre", "endowment_capital"}
+    assert guarded == {"regional_government", "management_company", "resource_centre", "endowment_capital", "external"}
+    assert set(m.account_table()["label"][m.ledger.no_overdraft & (kinds == "external")]) == {"ngo_house"}
     assert (m.ledger.balance[m.ledger.no_overdraft] >= -1e-6).all()
     m.ledger.transfer("budget_regional", m.region, m.ext["regional_treasury"], m.ledger.balance[m.region] + 1.0)
     with pytest.raises(AssertionError, match="overdrawn"):

@@ -5,7 +5,8 @@ module                 mechanism
 =====================  =====================================================
 ``families``           families' vulnerability moves, awareness, applications
                        and rationing (the family population and its passes)
-``budgets``            annual budgets, unspent money, CSR budgets, councils
+``budgets``            annual budgets, unspent money, CSR budgets
+``councils``           public councils: seats, rotation, the NGOs' voice
 ``turnover``           key persons leave (ties go dormant), ties renewed
 ``giving``             business and citizens' donations, endowment gifts
 ``resource_centres``   NGO resource centres (``rc_model``)
@@ -13,7 +14,9 @@ module                 mechanism
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
 ``formation``          partnership proposals and acceptance
+``socio_technological`` proven NGO technologies adopted, funded, spread
 ``delivery``           partnership contributions, money, output, evidence
+``organisational_structural`` houses of NGOs, centre with delegated functions
 ``services``           service capacity, rationing, social orders
 ``endowments``         endowment returns, deadlines, payouts
 ``trust``              the trust network and its monthly update

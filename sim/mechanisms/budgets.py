@@ -1,12 +1,11 @@
-"""Budgets: the annual budgets, last year's unspent money, businesses' CSR budgets and the councils.
+"""Budgets: the annual budgets, last year's unspent money and businesses' CSR budgets.
 
 Parameters: :class:`sim.params.RegionParams` (``cfg.region``: budgets),
-:class:`sim.params.ScenarioParams` (``cfg.scenario``: budget scales),
-:class:`sim.params.OrgParams` (``cfg.org.council_seats``).
+:class:`sim.params.ScenarioParams` (``cfg.scenario``: budget scales).
 
 In January the regional and municipal budgets arrive and last year's
-unspent balances return to the treasuries; each municipality seats the NGOs
-it trusts most on its public council. Every month businesses receive their
+unspent balances return to the treasuries (the public councils are
+:mod:`sim.mechanisms.councils`). Every month businesses receive their
 CSR budget (raised by charity development of centres of public development).
 """
 
@@ -61,23 +60,6 @@ class Budgets(Mechanism):
                 rp.municipal_support_budget + state_inst + rc_assignment,
             )
             st.social_order_left = rp.social_order_budget * sc.social_order_scale
-            self.councils()
         csr = st.csr_month * rc.charity_factor() if rc.active else st.csr_month
         st.csr_now = csr
         led.transfer("business_profit", st.ext["business_market"], st.biz_orgs, csr)
-
-    def councils(self) -> None:
-        """In January each municipality seats the NGOs it trusts most on its public council."""
-        st = self.state
-        seats = self.cfg.org.council_seats
-        st.ngo_council[:] = False
-        if seats <= 0:
-            return
-        slots = st.alive_slots()
-        orgs = st.ngo0 + slots
-        muni = st.org_municipality[orgs]
-        t = st.trust.pair_trust(st.muni0 + muni, orgs)
-        order = np.lexsort((-t, muni))
-        sorted_m = muni[order]
-        rank = np.arange(order.size) - np.searchsorted(sorted_m, sorted_m, side="left")
-        st.ngo_council[slots[order[rank < seats]]] = True

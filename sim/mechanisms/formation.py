@@ -11,7 +11,9 @@ municipality, a business and an NGO of it, picked at random
 (:func:`proposal_members`). The NGO (or, without one, the business)
 proposes; every other member accepts with ``logistic(b0 + b_trust *
 trust(member -> proposer) + b_cap * capacity + b_fit * plan_fit + b_tie *
-has_tie)`` (:func:`acceptance_terms`). Accepted proposals become
+has_tie)`` (:func:`acceptance_terms`); a proposal to a municipality is
+accepted with that probability times the NGO's voice (``ngo_voice``, a
+council seat: :mod:`sim.mechanisms.councils`). Accepted proposals become
 negotiated partnerships; how municipalities judged NGO partners is logged
 for the survey (:func:`judgment_attributes`). :func:`create_partnerships`
 (also used by grants and the cluster) records a partnership and the ties
@@ -27,6 +29,7 @@ from numba import njit
 
 from sim import agents as ag
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.councils import voice_factor
 from sim.mechanisms.trust import Ties, tie_and_trust
 from sim.partnerships import PAIRS
 from sim.state import NGOArrays, OrgArrays, State, pick_in_municipality
@@ -102,7 +105,9 @@ class Formation(Mechanism):
         gov, biz, ngo, feasible = proposal_members(
             forms, munis, picks, FORM_MEMBERS, st.muni0, st.sorted_businesses(), st.sorted_ngos()
         )
-        accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo))
+        # a council seat raises the NGO's voice with its municipality: x acceptance (councils.py)
+        voice = np.where(gov >= 0, voice_factor(st, ngo), 1.0)
+        accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo) * voice)
         self._log_judgments(gov, ngo, munis, feasible, accept)
         if not accept.any():
             return

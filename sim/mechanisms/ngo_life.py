@@ -6,7 +6,8 @@ Parameters: :class:`sim.params.OrgParams` (``cfg.org``: ``staff_cost``,
 ``founder_cash``).
 
 Overhead is always due and wages are paid only from cash at hand
-(:func:`ngo_costs`); months in arrears cut staff, cash for
+(:func:`ngo_costs`; less the overhead a house of NGOs covers,
+``ngo_cost_relief``, :mod:`sim.mechanisms.organisational_structural`); months in arrears cut staff, cash for
 ``hire_cash_months`` hires (:func:`ngo_staffing`). Volunteers are recruited
 by reputation and lost without activity; experienced and capable NGOs join
 the register of social-service providers; an NGO dies after
@@ -56,6 +57,7 @@ class NGOLife(Mechanism):
         orgs = st.ngo0 + slots
         # overhead is always due; wages are paid only from cash at hand (arrears cut staff)
         amount, arrears = ngo_costs(slots, st.ngo0, st.ngo_staff, led.balance, op.staff_cost, op.overhead_cost)
+        amount = np.maximum(amount - st.ngo_cost_relief[slots], 0.0)  # overhead a house of NGOs covers
         led.transfer("ngo_costs", orgs, st.ext["operating_costs"], amount)
         rates = tuple(LifeRates(
             op.staff_cost, op.overhead_cost, op.staff_cut_months, op.hire_cash_months, op.volunteer_loss,

@@ -69,6 +69,12 @@ def _metric_names() -> list[str]:
         "cluster_members",
         "cluster_coalitions",
         "families_served_crisis_centre",
+        "council_seats",
+        "tech_adopted",
+        "tech_implementers",
+        "tech_municipalities",
+        "house_members",
+        "centre_services",
         *(f"flow_{c}" for c in CHANNELS),
         "ledger_imbalance",
     ]
@@ -161,6 +167,7 @@ class Recording(Mechanism):
             int(np.count_nonzero(cluster.member)),
             cluster.coalitions,
             fam.n_crisis,
+            *self._partnership_mechanisms(),
         ]
         nh = len(head)
         row[:nh] = head
@@ -168,6 +175,20 @@ class Recording(Mechanism):
         row[nh + len(CHANNELS)] = led.check() if self.cfg.output.check_conservation else np.nan
         led.close_step(t)
         self.n_records += 1
+
+
+    def _partnership_mechanisms(self) -> list[float]:
+        """Councils, socio-technological and organisational-structural mechanisms (concept IV.3.2)."""
+        st, mechs = self.state, self.model.mechanisms
+        tech, ost = mechs["socio_technological"], mechs["organisational_structural"]
+        return [
+            float(np.count_nonzero(st.ngo_council & st.ngo_alive)),
+            float(tech.n_adopted),
+            float(tech.implementers().size),
+            float(tech.covered.sum()),
+            float(np.count_nonzero(ost.member & st.ngo_alive)),
+            ost.centre_services,
+        ]
 
 
 # ----------------------------------------------------------------- kernels

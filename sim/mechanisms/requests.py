@@ -10,6 +10,8 @@ administrative specialist of a resource centre vouches for NGOs it knows:
 ``personal_brokerage`` blends in its trust), in order, as long as its free
 money (after what state institutions still need this year) pays a subsidy.
 A fulfilled request is a kept obligation of the municipality toward the NGO.
+The NGO's voice (``ngo_voice``, raised by a council seat, see
+:mod:`sim.mechanisms.councils`) multiplies that probability.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ class Requests(Mechanism):
         req = slots[rng.random(slots.size) < fp.request_prob]
         if req.size == 0:
             return
-        v = rng.random(req.size)
+        # a council seat raises the NGO's voice: its request is heard with voice x the probability (councils.py)
+        v = rng.random(req.size) / st.ngo_voice[req]
         # budget-limited: each municipality fulfils, in order, as many as its free money allows
         free = np.maximum(led.balance[st.muni0 : st.biz0] - reserved_state_inst(st, self.cfg), 0.0)
         can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(st.n_muni, np.inf)

@@ -25,8 +25,10 @@ from sim.mechanisms.endowments import Endowments
 from sim.mechanisms.families import FAMILY_THREAD_MIN, FamilyTransitions, FamilyUptake
 from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
+from sim.mechanisms.giving_up import GivingUp
 from sim.mechanisms.grants import Grants
 from sim.mechanisms.ngo_life import NGOLife
+from sim.mechanisms.perception import Perception
 from sim.mechanisms.recording import METRICS, Recording
 from sim.mechanisms.requests import Requests
 from sim.mechanisms.resource_centres import ResourceCentres
@@ -50,7 +52,9 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     FamilyUptake,  # families learn of support and apply (second thread)
     Grants,  # 6. grant competitions (grant_month)
     Requests,  # 7. requests to municipalities, subsidies
-    Formation,  # 8. partnership proposals and acceptance
+    Formation,  # 8. partnership proposals and acceptance (municipal partner selection)
+    Perception,  # 8a. each side's yardstick for the month's requests, satisfaction
+    GivingUp,  # 8b. refused NGOs may stop asking ("tried and failed")
     Delivery,  # 9. partnership contributions, money, output, evidence
     Services,  # 10. capacity, rationing, state institutions, social orders
     TrustUpdate,  # 11. gossip, forgetting, institutional trust (second thread, beside 10); December compaction

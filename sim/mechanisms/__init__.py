@@ -12,7 +12,10 @@ module                 mechanism
 ``cluster``            the family-oriented cluster
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
-``formation``          partnership proposals and acceptance
+``formation``          partnership proposals and acceptance, municipal partner
+                       selection (officials' criteria, attention queue by ties)
+``perception``         each side's yardstick for requests, satisfaction
+``giving_up``          refused NGOs stop asking ("tried and failed")
 ``delivery``           partnership contributions, money, output, evidence
 ``services``           service capacity, rationing, social orders
 ``endowments``         endowment returns, deadlines, payouts

@@ -200,6 +200,7 @@ class State:
     ngo_satisfaction: np.ndarray = _a()  # NGO's satisfaction with interaction (0..1, sim.mechanisms.perception)
     ngo_refusal_run: np.ndarray = _a()  # refusals in a row (sim.mechanisms.giving_up)
     ngo_gave_up: np.ndarray = _a()  # stopped asking its municipality after refusals ("tried and failed")
+    ngo_applied: np.ndarray = _a()  # applications for municipal partnership openings (sim.mechanisms.formation)
     ngo_heard: np.ndarray = _a()  # this month: 0 not an applicant, 1 applied not heard, 2 heard refused, 3 chosen
     ngo_grants: np.ndarray = _a()
     ngo_applications: np.ndarray = _a()
@@ -368,6 +369,7 @@ class State:
         self.ngo_refusal_run = np.zeros(s, np.int32)
         self.ngo_gave_up = np.zeros(s, bool)
         self.ngo_heard = np.zeros(s, np.int8)
+        self.ngo_applied = np.zeros(s, np.int32)
         self.ngo_grants = np.zeros(s, np.int32)
         self.ngo_applications = np.zeros(s, np.int32)
         self.ngo_income_month = np.zeros(s, np.float64)

@@ -151,6 +151,7 @@ class Formation(Mechanism):
         m = munis[k]
         attrs = judgment_attributes(ngo[k] - st.ngo0, m, st.plans, t_full[k], e_full[k], st.ngos())
         st.judgments.append((st.t, m.astype(np.int32), attrs, accept[k].copy(), np.ones(k.size, bool)))
+        np.add.at(st.ngo_applied, ngo[k] - st.ngo0, 1)
         st.ngo_heard[ngo[k] - st.ngo0] = np.maximum(st.ngo_heard[ngo[k] - st.ngo0], np.where(accept[k], 3, 2))
 
     def select_partners(
@@ -211,6 +212,7 @@ class Formation(Mechanism):
         log[:, 0], log[:, 1], log[:, 2], log[:, 3], log[:, 4] = attrs[:, 0], attrs[:, 2], attrs[:, 3], attrs[:, 1], attrs[:, 4]
         log[:, 5] = edges >= 0
         st.judgments.append((st.t, m[row_of].astype(np.int32), log, chosen, heard))
+        np.add.at(st.ngo_applied, slot, 1)
         np.maximum.at(st.ngo_heard, slot, np.where(chosen, 3, np.where(heard, 2, 1)).astype(np.int8))
         return ngo, accept
 

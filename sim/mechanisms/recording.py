@@ -89,6 +89,7 @@ HISTORY: tuple[str, ...] = (
     "ngo_requests_handled",
     "muni_requests_handled",
     "ngo_bureaucracy",
+    "ngo_applied",
 )
 """Cumulative state counters copied into ``history`` every month (for counts over a window)."""
 

@@ -35,7 +35,6 @@ from sim.mechanisms.formation import attention_order
 from sim.mechanisms.trust import Ties, tie_and_trust
 from sim.state import Layout, OrgArrays
 
-
 REQUEST_REFUSED, REQUEST_FULFILLED, REQUEST_UNPAID = 0, 1, 2
 """Outcome of a request: refused; granted and paid (help arrived); granted but the municipality's money ran out."""
 

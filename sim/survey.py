@@ -61,8 +61,9 @@ ngo_problems / municipality_problems      bureaucracy: NGO: runarounds (handled,
                                           territory's NGOs in contact in the last 12 months; NGO:
                                           the same, said only by an NGO itself in contact.
                                           low_ngo_professionalism: mean capacity of the NGOs judged
-                                          (official: those that asked or applied; NGO: itself and
-                                          its NGO tie partners) < professional. ngo_disunity:
+                                          (official: those that asked or applied; NGO: its NGO tie
+                                          partners, below its own capacity too) < professional.
+                                          ngo_disunity:
                                           official: < half the territory's NGOs have a tie to
                                           another NGO; NGO: it has none
 ========================================  =====================================================
@@ -160,6 +161,14 @@ def survey_table(model: CrossSectorModel, rules: SurveyRules | None = None) -> p
     rows = [{"question": q, "group": g, "option": a, "share": v, "n": ans.n[(q, g)], "multi_answer": q in MULTI}
             for q, groups in ans.shares.items() for g, opts in groups.items() for a, v in opts.items()]  # fmt: skip
     return pd.DataFrame(rows, columns=["question", "group", "option", "share", "n", "multi_answer"])
+
+
+def shares_of(table: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """The ``{question: {group: {answer: percent}}}`` form of a :func:`survey_table`."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for q, g, a, v in zip(table["question"], table["group"], table["option"], table["share"], strict=True):
+        out.setdefault(q, {}).setdefault(g, {})[a] = float(v)
+    return out
 
 
 def _ask(model: CrossSectorModel, r: SurveyRules) -> _Answers:
@@ -341,9 +350,9 @@ def _problems(
     tied[src] = True
     tied[dst] = True
     cap = m.ngo_capacity
-    peer_sum = np.bincount(src, weights=cap[dst], minlength=cap.size) + cap
-    peer_n = np.bincount(src, minlength=cap.size) + 1.0
-    peer_cap = (peer_sum / peer_n)[slots]
+    peer_n = np.bincount(src, minlength=cap.size)
+    peer_cap = (np.bincount(src, weights=cap[dst], minlength=cap.size) / np.maximum(peer_n, 1))[slots]
+    weak_peers = (peer_n[slots] > 0) & (peer_cap < np.minimum(r.professional, cap[slots]))
     disunited = np.bincount(ngo_muni, weights=tied[slots], minlength=n_muni) / n_here < 0.5
     # officials judge the NGOs that came to them: those that asked or applied
     applied = m.counter_in_window("ngo_applied", w)[slots]
@@ -353,7 +362,7 @@ def _problems(
     A.yes("ngo_problems", "ngo", {
         "bureaucracy": (req > 0) & (runaround >= r.problem_share * req),
         "low_ngo_activity": recent & low_activity[ngo_muni],
-        "low_ngo_professionalism": peer_cap < r.professional,
+        "low_ngo_professionalism": weak_peers,
         "ngo_disunity": ~tied[slots],
     })  # fmt: skip
     A.yes("municipality_problems", "municipality", {

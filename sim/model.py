@@ -52,7 +52,7 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     FamilyUptake,  # families learn of support and apply (second thread)
     Grants,  # 6. grant competitions (grant_month)
     Requests,  # 7. requests to municipalities, subsidies
-    Formation,  # 8. partnership proposals and acceptance (municipal partner selection)
+    Formation,  # 8. partnership proposals and acceptance
     Perception,  # 8a. each side's yardstick for the month's requests, satisfaction
     GivingUp,  # 8b. refused NGOs may stop asking ("tried and failed")
     Delivery,  # 9. partnership contributions, money, output, evidence

@@ -59,6 +59,15 @@ def test_satisfaction_follows_what_each_side_values():
     assert_increases(over_seeds(lambda s: ngo_sat(s, 1.0)), over_seeds(lambda s: ngo_sat(s, 0.0)), "NGO satisfaction")
 
 
+def test_officials_satisfaction_follows_plan_fulfilment():
+    """Officials value partnerships that fulfil their plans: with none proposed they end less satisfied."""
+
+    def muni_sat(seed: int, rate: float) -> float:
+        return float(_run(seed, steps=24, **{"partnership.proposal_rate": rate}).muni_satisfaction.mean())
+
+    assert_increases(over_seeds(lambda s: muni_sat(s, 1.5)), over_seeds(lambda s: muni_sat(s, 0.0)), "officials' satisfaction")
+
+
 # ---------------------------------------------------------------- tried and failed
 def test_tried_and_failed_appears_with_refusals_and_not_without_giving_up():
     on, off = [], []

@@ -9,8 +9,8 @@ a request that brought no help adds one to the NGO's run of refusals
 (``ngo_refusal_run``); one that did resets it. An NGO whose run reached
 ``give_up_refusals`` gives up with probability ``give_up_prob`` (each month
 it is refused again): ``ngo_gave_up`` is set, it no longer asks
-(:mod:`sim.mechanisms.requests`) nor applies for municipal partnerships
-(:mod:`sim.mechanisms.formation`). A discouraged NGO tries again with
+(:mod:`sim.mechanisms.requests`) nor applies for municipal partnership
+openings (:mod:`sim.mechanisms.formation`, with ``selection.by_criteria``). A discouraged NGO tries again with
 probability ``give_up_return_prob`` a month (a new leader, a new head of the
 administration), with its run of refusals reset. The survey's "does not
 interact: tried and failed" answer reads ``ngo_gave_up`` (BRIEF s.6 Q1).

@@ -12,8 +12,10 @@ the synthetic survey (:mod:`sim.survey`) and reports, per question, group
 and answer, the target and the simulated mean with a 95% interval over seeds,
 plus the total distance (RMS difference in percentage points). Questions of
 the targets file the survey does not ask are listed as "not simulated". It
-writes ``validation.csv``, ``validation.md``, ``validation.png`` and
-``survey.yaml`` (the simulated shares, in the targets' format).
+writes ``validation.csv``, ``validation.md``, ``validation.png``,
+``survey.yaml`` (the simulated shares, in the targets' format) and
+``survey_rows.csv`` (every seed's answers, one row per question x option with
+``share`` and ``n``, :func:`sim.survey.survey_table`).
 
 ``sim-calibrate`` searches the parameter ranges of a calibration file with
 Optuna (TPE, seeded) to minimise that distance, averaging several seeds per
@@ -34,13 +36,18 @@ import yaml
 
 from analysis.specs import override_list, parameter_ranges, positive_int, read_mapping, safe_name
 from sim.params import Config, ConfigError, iter_parameters, replace
-from sim.survey import Target, as_targets_format, compare, distance, load_targets, survey
+from sim.survey import Target, as_targets_format, compare, distance, load_targets, shares_of, survey_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def simulate_surveys(cfg: Config, seeds: int, month: int | None = None, jobs: int = 1) -> list[dict[str, Any]]:
     """Run ``seeds`` seeds to ``month`` and return each run's survey."""
+    return [shares_of(t) for t in simulate_survey_tables(cfg, seeds, month, jobs)]
+
+
+def simulate_survey_tables(cfg: Config, seeds: int, month: int | None = None, jobs: int = 1) -> list[pd.DataFrame]:
+    """Run ``seeds`` seeds to ``month`` and return each run's survey rows (with a ``seed`` column)."""
     from joblib import Parallel, delayed
 
     steps = month or cfg.steps
@@ -48,19 +55,21 @@ def simulate_surveys(cfg: Config, seeds: int, month: int | None = None, jobs: in
     return Parallel(n_jobs=jobs)(delayed(_one)(cfg, s) for s in range(1, seeds + 1))
 
 
-def _one(cfg: Config, seed: int) -> dict[str, Any]:
+def _one(cfg: Config, seed: int) -> pd.DataFrame:
     from sim.model import run_model
 
-    return survey(run_model(replace(cfg, seed=seed)))
+    return survey_table(run_model(replace(cfg, seed=seed))).assign(seed=seed)
 
 
 def validate(
     cfg: Config, targets: list[Target], seeds: int = 10, month: int | None = None, jobs: int = 1, survey_out: Path | None = None
 ) -> pd.DataFrame:
     """Target vs simulated table (see module docstring); optionally also the simulated shares in the targets format."""
-    sims = simulate_surveys(cfg, seeds, month, jobs)
+    tables = simulate_survey_tables(cfg, seeds, month, jobs)
+    sims = [shares_of(t) for t in tables]
     if survey_out is not None:
         survey_out.parent.mkdir(parents=True, exist_ok=True)
+        pd.concat(tables, ignore_index=True).to_csv(survey_out.parent / "survey_rows.csv", index=False)
         survey_out.write_text(yaml.safe_dump(as_targets_format(sims, f"synthetic survey, {seeds} seeds"), sort_keys=False))
     return pd.DataFrame(compare(targets, sims))
 

@@ -26,9 +26,11 @@ from sim.mechanisms.endowments import Endowments
 from sim.mechanisms.families import FAMILY_THREAD_MIN, FamilyTransitions, FamilyUptake
 from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
+from sim.mechanisms.giving_up import GivingUp
 from sim.mechanisms.grants import Grants
 from sim.mechanisms.ngo_life import NGOLife
 from sim.mechanisms.organisational_structural import OrganisationalStructural
+from sim.mechanisms.perception import Perception
 from sim.mechanisms.recording import METRICS, Recording
 from sim.mechanisms.requests import Requests
 from sim.mechanisms.resource_centres import ResourceCentres
@@ -56,6 +58,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     Requests,  # 7. requests to municipalities, subsidies
     Formation,  # 8. partnership proposals and acceptance
     SocioTechnological,  # 8a. proven NGO technologies adopted, funded and spread by the state
+    Perception,  # 8b. each side's yardstick for the month's requests, satisfaction
+    GivingUp,  # 8c. refused NGOs may stop asking ("tried and failed")
     Delivery,  # 9. partnership contributions, money, output, evidence
     OrganisationalStructural,  # 9a. houses of NGOs, the centre with delegated functions
     Services,  # 10. capacity, rationing, state institutions, social orders

@@ -478,6 +478,92 @@ class FinanceParams:
     )
 
 
+@dataclass(frozen=True)
+class PerceptionParams:
+    """Each side's own yardstick, satisfaction, and NGOs giving up asking (configs/perception/)."""
+
+    official_answer_prob: float = par(
+        0.5,
+        "probability an official counts a refused request outside the plan as handled (a formal answer was given)",
+        "assumption; BRIEF s.3.2: officials count a request handled when it was answered or passed on within the plan",
+        lo=0.0,
+        hi=1.0,
+    )
+    satisfaction_rate: float = par(
+        0.1, "weight of one month's experience in satisfaction (exponential average)", "assumption", lo=0.0, hi=1.0
+    )
+    satisfaction_initial: float = par(0.5, "satisfaction (0..1) at start and of new NGOs", "assumption", lo=0.0, hi=1.0)
+    ngo_weights: tuple[float, ...] = par(
+        (1.0, 1.0, 1.0),
+        "relative weights of support received / fairness of selection / no bureaucracy in an NGO's satisfaction",
+        "BRIEF s.6 (what NGOs value); equal weights: assumption",
+        lo=0.0,
+        length=3,
+    )
+    official_weights: tuple[float, ...] = par(
+        (1.0, 1.0, 1.0),
+        "relative weights of plan fulfilment / NGO activity / NGO professionalism in an official's satisfaction",
+        "BRIEF s.6 (what officials value); equal weights: assumption",
+        lo=0.0,
+        length=3,
+    )
+    activity_reference: float = par(
+        0.3,
+        "share of a territory's NGOs in contact or in a partnership in a month that officials see as fully active",
+        "assumption",
+        lo=1e-6,
+        hi=1.0,
+    )
+    give_up_prob: float = par(
+        0.25,
+        "probability an NGO stops asking its municipality after a run of refusals (0: nobody gives up)",
+        "assumption; BRIEF s.6 Q1: 'tried and failed' is an answer of NGOs not interacting",
+        lo=0.0,
+        hi=1.0,
+    )
+    give_up_refusals: int = par(2, "refusals in a row before an NGO may give up", "assumption", lo=1, hi=100)
+    give_up_return_prob: float = par(
+        0.02, "probability/month a discouraged NGO tries again (0: never)", "assumption: about four years", lo=0.0, hi=1.0
+    )
+
+
+@dataclass(frozen=True)
+class SelectionParams:
+    """Municipal partner choice by the officials' criteria, heard in order of personal ties (configs/selection/)."""
+
+    by_criteria: bool = par(
+        True,
+        "municipalities choose NGO partners by the officials' criteria from an attention queue (false: one logistic "
+        "acceptance of a random NGO, partnership.accept_*)",
+        "Volgograd 2021 Q9 (officials' account) and BRIEF s.3.2 (NGOs' account)",
+    )
+    criteria_weights: tuple[float, ...] = par(
+        (2.75, 1.53, 1.51, 1.42, 1.0),
+        "logit per unit of plan fit / scale / target-group focus / readiness for dialogue / competence",
+        "Volgograd 2021 Q9: officials naming each criterion 68.7/38.2/37.7/35.6/25.1% -> weight = share / 25 "
+        "(the divisor is an assumption)",
+        lo=-20.0,
+        hi=20.0,
+        length=5,
+    )
+    intercept: float = par(-4.0, "logit of accepting an NGO with every criterion at 0", "assumption", lo=-20.0, hi=20.0)
+    scale_reference: float = par(
+        3.0, "staff + volunteers/10 at which an NGO's scale counts as 1", "assumption", lo=1e-6, hi=1000.0
+    )
+    dialogue_months: float = par(
+        12.0, "months of contact with the authority at which readiness for dialogue counts as 1", "assumption", lo=1.0, hi=600.0
+    )
+    applicants: int = par(4, "NGOs of the municipality applying for one partnership opening", "assumption", lo=1, hi=100)
+    attention_span: int = par(
+        2, "applicants the officials consider per opening before it lapses", "assumption", lo=1, hi=100
+    )
+    ties_first: bool = par(
+        True,
+        "applicants (and requests) are heard in order of the official's personal tie and trust (false: in random order)",
+        "BRIEF s.3.2: NGOs report that personal connections weigh heavily in who gets support",
+    )
+
+
 RC_MODELS: tuple[str, ...] = ("none", "administrative", "subordinate", "municipal_rc", "public_development_centre")
 """The four resource-centre models of the Ural study (BRIEF s.4), plus none."""
 
@@ -936,6 +1022,8 @@ class Config:
     socio_tech: SocioTechParams = field(default_factory=SocioTechParams)
     org_struct: OrgStructParams = field(default_factory=OrgStructParams)
     output: OutputParams = field(default_factory=OutputParams)
+    perception: PerceptionParams = field(default_factory=PerceptionParams)
+    selection: SelectionParams = field(default_factory=SelectionParams)
 
 
 IGNORED_TOP_KEYS = frozenset({"hydra"})

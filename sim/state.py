@@ -172,7 +172,9 @@ class State:
     plans: np.ndarray = _a()  # (municipality, domain): domains the authority prioritises
     first_plan: np.ndarray = _a()
     muni_requests: np.ndarray = _a()
-    muni_requests_fulfilled: np.ndarray = _a()
+    muni_requests_fulfilled: np.ndarray = _a()  # the NGOs' yardstick: help arrived
+    muni_requests_handled: np.ndarray = _a()  # the officials' yardstick: answered or passed on within the plan
+    muni_satisfaction: np.ndarray = _a()  # officials' satisfaction with interaction (0..1, sim.mechanisms.perception)
     families_per_muni: np.ndarray = _a()
     state_cap: np.ndarray = _a()  # state institutions' services/month per (municipality, domain) cell
     partnership_capacity: np.ndarray = _a()  # partnerships' services this month per (municipality, domain)
@@ -197,7 +199,14 @@ class State:
     ngo_born: np.ndarray = _a()
     ngo_died: np.ndarray = _a()
     ngo_requests: np.ndarray = _a()
-    ngo_requests_fulfilled: np.ndarray = _a()
+    ngo_requests_fulfilled: np.ndarray = _a()  # the NGO's yardstick: help arrived
+    ngo_requests_handled: np.ndarray = _a()  # the official's yardstick for the same requests
+    ngo_bureaucracy: np.ndarray = _a()  # requests handled on paper but no help arrived (the NGO's runaround)
+    ngo_satisfaction: np.ndarray = _a()  # NGO's satisfaction with interaction (0..1, sim.mechanisms.perception)
+    ngo_refusal_run: np.ndarray = _a()  # refusals in a row (sim.mechanisms.giving_up)
+    ngo_gave_up: np.ndarray = _a()  # stopped asking its municipality after refusals ("tried and failed")
+    ngo_applied: np.ndarray = _a()  # applications for municipal partnership openings (sim.mechanisms.formation)
+    ngo_heard: np.ndarray = _a()  # this month: 0 not an applicant, 1 applied not heard, 2 heard refused, 3 chosen
     ngo_grants: np.ndarray = _a()
     ngo_applications: np.ndarray = _a()
     ngo_income_month: np.ndarray = _a()
@@ -210,7 +219,10 @@ class State:
     ngo_voice: np.ndarray = _a()  # weight of the NGO's voice with its municipality (1: none extra; councils)
     ngo_cost_relief: np.ndarray = _a()  # roubles/month of overhead someone else covers (house of NGOs)
     active_ngo: np.ndarray = _a()  # NGOs in a running partnership this month
-    judgments: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    judgments: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    # (month, municipality, attributes, chosen, heard) of each NGO a municipality judged or left unheard
+    request_month: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int8))
+    # this month's requests: NGO slots and status (REQUEST_REFUSED / _FULFILLED / _UNPAID, sim.mechanisms.requests)
     # the month
     t: int = -1  # month index of the step being run (0-based)
     counts: dict[str, float] = field(default_factory=dict)
@@ -223,7 +235,7 @@ class State:
     _ngo_sorted_key: int = -1
     _ngo_sorted: tuple[np.ndarray, np.ndarray] | None = None
 
-    _SLOT_FILL = {"ngo_endow_first": -1, "ngo_born": -1, "ngo_died": -1, "ngo_voice": 1.0}
+    _SLOT_FILL = {"ngo_endow_first": -1, "ngo_born": -1, "ngo_died": -1, "ngo_voice": 1.0, "ngo_satisfaction": 0.5}
     """Initial value of per-slot arrays that do not start at zero."""
 
     def add_ngo_slots(self, add: int, turnover_ngo: float) -> None:
@@ -331,6 +343,8 @@ class State:
         self.munis = np.arange(self.muni0, self.biz0)
         self.muni_requests = np.zeros(m, np.int32)
         self.muni_requests_fulfilled = np.zeros(m, np.int32)
+        self.muni_requests_handled = np.zeros(m, np.int32)
+        self.muni_satisfaction = np.full(m, cfg.perception.satisfaction_initial)
 
         # businesses
         self.biz_size = init.choice(3, size=b, p=op.business_size_shares).astype(np.int8)
@@ -357,6 +371,13 @@ class State:
         self.ngo_died = np.full(s, -1, np.int32)
         self.ngo_requests = np.zeros(s, np.int32)
         self.ngo_requests_fulfilled = np.zeros(s, np.int32)
+        self.ngo_requests_handled = np.zeros(s, np.int32)
+        self.ngo_bureaucracy = np.zeros(s, np.int32)
+        self.ngo_satisfaction = np.full(s, cfg.perception.satisfaction_initial)
+        self.ngo_refusal_run = np.zeros(s, np.int32)
+        self.ngo_gave_up = np.zeros(s, bool)
+        self.ngo_heard = np.zeros(s, np.int8)
+        self.ngo_applied = np.zeros(s, np.int32)
         self.ngo_grants = np.zeros(s, np.int32)
         self.ngo_applications = np.zeros(s, np.int32)
         self.ngo_income_month = np.zeros(s, np.float64)

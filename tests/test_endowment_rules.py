@@ -71,11 +71,13 @@ def test_an_endowment_earns_only_once_it_holds_the_minimum():
         donated = b.amount("endowment_donation") + b.amount("endowment_match")
         for org, r in b.res.items():
             c = b.cap[org]
-            steps = np.flatnonzero(ret[:, r] > 0)
+            steps = np.flatnonzero((ret[:, r] > 0) | (ret[:, c] > 0))  # a return into or out of reserve or capital
             if steps.size == 0:
                 continue
             ok = liq[steps, c] == 0  # not closed later in the same month
-            assert (b.balance[steps[ok], c] >= 1.0e6 - 1e-6).all(), (seed, org)
+            # the capital before that month's return (a loss in the month it formed may take it below the minimum)
+            before = b.balance[:, c] + b.amount("endowment_return", "src")[:, c] - b.amount("endowment_return", "dst")[:, c]
+            assert (before[steps[ok][:1]] >= 1.0e6 - 1e-6).all(), (seed, org)  # its first month of returns
             formed_in_run += bool(donated[:, c].any() and b.balance[0, c] == 0)
     assert formed_in_run >= 2, "too few endowments formed from donations: the rule is not exercised"
 

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from conftest import SEEDS, assert_increases, make_cfg, over_seeds
@@ -12,7 +13,7 @@ from conftest import SEEDS, assert_increases, make_cfg, over_seeds
 from analysis.validate import calibrate, load_calibration, validate
 from sim.model import CrossSectorModel, run_model
 from sim.params import ConfigError
-from sim.survey import SurveyRules, compare, distance, load_targets, survey
+from sim.survey import MULTI, SurveyRules, compare, distance, load_targets, shares_of, survey, survey_table
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_TARGETS = ROOT.parent / "shared" / "targets" / "volgograd_2021_calibration.yaml"
@@ -48,12 +49,29 @@ def test_answers_follow_the_rules(model):
     ful = model.counter_in_window("ngo_requests_fulfilled", r.window)[slots]
     asked = req > 0
     share = ful[asked] / req[asked]
-    assert s["ngo_request_outcome"]["ngo"]["mostly_fulfilled"] == pytest.approx(100 * (share >= r.ngo_yardstick).mean())
+    assert s["ngo_request_outcome"]["ngo"]["mostly_fulfilled"] == pytest.approx(100 * (share >= r.mostly).mean())
+    gave_up = model.ngo_gave_up[slots]
+    assert s["ngo_interacts_with_municipality"]["ngo"]["no_tried_and_failed"] == pytest.approx(100 * gave_up.mean())
     assert s["ngo_request_outcome"]["ngo"]["never_fulfilled"] == pytest.approx(100 * (share == 0).mean())
     assert s["ngo_requests_for_support"]["ngo"]["never"] == pytest.approx(100 * (req == 0).mean())
     assert s["no_project_experience"]["ngo"]["yes"] == pytest.approx(100 * (~model.ngo_experienced[slots]).mean())
     seats = model.cfg.org.council_seats
     assert s["ngo_council_member"]["ngo"]["yes"] == pytest.approx(100 * min(seats * model.n_muni, slots.size) / slots.size, abs=5)
+
+
+def test_survey_table_has_one_row_per_question_and_option_with_n(model):
+    t = survey_table(model)
+    assert list(t.columns) == ["question", "group", "option", "share", "n", "multi_answer"]
+    assert not t.duplicated(["question", "group", "option"]).any()
+    assert shares_of(t) == survey(model)
+    n_ngo = int(model.ngo_alive.sum())
+    crit = t[t["question"] == "ngo_partner_criteria"]
+    assert (crit["n"] == n_ngo).all() and crit["multi_answer"].all() and len(crit) == 6
+    assert (t[t["question"] == "municipality_problems"]["n"] == model.n_muni).all()
+    asked = int((model.counter_in_window("ngo_requests", 36)[model.ngo_alive] > 0).sum())
+    assert (t[t["question"] == "ngo_request_outcome"]["n"] == asked).all()
+    # multi-answer questions: options are yes/no each, so they need not add to 100
+    assert set(t.loc[t["multi_answer"], "question"]) == set(MULTI)
 
 
 def test_officials_never_name_personal_connections_but_ngos_may():
@@ -68,7 +86,8 @@ def test_officials_never_name_personal_connections_but_ngos_may():
 
 def test_plan_fit_is_named_when_it_drives_choices():
     def fit_named(seed: int, weight: float) -> float:
-        kw = {"partnership.accept_plan_fit": weight, "partnership.accept_intercept": -4.0 if weight else -1.0}
+        kw = {"partnership.accept_plan_fit": weight, "partnership.accept_intercept": -4.0 if weight else -1.0,
+              "selection.by_criteria": False}  # the legacy logistic acceptance (tests/test_perception.py: by criteria)
         return survey(run_model(make_cfg(steps=36, seed=seed, **kw)))["municipality_partner_criteria"]["municipality"][
             "fits_authority_plans"
         ]
@@ -152,6 +171,8 @@ def test_validation_table(tmp_path):
     table = validate(make_cfg(steps=12), t, seeds=2, survey_out=tmp_path / "survey.yaml")
     back = load_targets(tmp_path / "survey.yaml")  # the simulated survey reads back as a targets file
     assert {x.question for x in back} >= {"ngo_requests_for_support", "received_grant_from_fund"}
+    rows = pd.read_csv(tmp_path / "survey_rows.csv")
+    assert set(rows["seed"]) == {1, 2} and {"share", "n", "option"} <= set(rows.columns)
     ok = table[table["status"] == "ok"]
     assert len(ok) > 20
     assert set(table["status"]) <= {"ok", "not simulated"}

@@ -13,8 +13,11 @@ module                 mechanism
 ``cluster``            the family-oriented cluster
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
-``formation``          partnership proposals and acceptance
 ``socio_technological`` proven NGO technologies adopted, funded, spread
+``formation``          partnership proposals and acceptance, municipal partner
+                       selection (officials' criteria, attention queue by ties)
+``perception``         each side's yardstick for requests, satisfaction
+``giving_up``          refused NGOs stop asking ("tried and failed")
 ``delivery``           partnership contributions, money, output, evidence
 ``organisational_structural`` houses of NGOs, centre with delegated functions
 ``services``           service capacity, rationing, social orders

@@ -18,6 +18,22 @@ negotiated partnerships; how municipalities judged NGO partners is logged
 for the survey (:func:`judgment_attributes`). :func:`create_partnerships`
 (also used by grants and the cluster) records a partnership and the ties
 between its members.
+
+Municipal partner selection (:class:`sim.params.SelectionParams`,
+``cfg.selection``; stream ``partner_selection``). With ``by_criteria`` on
+(the default), a proposal with a municipal and an NGO member is an opening
+for which ``applicants`` NGOs of the municipality apply (not those that gave
+up asking). The officials hear them in their attention queue
+(:func:`attention_order`: with ``ties_first``, NGOs with a personal tie first,
+by the official's trust in them; otherwise in random order) and consider at
+most ``attention_span`` of them, accepting the first with probability
+``logistic(intercept + weights . (plan fit, scale, target-group focus,
+readiness for dialogue, competence))`` (:func:`criteria_attributes`, the
+officials' own account, Volgograd 2021 Q9). Ties do not enter the score:
+they decide who is heard before the opening lapses (the NGOs' account,
+BRIEF s.3.2). A business member of a trilateral proposal still accepts by
+the ``accept_*`` logistic. Every applicant is logged (chosen, heard) for the
+survey and for the NGOs' sense of fairness (``state.ngo_heard``).
 """
 
 from __future__ import annotations
@@ -91,11 +107,14 @@ class Formation(Mechanism):
             [pp.accept_intercept, pp.accept_trust, pp.accept_capacity, pp.accept_plan_fit, pp.accept_personal_tie]
         )
         self._gov_judged: tuple[np.ndarray, np.ndarray, np.ndarray] = (np.zeros(0, np.int64),) * 3
+        sp = self.cfg.selection
+        self.criteria_coef = np.array([sp.intercept, *sp.criteria_weights])
 
     def step(self) -> None:
         """One month of proposals."""
         st, pp = self.state, self.cfg.partnership
         rng = self.model.streams["partnership_formation"]
+        st.ngo_heard[:] = 0
         k = rng.poisson((pp.proposal_rate + self.model.cluster.session_proposals()) * st.n_muni)
         if k == 0 or self.form_cdf is None:
             return
@@ -105,10 +124,13 @@ class Formation(Mechanism):
         gov, biz, ngo, feasible = proposal_members(
             forms, munis, picks, FORM_MEMBERS, st.muni0, st.sorted_businesses(), st.sorted_ngos()
         )
-        # a council seat raises the NGO's voice with its municipality: x acceptance (councils.py)
-        voice = np.where(gov >= 0, voice_factor(st, ngo), 1.0)
-        accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo) * voice)
-        self._log_judgments(gov, ngo, munis, feasible, accept)
+        if self.cfg.selection.by_criteria:
+            ngo, accept = self.select_partners(gov, biz, ngo, munis, feasible, picks[:, 2])
+        else:
+            # a council seat raises the NGO's voice with its municipality: x acceptance (councils.py)
+            voice = np.where(gov >= 0, voice_factor(st, ngo), 1.0)
+            accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo) * voice)
+            self._log_judgments(gov, ngo, munis, feasible, accept)
         if not accept.any():
             return
         gov, biz, ngo, munis, forms, pk = gov[accept], biz[accept], ngo[accept], munis[accept], forms[accept], picks[accept]
@@ -133,7 +155,74 @@ class Formation(Mechanism):
         e_full[rows], t_full[rows] = e_g, t_g
         m = munis[k]
         attrs = judgment_attributes(ngo[k] - st.ngo0, m, st.plans, t_full[k], e_full[k], st.ngos())
-        st.judgments.append((st.t, m.astype(np.int32), attrs, accept[k].copy()))
+        st.judgments.append((st.t, m.astype(np.int32), attrs, accept[k].copy(), np.ones(k.size, bool)))
+        np.add.at(st.ngo_applied, ngo[k] - st.ngo0, 1)
+        st.ngo_heard[ngo[k] - st.ngo0] = np.maximum(st.ngo_heard[ngo[k] - st.ngo0], np.where(accept[k], 3, 2))
+
+    def select_partners(
+        self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray, munis: np.ndarray, feasible: np.ndarray, u_biz: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Municipal openings filled from an attention queue of applicants by the officials' criteria.
+
+        Proposals without a municipal or an NGO member keep the logistic
+        acceptance (:meth:`acceptance_probabilities`). For the others, the NGO
+        is the applicant the officials chose (-1 if none was), and a business
+        member must still accept it.
+
+        Returns:
+            ``(NGO member, accepted)`` per proposal.
+        """
+        st, sp = self.state, self.cfg.selection
+        rng = self.model.streams["partner_selection"]
+        opening = feasible & (gov >= 0) & (ngo >= 0)
+        ngo = ngo.copy()
+        accept = feasible & ~opening
+        if accept.any():
+            accept[accept] = u_biz[accept] < self.acceptance_probabilities(gov[accept], biz[accept], ngo[accept])
+        rows = np.flatnonzero(opening)
+        if rows.size == 0:
+            return ngo, accept
+        sorted_orgs, sorted_m = st.sorted_ngos()
+        willing = ~st.ngo_gave_up[sorted_orgs - st.ngo0]
+        pool, pool_m = sorted_orgs[willing], sorted_m[willing]
+        a = sp.applicants
+        m = munis[rows]
+        apps = pick_in_municipality(pool, pool_m, np.repeat(m, a), rng.random(rows.size * a)).reshape(rows.size, a)
+        apps = distinct_applicants(apps)
+        flat = apps.reshape(-1)
+        has = flat >= 0
+        row_of = np.repeat(np.arange(rows.size), a)[has]
+        cand = flat[has]
+        edges, trust = ties_of(st.muni0 + m[row_of], cand, st.trust.ties())
+        key_u = rng.random(cand.size)
+        order = attention_order(row_of, st.muni0 + m[row_of], cand, key_u, sp.ties_first, st.trust.ties())
+        row_of, cand, edges, trust = row_of[order], cand[order], edges[order], trust[order]
+        slot = cand - st.ngo0
+        attrs = criteria_attributes(slot, m[row_of], st.plans, st.ngos(), st.ngo_contacts, sp.scale_reference,
+                                    sp.dialogue_months)  # fmt: skip
+        # weighted sum written out (not a BLAS matrix product: its summation order may depend on threads)
+        z = self.criteria_coef[0] + (attrs[:, :5] * self.criteria_coef[1:]).sum(axis=1)
+        # a council seat raises the NGO's voice: x the officials' chance of choosing it (councils.py)
+        p_choose = 1.0 / (1.0 + np.exp(-z)) * voice_factor(st, cand)
+        chosen, heard = hear_in_order(row_of, p_choose, rng.random(cand.size), sp.attention_span)
+        pick = np.full(rows.size, -1, np.int64)
+        pick[row_of[chosen]] = cand[chosen]
+        ngo[rows] = pick
+        ok = pick >= 0
+        b = biz[rows]
+        need_biz = ok & (b >= 0)
+        if need_biz.any():  # a business member of a trilateral proposal accepts the chosen NGO
+            p_biz = self.acceptance_probabilities(np.full(need_biz.sum(), -1), b[need_biz], pick[need_biz])
+            ok[need_biz] = u_biz[rows[need_biz]] < p_biz
+        accept[rows] = ok
+        # the log: dialogue column as the officials saw it; personal tie as the NGOs see it
+        log = np.empty((cand.size, 6))
+        log[:, 0], log[:, 1], log[:, 2], log[:, 3], log[:, 4] = attrs[:, 0], attrs[:, 2], attrs[:, 3], attrs[:, 1], attrs[:, 4]
+        log[:, 5] = edges >= 0
+        st.judgments.append((st.t, m[row_of].astype(np.int32), log, chosen, heard))
+        np.add.at(st.ngo_applied, slot, 1)
+        np.maximum.at(st.ngo_heard, slot, np.where(chosen, 3, np.where(heard, 2, 1)).astype(np.int8))
+        return ngo, accept
 
     def acceptance_probabilities(self, gov: np.ndarray, biz: np.ndarray, ngo: np.ndarray) -> np.ndarray:
         """Probability that every invited member accepts each proposal (vectorised).
@@ -244,8 +333,9 @@ def judgment_attributes(
 ) -> np.ndarray:
     """What a municipality saw of each NGO it judged (columns as in the survey's partner-criteria question).
 
-    Plan fit, priority target group (the first domain of its plans), trust,
-    scale of activity (staff + volunteers / 10), capacity, personal tie.
+    Plan fit, priority target group (the first domain of its plans), trust
+    (the legacy logistic's readiness for dialogue), scale of activity (staff +
+    volunteers / 10), capacity, personal tie.
     """
     _, ngo_domain, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
     out = np.empty((slot.size, 6))
@@ -265,3 +355,125 @@ def judgment_attributes(
         out[k, 5] = 1.0 if edges[k] >= 0 else 0.0
     return out
 
+
+
+@njit(cache=True, nogil=True)
+def ties_of(src: np.ndarray, dst: np.ndarray, ties: Ties) -> tuple[np.ndarray, np.ndarray]:
+    """Active edge ``src[k] -> dst[k]`` (-1 if none) and the trust along it (institutional without a tie)."""
+    e = np.empty(src.size, np.int64)
+    t = np.empty(src.size)
+    for k in range(src.size):
+        e[k], t[k] = tie_and_trust(src[k], dst[k], ties)
+    return e, t
+
+
+def attention_order(
+    groups: np.ndarray, officials: np.ndarray, orgs: np.ndarray, u: np.ndarray, ties_first: bool, ties: tuple
+) -> np.ndarray:
+    """Order in which officials hear the NGOs ``orgs`` of each group (a municipality's requests, an opening's applicants).
+
+    With ``ties_first``, NGOs the official (``officials[k]``) has a personal
+    tie with come first, by the official's trust in them (the NGOs' account
+    of who is heard, BRIEF s.3.2); the rest, and everyone without
+    ``ties_first``, in the random order ``u`` (in [0, 1)).
+
+    Returns:
+        A permutation: by group, then by attention.
+    """
+    groups = np.asarray(groups)
+    if groups.size == 0:
+        return np.zeros(0, np.int64)
+    key = np.asarray(u, dtype=np.float64).copy()
+    if ties_first:
+        key = queue_keys(np.asarray(officials, np.int64), np.asarray(orgs, np.int64), key, ties)
+    return np.lexsort((-key, groups))
+
+
+@njit(cache=True, nogil=True)
+def queue_keys(officials: np.ndarray, orgs: np.ndarray, u: np.ndarray, ties: Ties) -> np.ndarray:
+    """Attention key of NGO ``orgs[k]`` to official ``officials[k]``: ``1 + trust`` on a personal tie, else ``u[k]``."""
+    key = u.copy()
+    for k in range(orgs.size):
+        e, t = tie_and_trust(officials[k], orgs[k], ties)
+        if e >= 0:
+            key[k] = 1.0 + t
+    return key
+
+
+@njit(cache=True, nogil=True)
+def distinct_applicants(apps: np.ndarray) -> np.ndarray:
+    """Drop repeated applicants of an opening (a drawn NGO applies once): repeats become -1."""
+    out = apps.copy()
+    for r in range(out.shape[0]):
+        for c in range(1, out.shape[1]):
+            for d in range(c):
+                if out[r, c] >= 0 and out[r, c] == out[r, d]:
+                    out[r, c] = -1
+                    break
+    return out
+
+
+@njit(cache=True, nogil=True)
+def hear_in_order(row: np.ndarray, p: np.ndarray, u: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray]:
+    """Officials consider each opening's applicants in order (rows sorted, queue order within), up to ``span``.
+
+    The first considered applicant with ``u < p`` is chosen and the opening
+    is filled; the applicants after it, or after ``span`` considered, are not
+    heard.
+
+    Returns:
+        ``(chosen, heard)`` per applicant.
+    """
+    n = row.size
+    chosen = np.zeros(n, np.bool_)
+    heard = np.zeros(n, np.bool_)
+    k = 0
+    while k < n:
+        r = row[k]
+        considered = 0
+        filled = False
+        while k < n and row[k] == r:
+            if not filled and considered < span:
+                heard[k] = True
+                considered += 1
+                if u[k] < p[k]:
+                    chosen[k] = True
+                    filled = True
+            k += 1
+    return chosen, heard
+
+
+@njit(cache=True, nogil=True)
+def criteria_attributes(
+    slot: np.ndarray,
+    munis: np.ndarray,
+    plans: np.ndarray,
+    ngos: NGOArrays,
+    contacts: np.ndarray,
+    scale_reference: float,
+    dialogue_months: float,
+) -> np.ndarray:
+    """The officials' criteria for each applicant, each in 0..1 (columns in the order of ``selection.criteria_weights``).
+
+    Plan fit (the NGO's domain is in the authority's plans), scale of
+    activity (``min(1, (staff + volunteers / 10) / scale_reference)``),
+    target-group focus (its domain is the plans' first), readiness for
+    dialogue (``min(1, months of contact / dialogue_months)``), competence
+    (capacity).
+    """
+    _, ngo_domain, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
+    out = np.empty((slot.size, 5))
+    for k in range(slot.size):
+        m = munis[k]
+        d = ngo_domain[slot[k]]
+        first = -1
+        for c in range(plans.shape[1]):
+            if plans[m, c]:
+                first = c
+                break
+        out[k, 0] = 1.0 if plans[m, d] else 0.0
+        out[k, 1] = min(1.0, (ngo_staff[slot[k]] + ngo_volunteers[slot[k]] / 10.0) / scale_reference)
+        out[k, 2] = 1.0 if d == first else 0.0
+        out[k, 3] = min(1.0, contacts[slot[k]] / dialogue_months)
+        out[k, 4] = ngo_capacity[slot[k]]
+    return out

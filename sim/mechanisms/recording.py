@@ -92,6 +92,10 @@ HISTORY: tuple[str, ...] = (
     "ngo_contacts",
     "muni_requests",
     "muni_requests_fulfilled",
+    "ngo_requests_handled",
+    "muni_requests_handled",
+    "ngo_bureaucracy",
+    "ngo_applied",
 )
 """Cumulative state counters copied into ``history`` every month (for counts over a window)."""
 

@@ -12,6 +12,16 @@ money (after what state institutions still need this year) pays a subsidy.
 A fulfilled request is a kept obligation of the municipality toward the NGO.
 The NGO's voice (``ngo_voice``, raised by a council seat, see
 :mod:`sim.mechanisms.councils`) multiplies that probability.
+
+NGOs that gave up asking (:mod:`sim.mechanisms.giving_up`) do not ask. With
+``selection.ties_first`` the officials hear the month's requests in order of
+their personal tie and trust (the NGOs' account, BRIEF s.3.2: who is heard
+before the money runs out), otherwise in random order
+(:func:`sim.mechanisms.formation.attention_order`). Each request's outcome is
+kept in ``state.request_month`` (:data:`REQUEST_REFUSED`,
+:data:`REQUEST_FULFILLED`, :data:`REQUEST_UNPAID`: granted but the money ran
+out) for each side to judge by its own yardstick
+(:mod:`sim.mechanisms.perception`).
 """
 
 from __future__ import annotations
@@ -23,8 +33,12 @@ from numba import njit
 
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import reserved_state_inst
+from sim.mechanisms.formation import attention_order
 from sim.mechanisms.trust import Ties, tie_and_trust
 from sim.state import Layout, OrgArrays
+
+REQUEST_REFUSED, REQUEST_FULFILLED, REQUEST_UNPAID = 0, 1, 2
+"""Outcome of a request: refused; granted and paid (help arrived); granted but the municipality's money ran out."""
 
 
 class RequestTerms(NamedTuple):
@@ -49,10 +63,17 @@ class Requests(Mechanism):
         rng = self.model.streams["requests"]
         slots = st.alive_slots()
         req = slots[rng.random(slots.size) < fp.request_prob]
+        req = req[~st.ngo_gave_up[req]]  # discouraged NGOs no longer ask
+        st.request_month = (req, np.zeros(req.size, np.int8))
         if req.size == 0:
             return
         # a council seat raises the NGO's voice: its request is heard with voice x the probability (councils.py)
         v = rng.random(req.size) / st.ngo_voice[req]
+        # officials hear the month's requests in order of their ties (or at random), per municipality
+        officials = st.muni0 + st.org_municipality[st.ngo0 + req]
+        order = attention_order(officials, officials, st.ngo0 + req, rng.random(req.size), self.cfg.selection.ties_first,
+                                tr.ties())  # fmt: skip
+        req, v = req[order], v[order]
         # budget-limited: each municipality fulfils, in order, as many as its free money allows
         free = np.maximum(led.balance[st.muni0 : st.biz0] - reserved_state_inst(st, self.cfg), 0.0)
         can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(st.n_muni, np.inf)
@@ -60,7 +81,9 @@ class Requests(Mechanism):
         counters = (st.ngo_requests, st.ngo_requests_fulfilled, st.muni_requests, st.muni_requests_fulfilled,
                     st.contact, st.ngo_income_month)  # fmt: skip
         terms = tuple(RequestTerms(w, fp.request_fulfil_base, fp.request_fulfil_trust, fp.subsidy_size))
-        ok = requests_month(req, v, st.layout(), st.orgs(), terms, can, tr.ties(), counters)
+        status = requests_month(req, v, st.layout(), st.orgs(), terms, can, tr.ties(), counters)
+        st.request_month = (req, status)
+        ok = status == REQUEST_FULFILLED
         st.counts["requests"] += req.size
         if ok.any():
             orgs = st.ngo0 + req[ok]
@@ -96,13 +119,14 @@ def requests_month(
     per NGO slot, income of the month per NGO slot)``, updated here.
 
     Returns:
-        Whether each request is fulfilled.
+        The status of each request: :data:`REQUEST_REFUSED`, :data:`REQUEST_FULFILLED`
+        or :data:`REQUEST_UNPAID` (granted, but the municipality's money ran out).
     """
     _, muni0, _, _, rc0, ngo0, _, _ = lay
     _, org_municipality, _, _ = orgs
     brokerage, fulfil_base, fulfil_trust, subsidy = terms
     ngo_requests, ngo_fulfilled, muni_requests, muni_fulfilled, contact, ngo_income = counters
-    ok = np.zeros(req.size, np.bool_)
+    ok = np.zeros(req.size, np.int8)
     used = np.zeros(can.size, np.int64)
     for k in range(req.size):
         org = ngo0 + req[k]
@@ -116,8 +140,9 @@ def requests_month(
         ngo_requests[req[k]] += 1
         contact[req[k]] = True
         if v[k] < p:
+            ok[k] = 2
             if used[mi] < can[mi]:
-                ok[k] = True
+                ok[k] = 1
                 ngo_income[req[k]] += subsidy
                 ngo_fulfilled[req[k]] += 1
                 muni_fulfilled[mi] += 1

@@ -58,6 +58,16 @@ CHANNELS: tuple[str, ...] = (
     "cluster_funding",
     "ngo_costs",
     "liquidation",
+    "endowment_manager_expenses",
+    "specialised_fund_donation",
+    "specialised_fund_return",
+    "specialised_fund_refund",
+    "specialised_fund_payout",
+    "cf_donation",
+    "cf_grant",
+    "cf_family_fund",
+    "cf_fund_return",
+    "fair_donation",
 )
 """Flow channels, in the order used for the ``channel`` code column."""
 

@@ -20,12 +20,13 @@ from hypothesis import strategies as st
 
 from sim.model import CrossSectorModel
 from sim.params import ConfigError, build_config, iter_parameters, replace
+from sim.state import FUND_ACCOUNTS
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
-NO_OVERDRAFT = ("endowment_capital", "endowment_reserve", "management_company", "regional_government")
+NO_OVERDRAFT = ("endowment_capital", "endowment_reserve", "management_company", "regional_government", *FUND_ACCOUNTS)
 """Account kinds that cannot be overdrawn: endowments (275-FZ), the manager (only receives fees), the region (pays
-within what it has)."""
+within what it has), the specialised endowment fund and the community foundations (sim.state.FUND_ACCOUNTS)."""
 
 SMALL = {
     "region.municipalities": (1, 3),

@@ -75,6 +75,8 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("family_transitions", "step"),
     ("budgets", "step"),
     ("turnover", "step"),
+    ("community_foundations", "step"),
+    ("fairs", "step"),
     ("giving", "step"),
     ("resource_centres", "step"),
     ("cluster", "step"),

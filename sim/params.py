@@ -805,7 +805,7 @@ class ClusterParams:
 
 @dataclass(frozen=True)
 class CommunityFoundationParams:
-    """Community foundations: local donations, local grant competitions, named and family funds (configs/community_foundations/)."""
+    """Community foundations: local donations and competitions, named and family funds (configs/community_foundations/)."""
 
     enabled: bool = par(
         False, "on/off", "policy lever; concept s.IV.3.2 'Фонды местного сообщества' (combined mechanism)"

@@ -168,7 +168,8 @@ def test_specialised_fund_forms_at_the_minimum_and_shares_its_income_by_rule(rul
     assert len(rets) > 0
     first = int(rets["step"].min())
     net = np.where(f["dst"] == cap, f["amount"], 0.0) - np.where(f["src"] == cap, f["amount"], 0.0)
-    before = net[(f["step"] < first).to_numpy()].sum() + net[((f["step"] == first) & (f["channel"] != "specialised_fund_return")).to_numpy()].sum()
+    this_month = ((f["step"] == first) & (f["channel"] != "specialised_fund_return")).to_numpy()
+    before = net[(f["step"] < first).to_numpy()].sum() + net[this_month].sum()
     assert before >= 3.0e6 - 1e-6
     pays = f[f["channel"] == "specialised_fund_payout"]
     assert len(pays) > 0

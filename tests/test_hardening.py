@@ -14,8 +14,8 @@ import pytest
 from conftest import make_cfg
 
 from sim.model import CrossSectorModel
-from sim.state import FUND_ACCOUNTS
 from sim.params import ConfigError, build_config, iter_parameters
+from sim.state import FUND_ACCOUNTS
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 ROOT = Path(__file__).resolve().parent.parent

@@ -88,7 +88,8 @@ class CommunityFoundations(Mechanism):
         st.counts["cf_named_funds_founded"] += int(new.sum())
         fam = np.flatnonzero(rng.random(st.n_muni) < p.family_fund_prob)
         if fam.size and p.family_fund_size > 0:
-            st.ledger.transfer("cf_family_fund", st.ext["citizens"], st.ext["cf_family_funds"], np.full(fam.size, p.family_fund_size))
+            amount = np.full(fam.size, p.family_fund_size)
+            st.ledger.transfer("cf_family_fund", st.ext["citizens"], st.ext["cf_family_funds"], amount)
             self.family[fam] += p.family_fund_size
 
     def family_income(self, rng: np.random.Generator) -> None:

@@ -465,6 +465,14 @@ class FinanceParams:
     endowment_donation_share: float = par(
         0.5, "share of a business's CSR budget given to an endowment it favours", "assumption", lo=0.0, hi=1.0
     )
+    endowment_citizen_share: float = par(
+        0.0,
+        "share of citizens' gifts to an NGO forming an endowment that goes to its capital",
+        "assumption (0 = citizens give only to current funds); the concept (s.VII: 'разовых частных и "
+        "бизнес-пожертвований') names citizens as endowment donors but gives no share",
+        lo=0.0,
+        hi=1.0,
+    )
     endowment_return_mean: float = par(
         0.08, "annual mean return (log-normal gross return)", "assumption: RF bond-heavy portfolio", lo=-0.9, hi=1.0
     )

@@ -307,3 +307,20 @@ def test_regional_match_and_cluster_seed_are_off_by_default_and_work_when_switch
             assert f.loc[ch == "endowment_match", "amount"].sum() > 0
             assert f.loc[(ch == "endowment_donation") & from_region, "amount"].sum() == pytest.approx(3e6)
     assert region_to_cap[0] == 0.0 and region_to_cap[1] > 3e6
+
+
+def test_citizens_can_give_to_a_forming_endowment_in_cash():
+    """The concept names private (citizens') as well as business donations: with finance.endowment_citizen_share the
+    share of citizens' gifts to an NGO forming an endowment goes to its capital (none by default), and starts its
+    formation window like a business gift."""
+    def citizens_to_capital(share: float) -> tuple[float, int]:
+        b = _run(steps=24, **{"finance.endowment_citizen_share": share, "finance.endowment_initial_share": 0.0})
+        kinds = b.m.account_table()["kind"].to_numpy()
+        f = b.f
+        sel = (f["channel"] == "endowment_donation") & (f["src"] == b.m.ext["citizens"])
+        assert (kinds[f.loc[sel, "dst"].to_numpy()] == "endowment_capital").all()
+        return float(f.loc[sel, "amount"].sum()), int((b.m.ngo_endow_first >= 0).sum())
+
+    none, _ = citizens_to_capital(0.0)
+    some, forming = citizens_to_capital(0.5)
+    assert none == 0.0 and some > 0 and forming > 0

@@ -47,7 +47,7 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "donation_business": {(BIZ, NGO)},
     "donation_citizens": {("citizens", NGO)},
     "founder_contribution": {("citizens", NGO)},
-    "endowment_donation": {(BIZ, CAP), (RG, CAP)},  # (RG, CAP): the cluster's regional seed, a policy option
+    "endowment_donation": {(BIZ, CAP), (RG, CAP), ("citizens", CAP)},  # (RG, CAP): the cluster's regional seed, an option
     "endowment_match": {(RG, CAP)},
     "endowment_return": {("financial_market", RES), (RES, "financial_market")},
     "endowment_refund": {(CAP, NGO)},
@@ -85,7 +85,7 @@ def test_every_flow_goes_the_way_its_channel_allows(model):
                               "cluster.endowment=true", "finance.endowment_share=0.5", "output.plots=false",
                               "community_foundations=on", "fairs=on", "finance.specialised_fund=true",
                               "community_foundations.family_fund_prob=1.0", "cluster.endowment_seed=3e6",
-                              "finance.endowment_match=1.0"]))  # fmt: skip
+                              "finance.endowment_match=1.0", "finance.endowment_citizen_share=0.5"]))  # fmt: skip
     for m in (model, rich):
         at = m.account_table()
         who = np.where(at["kind"] == "external", at["label"], at["kind"])

@@ -64,6 +64,15 @@ class Giving(Mechanism):
         alive_slots = st.alive_slots()
         rep = st.trust.reputation[st.ngo0 + alive_slots]
         amt = op.citizen_donation_mean * rep
+        if cfg.scenario.endowments and fp.endowment_citizen_share > 0:  # part of it to a forming endowment's capital
+            forming = st.ngo_endow_intent[alive_slots] & (st.ngo_endow_state[alive_slots] < 2)
+            e_amt = np.where(forming, amt * fp.endowment_citizen_share, 0.0)
+            to_cap = np.flatnonzero(e_amt > 0)
+            led.transfer("endowment_donation", st.ext["citizens"], st.cap0 + alive_slots[to_cap], e_amt[to_cap])
+            endowment_gifts(
+                alive_slots[to_cap], e_amt[to_cap], st.ngo_endow_state, st.ngo_endow_intent, st.ngo_endow_first, st.t, 0.0
+            )  # starts the formation window; no match for citizens' gifts
+            amt = amt - e_amt
         led.transfer("donation_citizens", st.ext["citizens"], st.ngo0 + alive_slots, amt)
         st.ngo_income_month[alive_slots] += amt
 

@@ -25,9 +25,9 @@ SCENARIO_DIR = ROOT / "configs" / "scenario"
 FORMS = ("gov_business", "business_ngo", "gov_ngo", "trilateral")
 SECTORS = ("regional_government", "municipal_government", "business", "ngo", "management_company", "resource_centre")
 MONEY = {  # money reaching NGOs and centres, by channel (timeseries flow columns)
-    "grants": ("flow_grant_regional", "flow_grant_federal"),
+    "grants": ("flow_grant_regional", "flow_grant_federal", "flow_cf_grant"),
     "social_order": ("flow_social_order",),
-    "donations": ("flow_donation_business", "flow_donation_citizens"),
+    "donations": ("flow_donation_business", "flow_donation_citizens", "flow_fair_donation"),
     "partnerships": ("flow_partnership_gov", "flow_partnership_business"),
     "centres": ("flow_rc_funding", "flow_rc_grant", "flow_rc_programme", "flow_cluster_funding"),
 }

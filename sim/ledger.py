@@ -63,6 +63,16 @@ CHANNELS: tuple[str, ...] = (
     "house_costs",  # the houses' running costs (shared premises and services)
     "delegated_budget",  # organisational-structural: the delegated function's budget to its centre
     "delegated_costs",  # the centre's costs of delivering the delegated function
+    "endowment_manager_expenses",
+    "specialised_fund_donation",
+    "specialised_fund_return",
+    "specialised_fund_refund",
+    "specialised_fund_payout",
+    "cf_donation",
+    "cf_grant",
+    "cf_family_fund",
+    "cf_fund_return",
+    "fair_donation",
 )
 """Flow channels, in the order used for the ``channel`` code column."""
 

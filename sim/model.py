@@ -19,10 +19,12 @@ from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import Budgets
 from sim.mechanisms.cluster import Cluster
+from sim.mechanisms.community_foundations import CommunityFoundations
 from sim.mechanisms.councils import Councils
 from sim.mechanisms.delivery import Delivery
 from sim.mechanisms.dissolution import Dissolution
 from sim.mechanisms.endowments import Endowments
+from sim.mechanisms.fairs import Fairs
 from sim.mechanisms.families import FAMILY_THREAD_MIN, FamilyTransitions, FamilyUptake
 from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
@@ -41,7 +43,7 @@ from sim.mechanisms.turnover import Turnover
 from sim.params import Config, replace
 from sim.presets import config_from_params
 from sim.rng import Streams
-from sim.state import COUNTERS, N_DOMAINS, SHARED, State
+from sim.state import COUNTERS, FUND_ACCOUNTS, N_DOMAINS, SHARED, State
 
 __all__ = ["COUNTERS", "FAMILY_THREAD_MIN", "METRICS", "N_DOMAINS", "STEP_ORDER", "CrossSectorModel", "run_model"]
 
@@ -50,6 +52,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     Budgets,  # 1. annual budgets in January, CSR budgets every month
     Councils,  # 1a. public councils in January: seats, rotation, the NGOs' voice
     Turnover,  # 2. key persons leave (ties go dormant), successors renew ties
+    CommunityFoundations,  # 3a. community foundations: local donations, named/family funds, local competitions
+    Fairs,  # 3b. NGO fairs: ties with local business, citizens' gifts
     Giving,  # 3. business and citizens' donations, endowment gifts
     ResourceCentres,  # 4. resource centres (rc_model)
     Cluster,  # 5. the family-oriented cluster
@@ -226,7 +230,7 @@ class CrossSectorModel(mesa.Model):
             kind[st.res0 + k] = "endowment_reserve"
         for name, i in st.ext.items():
             label[i] = name
-            kind[i] = "external"
+            kind[i] = name if name in FUND_ACCOUNTS else "external"
         muni = np.full(n, -1, np.int32)
         muni[: st.n_orgs] = st.org_municipality
         return pd.DataFrame(

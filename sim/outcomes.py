@@ -23,23 +23,23 @@ OUTCOMES: dict[str, str] = {
         for b in TRUST_SECTOR_NAMES
         if a != b
     },
-    "money_grants": "grants (regional + federal), mln roubles over the run",
+    "money_grants": "grants (regional + federal + community foundations'), mln roubles over the run",
     "money_social_order": "social-order payments, mln roubles over the run",
-    "money_donations": "business and citizens' donations, mln roubles over the run",
+    "money_donations": "business and citizens' donations (also at NGO fairs), mln roubles over the run",
     "money_partnerships": "partnership money from government and business, mln roubles over the run",
     "money_subsidies": "municipal subsidies, mln roubles over the run",
-    "money_endowment_payout": "endowment income paid to NGOs, mln roubles over the run",
+    "money_endowment_payout": "endowment income paid to NGOs (own and specialised fund), mln roubles over the run",
     "money_centres": "money to and through resource centres and the cluster core, mln roubles over the run",
 }
 """Outcome name -> meaning."""
 
 MONEY: dict[str, tuple[str, ...]] = {
-    "money_grants": ("grant_regional", "grant_federal"),
+    "money_grants": ("grant_regional", "grant_federal", "cf_grant"),
     "money_social_order": ("social_order",),
-    "money_donations": ("donation_business", "donation_citizens"),
+    "money_donations": ("donation_business", "donation_citizens", "fair_donation"),
     "money_partnerships": ("partnership_gov", "partnership_business"),
     "money_subsidies": ("subsidy",),
-    "money_endowment_payout": ("endowment_payout",),
+    "money_endowment_payout": ("endowment_payout", "specialised_fund_payout"),
     "money_centres": ("rc_funding", "rc_grant", "rc_programme", "cluster_funding"),
 }
 """Money outcome -> ledger channels it sums."""

@@ -276,7 +276,12 @@ class OrgParams:
         (0.01, 0.015, 0.02), "share of profit to CSR by size class", "assumption", lo=0.0, hi=1.0, length=3
     )
     named_fund_motivation: float = par(
-        0.2, "added CSR motivation when the donation bears the donor's name", "BRIEF s.3.3: named funds", lo=0.0, hi=1.0
+        0.2,
+        "share by which a business's CSR budget grows for its gifts to its named fund in a community foundation",
+        "concept s.IV.3.2 'Именной фонд': the donor's name on the programme is an added motivation for business; the "
+        "size 0.2 is an assumption (read by sim.mechanisms.community_foundations)",
+        lo=0.0,
+        hi=1.0,
     )
 
 
@@ -448,9 +453,10 @@ class FinanceParams:
         ascending=True,
     )
     endowment_match: float = par(
-        1.0,
-        "roubles the region adds per rouble donated to a forming endowment",
-        "policy lever: matching programme (assumption)",
+        0.0,
+        "roubles the region adds per rouble donated to a forming endowment (0 = off)",
+        "policy option, off by default: the concept (s.VII, Fig. VII-5 step 2) forms target capital from donations "
+        "of citizens and business only ('только в виде денежных средств'); a regional match is not in the sources",
         lo=0.0,
         hi=10.0,
     )
@@ -458,6 +464,14 @@ class FinanceParams:
     endowment_formation_months: int = par(12, "months from first donation to reach the minimum", "275-FZ", lo=1, hi=60)
     endowment_donation_share: float = par(
         0.5, "share of a business's CSR budget given to an endowment it favours", "assumption", lo=0.0, hi=1.0
+    )
+    endowment_citizen_share: float = par(
+        0.0,
+        "share of citizens' gifts to an NGO forming an endowment that goes to its capital",
+        "assumption (0 = citizens give only to current funds); the concept (s.VII: 'разовых частных и "
+        "бизнес-пожертвований') names citizens as endowment donors but gives no share",
+        lo=0.0,
+        hi=1.0,
     )
     endowment_return_mean: float = par(
         0.08, "annual mean return (log-normal gross return)", "assumption: RF bond-heavy portfolio", lo=-0.9, hi=1.0
@@ -475,6 +489,57 @@ class FinanceParams:
     )
     admin_share: float = par(
         0.1, "share of endowment income the NGO spends on administration (capped)", "assumption", lo=0.0, hi=1.0
+    )
+    admin_cap_rule: str = par(
+        "endowment_income_10",
+        "which 275-FZ cap limits administration: 10% of the endowment income spent in the year, or 15% of the year's "
+        "trust-management income",
+        "concept Table VII.4 (275-FZ): 'не более 15% суммы дохода от ДУ имуществом, составляющим ЦК, или не более 10% "
+        "суммы дохода от ЦК, поступившего за отчетный год'",
+        choices=("endowment_income_10", "trust_income_15"),
+    )
+    trust_income_cap_share: float = par(
+        0.15,
+        "max share of the year's trust-management income spent on administration (rule trust_income_15)",
+        "concept Table VII.4 (275-FZ): 15% of the income from trust management",
+        lo=0.0,
+        hi=0.15,
+    )
+    manager_expenses: float = par(
+        60_000.0,
+        "roubles/year of the management company's expenses (incl. the obligatory audit) reimbursed per capital",
+        "assumption (size); the rule is concept Table VII.4: reimbursed from trust-management income",
+        lo=0.0,
+    )
+    manager_expenses_income_cap: float = par(
+        0.01,
+        "max share of the endowment income that reimburses the manager's expenses when trust income falls short",
+        "concept Table VII.4 (275-FZ): 'в случае недостаточности - за счет дохода от целевого капитала, но не более 1% "
+        "такого дохода'",
+        lo=0.0,
+        hi=0.01,
+    )
+    specialised_fund: bool = par(
+        False,
+        "on/off: a specialised endowment fund (one capital) whose income is shared among several NGOs",
+        "concept s.VII 'Второй вариант' and 'Варианты организационных схем' (one fund, income to one or more NGOs)",
+    )
+    specialised_fund_ngos: int = par(
+        5, "NGOs that receive the specialised fund's income", "assumption (the fund's financial plan names them)",
+        lo=1, hi=1000,
+    )
+    specialised_fund_rule: str = par(
+        "equal",
+        "how the fund's payout is shared: equally, or in proportion to the beneficiaries' capacity",
+        "assumption: the concept leaves the shares to the fund's charter and financial plan",
+        choices=("equal", "capacity"),
+    )
+    specialised_fund_donation_share: float = par(
+        0.1,
+        "share of each business's monthly giving budget that goes to the specialised fund",
+        "assumption; donors are business (concept Fig. VII-5: cash donations only)",
+        lo=0.0,
+        hi=1.0,
     )
 
 
@@ -822,7 +887,13 @@ class ClusterParams:
         hi=100.0,
     )
     endowment: bool = par(False, "on/off", "BRIEF s.5: the centre can found an endowment")
-    endowment_seed: float = par(3.0e6, "roubles the region gives to found the centre's endowment", "275-FZ minimum", lo=0.0)
+    endowment_seed: float = par(
+        0.0,
+        "roubles the region gives to found the centre's endowment (0 = off: the capital is formed from donations)",
+        "policy option, off by default: the concept (s.VII, Fig. VII-5) forms target capital from donations of "
+        "citizens and business; 3 mln (the 275-FZ minimum) is the size to set when a regional seed is wanted",
+        lo=0.0,
+    )
     cost: float = par(150_000.0, "roubles/month the region pays the family resource centre", "assumption", lo=0.0)
 
 
@@ -965,6 +1036,84 @@ class OrgStructParams:
         "assumption: the same as finance.unit_price (a social-order service)",
         lo=1.0,
     )
+@dataclass(frozen=True)
+class CommunityFoundationParams:
+    """Community foundations: local donations and competitions, named and family funds (configs/community_foundations/)."""
+
+    enabled: bool = par(
+        False, "on/off", "policy lever; concept s.IV.3.2 'Фонды местного сообщества' (combined mechanism)"
+    )
+    citizen_donations: float = par(
+        20_000.0,
+        "roubles/month citizens of a municipality give to its community foundation",
+        "assumption (size); concept s.IV.3.2: private donations of citizens",
+        lo=0.0,
+    )
+    business_share: float = par(
+        0.1,
+        "share of a local business's monthly giving budget given to its municipality's community foundation",
+        "assumption (size); concept s.IV.3.2: donations of local business",
+        lo=0.0,
+        hi=1.0,
+    )
+    named_fund_prob: float = par(
+        0.1,
+        "probability/year a local business without one founds a named fund in its community foundation",
+        "assumption; concept s.IV.3.2 'Именной фонд'",
+        lo=0.0,
+        hi=1.0,
+    )
+    family_fund_prob: float = par(
+        0.05,
+        "probability/year a community foundation receives a new family fund (an inviolable capital, income only spent)",
+        "assumption; concept s.IV.3.2 'Фамильный фонд'",
+        lo=0.0,
+        hi=1.0,
+    )
+    family_fund_size: float = par(
+        300_000.0, "roubles a founder puts into a family fund", "assumption (personal means of one founder)", lo=0.0
+    )
+    competition_month: int = par(
+        9, "month of year (1-12) of the local grant competition", "assumption", lo=1, hi=12
+    )
+    grant_size: float = par(
+        100_000.0, "roubles per local grant (the last one may be smaller)", "assumption: small local grants", lo=1.0
+    )
+    apply_prob: float = par(
+        0.3,
+        "probability a living NGO of the territory applies to the local competition",
+        "assumption (Volgograd 2021: 18.2% of NGOs took part in competitions, of all kinds)",
+        lo=0.0,
+        hi=1.0,
+    )
+    score_noise: float = par(0.25, "s.d. of the local expert scoring noise", "assumption", lo=0.0, hi=10.0)
+
+
+@dataclass(frozen=True)
+class FairParams:
+    """NGO fairs: NGOs present to local business and citizens (configs/fairs/)."""
+
+    enabled: bool = par(False, "on/off", "policy lever; concept s.IV.3.2: 'ярмарки НКО, ярмарки социальных проектов и услуг'")
+    months: tuple[int, ...] = par(
+        (5,), "months of year (1-12) in which each municipality holds a fair", "assumption: the sources give no calendar",
+        lo=1, hi=12,
+    )
+    participation: float = par(
+        0.4, "probability a living NGO presents at its municipality's fair", "assumption", lo=0.0, hi=1.0
+    )
+    tie_prob: float = par(
+        0.15,
+        "probability a presenting NGO and a local business form a tie at the fair",
+        "assumption (the sources name fairs as a meeting place, no rate)",
+        lo=0.0,
+        hi=1.0,
+    )
+    citizen_gift: float = par(
+        15_000.0,
+        "mean roubles citizens give a presenting NGO at the fair, at reputation 1",
+        "assumption",
+        lo=0.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -1021,6 +1170,8 @@ class Config:
     councils: CouncilParams = field(default_factory=CouncilParams)
     socio_tech: SocioTechParams = field(default_factory=SocioTechParams)
     org_struct: OrgStructParams = field(default_factory=OrgStructParams)
+    community_foundations: CommunityFoundationParams = field(default_factory=CommunityFoundationParams)
+    fairs: FairParams = field(default_factory=FairParams)
     output: OutputParams = field(default_factory=OutputParams)
     perception: PerceptionParams = field(default_factory=PerceptionParams)
     selection: SelectionParams = field(default_factory=SelectionParams)

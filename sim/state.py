@@ -53,8 +53,18 @@ EXTERNAL_ACCOUNTS: tuple[str, ...] = (
     "state_institutions",
     "liquidation",
     "ngo_house",  # the houses of NGOs (organisational-structural mechanism; never overdrawn)
+    # fund accounts (never overdrawn, see FUND_ACCOUNTS)
+    "specialised_capital",
+    "specialised_reserve",
+    "community_foundations",
+    "cf_family_funds",
 )
 """External accounts (after organisation and endowment accounts)."""
+
+FUND_ACCOUNTS: tuple[str, ...] = ("specialised_capital", "specialised_reserve", "community_foundations", "cf_family_funds")
+"""Accounts of the region's funds among :data:`EXTERNAL_ACCOUNTS`: the specialised endowment fund's capital and
+income reserve (:mod:`sim.mechanisms.endowments`), the community foundations' cash and their family funds' capital
+(:mod:`sim.mechanisms.community_foundations`). Unlike the sources and sinks they hold money and are never overdrawn."""
 
 COUNTERS: tuple[str, ...] = (
     "ngo_births",
@@ -75,6 +85,15 @@ COUNTERS: tuple[str, ...] = (
     "tech_spread",
     "house_joined",
     "centre_services",
+    "cf_donations",
+    "cf_named_fund_gifts",
+    "cf_named_funds_founded",
+    "cf_applications",
+    "cf_grants",
+    "cf_grant_amount",
+    "fair_participants",
+    "fair_ties",
+    "fair_donations",
 )
 """Per-step event counters (``State.counts``), reset at the start of every step and recorded as metrics."""
 
@@ -196,6 +215,7 @@ class State:
     ngo_endow_state: np.ndarray = _a()  # 0 none, 1 forming, 2 formed
     ngo_endow_first: np.ndarray = _a()
     ngo_endow_spend: np.ndarray = _a()
+    ngo_endow_trust_income: np.ndarray = _a()  # this year's trust-management income (net return), 275-FZ caps
     ngo_born: np.ndarray = _a()
     ngo_died: np.ndarray = _a()
     ngo_requests: np.ndarray = _a()
@@ -324,6 +344,7 @@ class State:
         no_overdraft = (ag.SEC_REGION, ag.SEC_MANAGER, ag.SEC_RC)
         self.ledger.forbid_overdraft(np.flatnonzero(np.isin(sector, no_overdraft)), self.cap0 + np.arange(s))
         self.ledger.forbid_overdraft(self.ext["ngo_house"])
+        self.ledger.forbid_overdraft(np.array([self.ext[k] for k in FUND_ACCOUNTS], np.int64))
         rc_trust_sector = 0 if cfg.rc_model.model in ("administrative", "subordinate") else 2  # part of the administration or not
         self.trust_sector = np.array([0, 0, 1, 2, 1, rc_trust_sector], np.int64)[sector]
         self.org_municipality = np.full(self.n_orgs, -1, np.int32)
@@ -367,6 +388,7 @@ class State:
         self.ngo_endow_state = np.zeros(s, np.int8)
         self.ngo_endow_first = np.full(s, -1, np.int32)
         self.ngo_endow_spend = np.zeros(s, np.float64)
+        self.ngo_endow_trust_income = np.zeros(s, np.float64)
         self.ngo_born = np.full(s, -1, np.int32)
         self.ngo_died = np.full(s, -1, np.int32)
         self.ngo_requests = np.zeros(s, np.int32)

@@ -76,6 +76,8 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("budgets", "step"),
     ("councils", "step"),
     ("turnover", "step"),
+    ("community_foundations", "step"),
+    ("fairs", "step"),
     ("giving", "step"),
     ("resource_centres", "step"),
     ("cluster", "step"),

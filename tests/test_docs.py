@@ -55,6 +55,7 @@ def test_odd_lists_every_random_stream_the_model_uses():
         {"rc_model.model": "municipal_rc"},
         {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.sessions": (1,)},
         {"councils.seat_rule": "lottery", "org_struct.house": True},
+        {"community_foundations.enabled": True, "fairs.enabled": True, "fairs.months": (1,), "finance.specialised_fund": True},
     ):
         used |= set(run_model(make_cfg(steps=4, **kw)).streams.names())
     m = CrossSectorModel(make_cfg(steps=2))

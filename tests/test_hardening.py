@@ -15,6 +15,7 @@ from conftest import make_cfg
 
 from sim.model import CrossSectorModel
 from sim.params import ConfigError, build_config, iter_parameters
+from sim.state import FUND_ACCOUNTS
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,7 +136,8 @@ def test_grown_ledger_is_consistent_with_its_flows_and_labels():
     np.testing.assert_allclose(rebuilt, acc["balance"].to_numpy(), atol=1e-4)
     kinds = acc["kind"].value_counts()
     assert kinds["ngo"] == kinds["endowment_capital"] == kinds["endowment_reserve"] == m.n_ngo_slots
-    assert (acc.loc[acc["kind"] == "external", "label"].tolist()) == list(m.ext)
+    assert (acc.loc[acc["kind"] == "external", "label"].tolist()) == [k for k in m.ext if k not in FUND_ACCOUNTS]
+    assert (acc.loc[acc["kind"].isin(FUND_ACCOUNTS), "label"].tolist()) == list(FUND_ACCOUNTS)
     ch = f["channel"].astype(str)
     # founders' money of every born NGO reached an NGO account; market returns only touch endowment accounts
     assert set(acc.loc[f.loc[ch == "founder_contribution", "dst"], "kind"]) == {"ngo"}

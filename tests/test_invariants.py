@@ -6,6 +6,7 @@ from conftest import make_cfg
 
 from sim.ledger import CHANNELS
 from sim.model import CrossSectorModel, run_model
+from sim.state import FUND_ACCOUNTS
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +30,13 @@ def test_flow_record_reproduces_every_balance(model):
 
 MG, RG, BIZ, NGO, RC = "municipal_government", "regional_government", "business", "ngo", "resource_centre"
 CAP, RES = "endowment_capital", "endowment_reserve"
+MC = "management_company"
+SF_CAP, SF_RES, CF, CF_FAM = FUND_ACCOUNTS
 ROUTES: dict[str, set[tuple[str, str]]] = {
     "opening_balance": {("citizens", NGO), ("citizens", CAP)},
     "budget_regional": {("regional_treasury", RG), (RG, "regional_treasury")},
     "budget_municipal": {("municipal_treasury", MG), (MG, "municipal_treasury")},
-    "business_profit": {("business_market", BIZ)},
+    "business_profit": {("business_market", BIZ)},  # also the named-fund CSR top-up
     "grant_regional": {(RG, NGO)},
     "grant_federal": {("federal_budget", NGO)},
     "social_order": {(RG, NGO)},
@@ -44,13 +47,13 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "donation_business": {(BIZ, NGO)},
     "donation_citizens": {("citizens", NGO)},
     "founder_contribution": {("citizens", NGO)},
-    "endowment_donation": {(BIZ, CAP), (RG, CAP)},
+    "endowment_donation": {(BIZ, CAP), (RG, CAP), ("citizens", CAP)},  # (RG, CAP): the cluster's regional seed, an option
     "endowment_match": {(RG, CAP)},
     "endowment_return": {("financial_market", RES), (RES, "financial_market")},
     "endowment_refund": {(CAP, NGO)},
-    "endowment_fee": {(RES, "management_company")},
+    "endowment_fee": {(RES, MC), (SF_RES, MC)},
     "endowment_payout": {(RES, NGO)},
-    "endowment_admin": {(RES, "operating_costs")},
+    "endowment_admin": {(RES, "operating_costs"), (SF_RES, "operating_costs")},
     "state_institutions": {(MG, "state_institutions")},
     "rc_funding": {(MG, RC)},
     "rc_grant": {(RG, RC), ("federal_budget", RC)},
@@ -64,6 +67,16 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "house_costs": {("ngo_house", "operating_costs")},
     "delegated_budget": {("regional_treasury", NGO)},
     "delegated_costs": {(NGO, "operating_costs")},
+    "endowment_manager_expenses": {(RES, MC), (SF_RES, MC), (MC, "operating_costs")},
+    "specialised_fund_donation": {(BIZ, SF_CAP)},
+    "specialised_fund_return": {("financial_market", SF_RES), (SF_RES, "financial_market"), (SF_CAP, "financial_market")},
+    "specialised_fund_refund": {(SF_CAP, NGO)},
+    "specialised_fund_payout": {(SF_RES, NGO)},
+    "cf_donation": {("citizens", CF), (BIZ, CF)},
+    "cf_grant": {(CF, NGO)},
+    "cf_family_fund": {("citizens", CF_FAM)},
+    "cf_fund_return": {("financial_market", CF), (CF_FAM, "financial_market")},
+    "fair_donation": {("citizens", NGO)},
 }
 """Who may pay whom in each channel: (payer, payee) by account kind, external accounts by name."""
 
@@ -75,7 +88,10 @@ def test_every_flow_goes_the_way_its_channel_allows(model):
 
     rich = run_model(compose(["steps=24", "rc_model=subordinate", "cluster=on", "cluster.launch_month=3",
                               "cluster.endowment=true", "finance.endowment_share=0.5", "output.plots=false",
-                              "org_struct.house=true", "org_struct.centre=true"]))  # fmt: skip
+                              "org_struct.house=true", "org_struct.centre=true",
+                              "community_foundations=on", "fairs=on", "finance.specialised_fund=true",
+                              "community_foundations.family_fund_prob=1.0", "cluster.endowment_seed=3e6",
+                              "finance.endowment_match=1.0", "finance.endowment_citizen_share=0.5"]))  # fmt: skip
     for m in (model, rich):
         at = m.account_table()
         who = np.where(at["kind"] == "external", at["label"], at["kind"])
@@ -134,7 +150,8 @@ def test_accounts_that_may_not_be_overdrawn():
     m = run_model(make_cfg(steps=24, **{"rc_model.model": "subordinate", "finance.endowment_share": 0.5}))
     kinds = m.account_table()["kind"].to_numpy()
     guarded = set(kinds[m.ledger.no_overdraft])
-    assert guarded == {"regional_government", "management_company", "resource_centre", "endowment_capital", "external"}
+    own = {"regional_government", "management_company", "resource_centre", "endowment_capital", "external"}
+    assert guarded == own | set(FUND_ACCOUNTS)
     assert set(m.account_table()["label"][m.ledger.no_overdraft & (kinds == "external")]) == {"ngo_house"}
     assert (m.ledger.balance[m.ledger.no_overdraft] >= -1e-6).all()
     m.ledger.transfer("budget_regional", m.region, m.ext["regional_treasury"], m.ledger.balance[m.region] + 1.0)

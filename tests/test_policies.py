@@ -298,11 +298,20 @@ def test_strategic_session_creates_cross_sector_ties():
 
 
 def test_cluster_endowment_founds_the_centres_capital():
+    """By default the centre's endowment forms from donations (no regional money, concept s.VII); with the regional
+    seed switched on as a policy option (3 mln, the 275-FZ minimum) it is formed at once from the region's money."""
     m = CrossSectorModel(cl_cfg(**{"cluster.endowment": True}))
     for _ in range(8):
         m.step()
     slot = m.cluster.core - m.ngo0
-    assert m.ledger.balance[m.cap0 + slot] >= m.cfg.cluster.endowment_seed
+    assert m.ngo_endow_intent[slot] and m.ngo_endow_state[slot] in (1, 2)
+    f = m.flows()
+    assert not ((f["src"] == m.region) & (f["dst"] == m.cap0 + slot)).any()
+    m = CrossSectorModel(cl_cfg(**{"cluster.endowment": True, "cluster.endowment_seed": 3.0e6}))
+    for _ in range(8):
+        m.step()
+    slot = m.cluster.core - m.ngo0
+    assert m.ledger.balance[m.cap0 + slot] >= 3.0e6 - 1e-6
     assert m.ngo_endow_state[slot] == 2
 
 

@@ -21,12 +21,17 @@ module                 mechanism
 ``delivery``           partnership contributions, money, output, evidence
 ``organisational_structural`` houses of NGOs, centre with delegated functions
 ``services``           service capacity, rationing, social orders
-``endowments``         endowment returns, deadlines, payouts
+``endowments``         endowment returns, deadlines, payouts (275-FZ),
+                       the specialised endowment fund
 ``trust``              the trust network and its monthly update
 ``ngo_life``           NGO costs, staff, volunteers, register, deaths, births
 ``dissolution``        end of partnerships
 ``recording``          month-end bookkeeping and the time series
 =====================  =====================================================
+
+Between ``turnover`` and ``giving`` run ``community_foundations`` (local donations,
+named and family funds, local grant competitions) and ``fairs`` (NGO fairs:
+business ties, citizens' gifts), the combined mechanisms of issue #12.
 
 Each module holds its mechanism class (a :class:`~sim.mechanisms.base.Mechanism`),
 the state only it uses, and its compiled kernels next to the Python that calls

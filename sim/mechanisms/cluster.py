@@ -123,9 +123,11 @@ class Cluster(Mechanism):
                 members, members[:, 0] - mdl.muni0, dom, np.full(len(rows), p.agreement_months), 2, np.zeros(len(rows))
             )
         if p.endowment and mdl.cfg.scenario.endowments:
-            # the region founds it within the money it has (it cannot be overdrawn)
+            # the centre founds a target capital formed from donations (concept s.VII); only as a policy option
+            # (cluster.endowment_seed > 0, off by default) the region seeds it, within the money it has
             seed = min(p.endowment_seed, max(mdl.ledger.balance[mdl.region], 0.0))
-            mdl.ledger.transfer("endowment_donation", mdl.region, mdl.cap0 + core_slot, seed)
+            if seed > 0:
+                mdl.ledger.transfer("endowment_donation", mdl.region, mdl.cap0 + core_slot, seed)
             mdl.ngo_endow_intent[core_slot] = True
             if mdl.ledger.balance[mdl.cap0 + core_slot] >= mdl.cfg.finance.endowment_min_capital:
                 mdl.ngo_endow_state[core_slot] = 2

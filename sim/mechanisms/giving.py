@@ -38,6 +38,10 @@ class Giving(Mechanism):
         op, fp, led, tr = cfg.org, cfg.finance, st.ledger, st.trust
         # a business keeps the share it will put into partnerships this month
         give = np.maximum(led.balance[st.biz0 : st.manager], 0.0) * (1.0 - cfg.partnership.business_money_share)
+        if fp.specialised_fund and cfg.scenario.endowments:  # a share to the specialised endowment fund (cash)
+            to_fund = give * fp.specialised_fund_donation_share
+            led.transfer("specialised_fund_donation", st.biz_orgs, st.ext["specialised_capital"], to_fund)
+            give = give - to_fund
         share = fp.endowment_donation_share if cfg.scenario.endowments else 0.0
         bsrc, bdst, cash_amt, e_amt = business_giving(
             tr.edges_in_cell(BUSINESS_TO_NGO), tr.ties(), st.orgs(), st.layout(), give, st.ngos(), share
@@ -54,12 +58,21 @@ class Giving(Mechanism):
                 room = max(led.balance[st.region] - st.social_order_left, 0.0)
                 if match.sum() > room:  # the region matches within what the social orders leave
                     match *= room / match.sum()
-                ms = np.flatnonzero(match > 0)
+                ms = np.flatnonzero(match > 0)  # (a policy option, off by default: finance.endowment_match)
                 led.transfer("endowment_match", st.region, st.cap0 + ms, match[ms])
         # citizens give by reputation (mean incoming trust)
         alive_slots = st.alive_slots()
         rep = st.trust.reputation[st.ngo0 + alive_slots]
         amt = op.citizen_donation_mean * rep
+        if cfg.scenario.endowments and fp.endowment_citizen_share > 0:  # part of it to a forming endowment's capital
+            forming = st.ngo_endow_intent[alive_slots] & (st.ngo_endow_state[alive_slots] < 2)
+            e_amt = np.where(forming, amt * fp.endowment_citizen_share, 0.0)
+            to_cap = np.flatnonzero(e_amt > 0)
+            led.transfer("endowment_donation", st.ext["citizens"], st.cap0 + alive_slots[to_cap], e_amt[to_cap])
+            endowment_gifts(
+                alive_slots[to_cap], e_amt[to_cap], st.ngo_endow_state, st.ngo_endow_intent, st.ngo_endow_first, st.t, 0.0
+            )  # starts the formation window; no match for citizens' gifts
+            amt = amt - e_amt
         led.transfer("donation_citizens", st.ext["citizens"], st.ngo0 + alive_slots, amt)
         st.ngo_income_month[alive_slots] += amt
 

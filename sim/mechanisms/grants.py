@@ -74,7 +74,7 @@ class Grants(Mechanism):
         if bias and fp.score_bias_tie > 0:
             score += fp.score_bias_tie * st.trust.pair_trust(np.full(apps.size, st.region), st.ngo0 + apps)
         order = apps[np.argsort(-score, kind="stable")]
-        n_awards = int(budget // fp.grant_size)
+        n_awards = int(min(budget // fp.grant_size, order.size))  # (a tiny grant size: budget // size overflows int)
         winners = order[:n_awards]
         if winners.size == 0:
             return

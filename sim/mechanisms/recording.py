@@ -22,10 +22,24 @@ from sim.mechanisms.base import Mechanism
 from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.params import FAMILY_STATES
 from sim.partnerships import FORMS
-from sim.state import NGOArrays
+from sim.state import FUND_ACCOUNTS, NGOArrays
 
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
+
+
+COMBINED_COUNTERS: tuple[str, ...] = (
+    "cf_donations",
+    "cf_named_fund_gifts",
+    "cf_named_funds_founded",
+    "cf_applications",
+    "cf_grants",
+    "cf_grant_amount",
+    "fair_participants",
+    "fair_ties",
+    "fair_donations",
+)
+"""Counters of the community foundations and fairs (issue #12), recorded as metrics of the same name."""
 
 
 def _metric_names() -> list[str]:
@@ -75,6 +89,8 @@ def _metric_names() -> list[str]:
         "tech_municipalities",
         "house_members",
         "centre_services",
+        *COMBINED_COUNTERS,
+        *(f"balance_{k}" for k in FUND_ACCOUNTS),
         *(f"flow_{c}" for c in CHANNELS),
         "ledger_imbalance",
     ]
@@ -172,6 +188,8 @@ class Recording(Mechanism):
             cluster.coalitions,
             fam.n_crisis,
             *self._partnership_mechanisms(),
+            *(c[k] for k in COMBINED_COUNTERS),
+            *(float(led.balance[st.ext[k]]) for k in FUND_ACCOUNTS),
         ]
         nh = len(head)
         row[:nh] = head

@@ -19,6 +19,7 @@ from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import Budgets
 from sim.mechanisms.cluster import Cluster
+from sim.mechanisms.commitments import Commitments
 from sim.mechanisms.delivery import Delivery
 from sim.mechanisms.dissolution import Dissolution
 from sim.mechanisms.endowments import Endowments
@@ -48,7 +49,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     ResourceCentres,  # 4. resource centres (rc_model)
     Cluster,  # 5. the family-oriented cluster
     FamilyUptake,  # families learn of support and apply (second thread)
-    Grants,  # 6. grant competitions (grant_month)
+    Commitments,  # municipal money commitments within budget (January renewal; issue #12)
+    Grants,  # 6. grant competitions (each fund's months)
     Requests,  # 7. requests to municipalities, subsidies
     Formation,  # 8. partnership proposals and acceptance
     Delivery,  # 9. partnership contributions, money, output, evidence

@@ -70,6 +70,11 @@ COUNTERS: tuple[str, ...] = (
     "budget_unspent",
     "families_served",
     "partnership_services",
+    "gov_refusals_budget",
+    "proposals_refused_budget",
+    "requests_refused_budget",
+    "gov_commitments_cut",
+    "gov_payments_late",
 )
 """Per-step event counters (``State.counts``), reset at the start of every step and recorded as metrics."""
 
@@ -302,7 +307,7 @@ class State:
         sector[self.rc0 : self.ngo0] = ag.SEC_RC
         self.sector = sector
         # accounts that may never be negative (Ledger.check flags them; the others: see sim/ledger.py)
-        no_overdraft = (ag.SEC_REGION, ag.SEC_MANAGER, ag.SEC_RC)
+        no_overdraft = (ag.SEC_REGION, ag.SEC_MUNICIPAL, ag.SEC_BUSINESS, ag.SEC_MANAGER, ag.SEC_RC)
         self.ledger.forbid_overdraft(np.flatnonzero(np.isin(sector, no_overdraft)), self.cap0 + np.arange(s))
         rc_trust_sector = 0 if cfg.rc_model.model in ("administrative", "subordinate") else 2  # part of the administration or not
         self.trust_sector = np.array([0, 0, 1, 2, 1, rc_trust_sector], np.int64)[sector]

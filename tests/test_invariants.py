@@ -36,6 +36,7 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "business_profit": {("business_market", BIZ)},
     "grant_regional": {(RG, NGO)},
     "grant_federal": {("federal_budget", NGO)},
+    "grant_corporate": {(BIZ, NGO)},
     "social_order": {(RG, NGO)},
     "reporting_cost": {(NGO, "operating_costs")},
     "subsidy": {(MG, NGO)},

@@ -77,7 +77,7 @@ class CrossSectorModel(mesa.Model):
         cfg: Validated configuration (see :func:`sim.params.build_config`).
         seed: Run seed (overrides ``cfg.seed``; also how :func:`mesa.batch_run` passes seeds).
         **params: Without ``cfg``: plain keyword parameters, e.g. ``steps=36, region="small",
-            **{"finance.grant_size": 2e5}`` (see :func:`sim.presets.config_from_params`).
+            **{"finance.subsidy_size": 2e5}`` (see :func:`sim.presets.config_from_params`).
     """
 
     def __init__(self, cfg: Config | None = None, *, seed: int | None = None, **params: Any) -> None:

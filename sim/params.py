@@ -1068,7 +1068,7 @@ def iter_parameters(cls: type = Config, prefix: str = "") -> typing.Iterator[tup
 def replace(cfg: Config, **changes: Any) -> Config:
     """Return a copy of ``cfg`` with dotted-path changes, re-validated.
 
-    Example: ``replace(cfg, **{"finance.grant_size": 0.0})``.
+    Example: ``replace(cfg, **{"finance.subsidy_size": 0.0})``.
     """
     data = config_to_dict(cfg)
     for dotted, value in changes.items():

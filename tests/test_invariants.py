@@ -125,11 +125,13 @@ def test_conservation_check_runs_every_step_in_the_model():
 
 
 def test_accounts_that_may_not_be_overdrawn():
-    """Region, management company, resource centres and endowment principal are never negative; the check flags them."""
+    """Region, municipalities, businesses, management company, resource centres and endowment principal are never
+    negative; the check flags them."""
     m = run_model(make_cfg(steps=24, **{"rc_model.model": "subordinate", "finance.endowment_share": 0.5}))
     kinds = m.account_table()["kind"].to_numpy()
     guarded = set(kinds[m.ledger.no_overdraft])
-    assert guarded == {"regional_government", "management_company", "resource_centre", "endowment_capital"}
+    assert guarded == {"regional_government", "municipal_government", "business", "management_company", "resource_centre",
+                       "endowment_capital"}  # fmt: skip
     assert (m.ledger.balance[m.ledger.no_overdraft] >= -1e-6).all()
     m.ledger.transfer("budget_regional", m.region, m.ext["regional_treasury"], m.ledger.balance[m.region] + 1.0)
     with pytest.raises(AssertionError, match="overdrawn"):

@@ -28,6 +28,7 @@ from numba import njit
 
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import reserved_state_inst
+from sim.mechanisms.commitments import admit_in_order
 from sim.mechanisms.formation import PAIR_A, PAIR_B
 from sim.partnerships import BIZ, GOV, NGOS, PartnershipArrays, ces_output
 from sim.state import N_DOMAINS, Layout, NGOArrays
@@ -67,6 +68,10 @@ class Delivery(Mechanism):
         commitments = self.model.mechanisms["commitments"]
         commitments.sync()  # type: ignore[attr-defined]
         late = self.late_payments(k)
+        # government money: municipal members pay monthly (the region's grant was paid up front);
+        # the recipient is the NGO if any, else the municipality (gov-business); first what is owed from late months
+        recipient = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
+        self.pay_arrears(ids, late, recipient)
         gov_pay = commitments.pays[ids] & ~late  # type: ignore[attr-defined]
         terms = tuple(DeliveryTerms(
             self.commitment, pp.gov_money, pp.business_money_share, self.resource_scale, pp.premises_units,
@@ -75,10 +80,6 @@ class Delivery(Mechanism):
         deliver, gov_amt, biz_amt, x, ngo_slot = deliver_contributions(
             mem, u, ps.money_equiv[ids], st.layout(), st.ngos(), led.balance, terms
         )
-        # government money: municipal members pay monthly (the region's grant was paid up front);
-        # the recipient is the NGO if any, else the municipality (gov-business)
-        recipient = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
-        self.pay_arrears(ids, late, recipient)
         owed = np.flatnonzero(late & deliver[:, GOV] & commitments.pays[ids] & (mem[:, GOV] != st.region))  # type: ignore[attr-defined]
         if owed.size:  # delivered its part, the money comes later
             commitments.arrears[ids[owed]] += pp.gov_money  # type: ignore[attr-defined]
@@ -128,9 +129,13 @@ class Delivery(Mechanism):
         again = np.zeros(owed.size, bool)
         again[running] = late[pos[running]]
         pay = owed[~again]  # ended partnerships are paid off now
+        mem = st.partnerships.members[pay]
+        # within the municipality's balance (the rest stays owed)
+        room = np.maximum(st.ledger.balance[st.muni0 : st.biz0], 0.0)
+        ok = admit_in_order(mem[:, GOV] - st.muni0, arrears[pay], room)
+        pay, mem = pay[ok], mem[ok]
         if pay.size == 0:
             return
-        mem = st.partnerships.members[pay]
         to = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
         st.ledger.transfer("partnership_gov", mem[:, GOV], to, arrears[pay])
         has_ngo = mem[:, NGOS] >= 0
@@ -190,7 +195,8 @@ def deliver_contributions(
     (else its promise is broken); without ``gov_pay`` it delivers its part
     without money this month (commitment cut, or payment late); the region pays
     nothing monthly; a business pays ``min(max(balance, 0), csr *
-    business_share)``. Balances are read before any payment of the month.
+    business_share)``. Balances are read before any payment of the month; a
+    municipality's earlier payments of the month (in row order) count against its balance.
     Resource units ``x``: money, NGO competence (capacity x staff), volunteers,
     premises and in-kind help, each divided by ``scale``.
 
@@ -202,6 +208,7 @@ def deliver_contributions(
     commitment, gov_money, business_share, scale, premises_units, inkind_units, reserved, csr_now, cluster_member, boost = terms[:10]
     gov_pay = terms[10]
     pay_all = gov_pay.size == 0
+    avail = balance.copy()  # what each payer has left after this month's earlier payments
     k_all = mem.shape[0]
     deliver = np.empty((k_all, 3), np.bool_)
     gov_amt, biz_amt, x = np.empty(k_all), np.empty(k_all), np.empty((k_all, 4))
@@ -225,8 +232,9 @@ def deliver_contributions(
         d_ngo = o >= 0 and u[k, 2] < c_ngo
         ga = 0.0
         if d_gov and g != region and (pay_all or gov_pay[k]):
-            if balance[g] - reserved[g - muni0] >= gov_money:
+            if avail[g] - reserved[g - muni0] >= gov_money:
                 ga = gov_money
+                avail[g] -= gov_money
             else:
                 d_gov = False  # no money: the promise is broken
         ba = 0.0

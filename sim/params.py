@@ -408,7 +408,7 @@ class PartnershipParams:
 
 
 FUND_PAYERS: tuple[str, ...] = ("federal", "regional", "business")
-"""Who pays a fund's grants: the federal budget (outside the region), the region, or the business with the largest CSR."""
+"""Who pays a fund's grants: the federal budget (outside the region), the region, or the businesses (a corporate fund)."""
 
 
 @dataclass(frozen=True)
@@ -420,16 +420,16 @@ class FundParams:
     payer: str = par(
         "regional",
         "-",
-        "federal: the federal budget (not the region's money); regional: the region's grant budget; business: the "
-        "corporate fund of the business with the largest CSR budget",
+        "federal: the federal budget (not the region's money); regional: the region's grant budget; business: a "
+        "corporate fund the businesses endow from profit in proportion to their CSR (led by the largest)",
         choices=FUND_PAYERS,
     )
     months: tuple[int, ...] = par((3,), "months of year (1-12) of the fund's competitions", "assumption", lo=1, hi=12)
     budget_share: float = par(
         1.0,
         "share of the payer's annual grant money (federal: region.federal_grant_budget, regional: "
-        "region.regional_grant_budget, both x scenario.grant_budget_scale; business: the fund's business's annual CSR "
-        "budget), split equally over the competitions of the year",
+        "region.regional_grant_budget, both x scenario.grant_budget_scale; business: the businesses' annual CSR "
+        "budget, paid on top of it from profit), split equally over the competitions of the year",
         "assumption",
         lo=0.0,
         hi=1.0,
@@ -475,8 +475,8 @@ DEFAULT_FUNDS: tuple[FundParams, ...] = (
         name="corporate",
         payer="business",
         months=(10,),
-        budget_share=0.05,
-        grant_size=(100_000.0, 300_000.0),
+        budget_share=0.1,
+        grant_size=(50_000.0, 200_000.0),
         duration=(3, 12),
         tie_bias=True,
     ),
@@ -1018,7 +1018,7 @@ def _check_funds(funds: tuple[FundParams, ...]) -> None:
     for i, f in enumerate(funds):
         if not f.months:
             raise ConfigError(f"finance.funds[{i}].months is empty: allowed one or more months 1..12")
-        if names.count(f.name) > 1:
+        if f.name in names[:i]:
             raise ConfigError(f"finance.funds[{i}].name={f.name!r} is repeated: allowed unique fund names")
     for payer in ("federal", "regional"):
         total = sum(f.budget_share for f in funds if f.payer == payer)

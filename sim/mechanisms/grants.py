@@ -10,8 +10,9 @@ centre's help).
 
 A fund runs a competition in each of its ``months``. Its annual budget is its
 ``budget_share`` of the payer's grant money (the federal or the regional grant
-budget, or the annual CSR budget of the business with the largest one: the
-corporate fund), split equally over its competitions. In a competition each
+budget, or the businesses' annual CSR budget: the corporate fund, which the
+businesses endow from profit in proportion to their CSR and which the business
+with the largest CSR leads), split equally over its competitions. In a competition each
 alive NGO applies with a probability that is higher for experienced NGOs and
 for those a resource centre supported within a year. Applications are scored
 ``score_capacity * capacity + score_experience * experienced + noise`` (+ the
@@ -20,8 +21,7 @@ payer's trust in the NGO). Without the lottery the best are funded in score
 order; with ``finance.lottery`` the best ``lottery_bar`` share passes the
 quality bar and is funded in a random order (Gross & Bergstrom 2019). Awards
 are drawn from the fund's ``grant_size`` range and funded while the budget
-lasts (the region's: after what the social orders still need; the business's:
-within its balance). Each award is paid up front and starts a competitive
+lasts (the region's: after what the social orders still need). Each award is paid up front and starts a competitive
 project of a length drawn from the fund's ``duration`` range (gov-NGO with the
 region for a state fund; business-NGO with the company for the corporate fund,
 which then takes part as any business member). Funds
@@ -79,10 +79,10 @@ class Grants(Mechanism):
             return st.ext["federal_budget"], rp.federal_grant_budget * sc.grant_budget_scale * per
         if fund.payer == "regional":
             return st.region, rp.regional_grant_budget * sc.grant_budget_scale * per
-        if st.biz_orgs.size == 0:
+        if st.biz_orgs.size == 0 or st.csr_month.sum() <= 0:
             return -1, 0.0
-        k = int(np.argmax(st.csr_month))  # the corporate fund of the business with the largest CSR budget
-        return int(st.biz_orgs[k]), float(st.csr_month[k]) * 12 * per
+        lead = int(st.biz_orgs[int(np.argmax(st.csr_month))])  # the business with the largest CSR leads the fund
+        return lead, float(st.csr_month.sum()) * 12 * per
 
     def competition(self, fund: FundParams, payer: int, budget: float) -> None:
         """One competition of ``fund`` paid by account ``payer`` from ``budget`` roubles.
@@ -109,8 +109,6 @@ class Grants(Mechanism):
         st.ngo_applications[apps] += 1
         if payer == st.region:
             budget = min(budget, max(led.balance[st.region] - st.social_order_left, 0.0))
-        elif payer != st.ext["federal_budget"]:  # a business funds within its balance
-            budget = min(budget, max(led.balance[payer], 0.0))
         if apps.size == 0 or budget <= 0:
             return
         score = fp.score_capacity * st.ngo_capacity[apps] + fp.score_experience * st.ngo_experienced[apps] + noise
@@ -126,7 +124,10 @@ class Grants(Mechanism):
             return
         d_lo, d_hi = fund.duration
         duration = rng.integers(d_lo, d_hi + 1, winners.size)
-        led.transfer(CHANNEL[fund.payer], payer, st.ngo0 + winners, size)
+        if fund.payer == "business":
+            self.pay_corporate(winners, size)
+        else:
+            led.transfer(CHANNEL[fund.payer], payer, st.ngo0 + winners, size)
         st.ngo_income_month[winners] += size
         st.ngo_grants[winners] += 1
         st.counts["grants_awarded"] += winners.size
@@ -138,3 +139,13 @@ class Grants(Mechanism):
         create_partnerships(
             st, members, st.org_municipality[orgs], st.ngo_domain[winners], duration, 1, size / duration
         )
+
+    def pay_corporate(self, winners: np.ndarray, size: np.ndarray) -> None:
+        """The businesses endow the corporate fund from profit, each in proportion to its CSR budget, and it pays the awards."""
+        st, led = self.state, self.state.ledger
+        share = st.csr_month / st.csr_month.sum()
+        give = share[:, None] * size[None, :]  # (business, award)
+        led.transfer("business_profit", st.ext["business_market"], st.biz_orgs, give.sum(axis=1))
+        src = np.repeat(st.biz_orgs, winners.size)
+        dst = np.tile(st.ngo0 + winners, st.biz_orgs.size)
+        led.transfer("grant_corporate", src, dst, give.reshape(-1))

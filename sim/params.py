@@ -413,8 +413,7 @@ FUND_PAYERS: tuple[str, ...] = ("federal", "regional", "business")
 
 @dataclass(frozen=True)
 class FundParams:
-    """One grant fund: who pays, its competition calendar, budget, award sizes and project lengths (an element of
-    ``finance.funds``)."""
+    """One grant fund of ``finance.funds``: who pays, its competition calendar, budget, award sizes, project lengths."""
 
     name: str = par("fund", "-", "label of the fund")
     payer: str = par(

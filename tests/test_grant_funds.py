@@ -120,7 +120,12 @@ def test_ngo_trust_in_government_no_longer_depends_on_the_money_ratio():
 def test_a_budget_starved_region_refuses_more_for_lack_of_budget():
     def refusals(seed: int, budget: float) -> float:
         kw = {"region.municipal_support_budget": budget, "partnership.proposal_rate": 1.0, "finance.request_prob": 0.2}
-        return float(run_model(make_cfg(steps=24, seed=seed, **kw)).timeseries()["gov_refusals_budget"].sum())
+        ts = run_model(make_cfg(steps=24, seed=seed, **kw)).timeseries()
+        parts = ts["proposals_refused_budget"] + ts["requests_refused_budget"]
+        assert (ts["gov_refusals_budget"] == parts).all()  # refused proposals and refused requests, month by month
+        if budget < 1e6:
+            assert ts["proposals_refused_budget"].sum() > 0 and ts["requests_refused_budget"].sum() > 0
+        return float(ts["gov_refusals_budget"].sum())
 
     starved = [refusals(s, 1.0e5) for s in SEEDS5]
     ample = [refusals(s, 1.0e8) for s in SEEDS5]

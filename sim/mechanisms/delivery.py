@@ -205,7 +205,8 @@ def deliver_contributions(
     """
     region, muni0, biz0, _, _, _, _, _ = lay
     ngo0, _, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
-    commitment, gov_money, business_share, scale, premises_units, inkind_units, reserved, csr_now, cluster_member, boost = terms[:10]
+    commitment, gov_money, business_share, scale, premises_units, inkind_units, reserved, csr_now = terms[:8]
+    cluster_member, boost = terms[8], terms[9]
     gov_pay = terms[10]
     pay_all = gov_pay.size == 0
     avail = balance.copy()  # what each payer has left after this month's earlier payments

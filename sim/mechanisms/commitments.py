@@ -159,7 +159,7 @@ class Commitments(Mechanism):
 
 @njit(cache=True, nogil=True)
 def admit_in_order(muni: np.ndarray, cost: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Admit each request ``k`` (municipality ``muni[k]``, money ``cost[k]``) in order while its municipality's money covers it."""
+    """Admit each request ``k`` (municipality ``muni[k]``, money ``cost[k]``) in order while its municipality's money lasts."""
     left = free.copy()
     ok = np.zeros(muni.size, np.bool_)
     for k in range(muni.size):

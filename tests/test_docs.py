@@ -55,7 +55,7 @@ def test_odd_lists_every_random_stream_the_model_uses():
         {"rc_model.model": "municipal_rc"},
         {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.sessions": (1,)},
     ):
-        used |= set(run_model(make_cfg(steps=4, **kw)).streams.names())
+        used |= set(run_model(make_cfg(steps=10, **kw)).streams.names())  # every default fund's first month (Oct)
     m = CrossSectorModel(make_cfg(steps=2))
     m.cluster.session_now()  # a session called from the dashboard
     used |= set(m.streams.names())

@@ -91,7 +91,7 @@ class Delivery(Mechanism):
         if bi.size:  # a business in several partnerships pays all of them within its balance
             paid = np.bincount(mem[bi, BIZ] - st.biz0, weights=biz_amt[bi], minlength=st.csr_now.size)
             bal = np.maximum(led.balance[st.biz0 : st.biz0 + paid.size], 0.0)
-            scale = np.where(paid > bal, bal / np.maximum(paid, 1e-300), 1.0)
+            scale = np.divide(bal, paid, out=np.ones_like(paid), where=paid > bal)
             biz_amt[bi] *= scale[mem[bi, BIZ] - st.biz0]
             x[bi, 0] = (gov_amt[bi] + biz_amt[bi] + ps.money_equiv[ids[bi]] * deliver[bi, NGOS]) / self.resource_scale[0]
             led.transfer("partnership_business", mem[bi, BIZ], recipient[bi], biz_amt[bi])

@@ -113,7 +113,7 @@ class Delivery(Mechanism):
     def late_payments(self, k: int) -> np.ndarray:
         """Which of the ``k`` active partnerships' municipal payments are late this month (none in December)."""
         delay = self.cfg.partnership.gov_payment_delay
-        if delay <= 0 or self.state.t % 12 == 11:
+        if delay <= 0 or self.state.t % 12 == 11 or self.cfg.partnership.gov_money <= 0:
             return np.zeros(k, bool)
         return self.model.streams["gov_payment_delay"].random(k) < delay
 

@@ -222,3 +222,12 @@ def test_bad_funds_are_rejected_with_one_line(funds, message):
 def test_bad_lever_values_are_rejected(changes, message):
     with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("(", r"\(")):
         build_config(changes)
+
+
+def test_a_fund_field_can_be_set_from_the_command_line():
+    from sim.cli import compose
+
+    cfg = compose(["finance.funds.0.months=[3,9]", "finance.lottery=true"])
+    assert cfg.finance.funds[0].months == (3, 9) and cfg.finance.lottery
+    with pytest.raises(ConfigError, match=r"unknown key 'finance.funds.0.colour' \(finance.funds.<index>\): allowed keys"):
+        compose(["finance.funds.0.colour=1"])

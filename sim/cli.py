@@ -53,6 +53,23 @@ def _allowed_children(prefix: str) -> list[str]:
     return sorted(names)
 
 
+def _check_list_element(parts: list[str]) -> bool:
+    """Whether ``parts`` name a field of one element of a list-of-mappings parameter (``finance.funds.0.months``)."""
+    import dataclasses
+
+    for i in range(1, len(parts)):
+        name = ".".join(parts[:i])
+        default = next((d for n, d, _m in iter_parameters(Config) if n == name), None)
+        if not (isinstance(default, tuple) and default and dataclasses.is_dataclass(default[0])):
+            continue
+        fields = sorted(f.name for f in dataclasses.fields(default[0]))
+        rest = parts[i:]
+        if len(rest) != 2 or not rest[0].isdigit() or rest[1] not in fields:
+            raise ConfigError(f"unknown key '{'.'.join(parts)}' ({name}.<index>): allowed keys {', '.join(fields)}")
+        return True
+    return False
+
+
 def _check_key(key: str, value: str | None, groups: dict[str, list[str]]) -> None:
     key = key.lstrip("+~")
     if key == "hydra" or key.startswith(("hydra.", "hydra/")):
@@ -64,6 +81,8 @@ def _check_key(key: str, value: str | None, groups: dict[str, list[str]]) -> Non
     if key in _known_names():
         return
     parts = key.split(".")
+    if _check_list_element(parts):
+        return
     for i in range(len(parts), 0, -1):
         prefix = ".".join(parts[: i - 1])
         children = _allowed_children(prefix + "." if prefix else "")

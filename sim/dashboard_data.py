@@ -25,7 +25,7 @@ SCENARIO_DIR = ROOT / "configs" / "scenario"
 FORMS = ("gov_business", "business_ngo", "gov_ngo", "trilateral")
 SECTORS = ("regional_government", "municipal_government", "business", "ngo", "management_company", "resource_centre")
 MONEY = {  # money reaching NGOs and centres, by channel (timeseries flow columns)
-    "grants": ("flow_grant_regional", "flow_grant_federal", "flow_cf_grant"),
+    "grants": ("flow_grant_regional", "flow_grant_federal", "flow_grant_corporate", "flow_cf_grant"),
     "social_order": ("flow_social_order",),
     "donations": ("flow_donation_business", "flow_donation_citizens", "flow_fair_donation"),
     "partnerships": ("flow_partnership_gov", "flow_partnership_business"),

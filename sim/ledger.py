@@ -35,6 +35,7 @@ CHANNELS: tuple[str, ...] = (
     "business_profit",
     "grant_regional",
     "grant_federal",
+    "grant_corporate",
     "social_order",
     "reporting_cost",
     "subsidy",

@@ -19,6 +19,7 @@ from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import Budgets
 from sim.mechanisms.cluster import Cluster
+from sim.mechanisms.commitments import Commitments
 from sim.mechanisms.community_foundations import CommunityFoundations
 from sim.mechanisms.councils import Councils
 from sim.mechanisms.delivery import Delivery
@@ -58,7 +59,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     ResourceCentres,  # 4. resource centres (rc_model)
     Cluster,  # 5. the family-oriented cluster
     FamilyUptake,  # families learn of support and apply (second thread)
-    Grants,  # 6. grant competitions (grant_month)
+    Commitments,  # municipal money commitments within budget (January renewal; issue #12)
+    Grants,  # 6. grant competitions (each fund's months)
     Requests,  # 7. requests to municipalities, subsidies
     Formation,  # 8. partnership proposals and acceptance
     SocioTechnological,  # 8a. proven NGO technologies adopted, funded and spread by the state
@@ -89,7 +91,7 @@ class CrossSectorModel(mesa.Model):
         cfg: Validated configuration (see :func:`sim.params.build_config`).
         seed: Run seed (overrides ``cfg.seed``; also how :func:`mesa.batch_run` passes seeds).
         **params: Without ``cfg``: plain keyword parameters, e.g. ``steps=36, region="small",
-            **{"finance.grant_size": 2e5}`` (see :func:`sim.presets.config_from_params`).
+            **{"finance.subsidy_size": 2e5}`` (see :func:`sim.presets.config_from_params`).
     """
 
     def __init__(self, cfg: Config | None = None, *, seed: int | None = None, **params: Any) -> None:

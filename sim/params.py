@@ -376,6 +376,21 @@ class PartnershipParams:
     commitment_ngo_base: float = par(0.6, "probability/month of delivering at capacity 0", "assumption", lo=0.0, hi=1.0)
     dissolve_trust: float = par(0.25, "mean member trust below which a partnership dissolves", "assumption", lo=0.0, hi=1.0)
     gov_money: float = par(40_000.0, "roubles/month from a government member", "assumption", lo=0.0)
+    gov_budget_check: bool = par(
+        True,
+        "on/off: a municipality takes on a money commitment only if its free budget for the rest of the year covers it "
+        "(and keeps it reserved); off: commitments are accepted unchecked and broken when the money runs out",
+        "BRIEF s.2 (small municipal budgets); a budget-bound authority cannot commit money it has not got (assumption "
+        "on the rule); off reproduces the model before issue #12",
+    )
+    gov_payment_delay: float = par(
+        0.1,
+        "probability/month a municipality's due partnership payment is late (paid with a later month's; none in "
+        "December, when the year's accounts close)",
+        "assumption (BRIEF s.6: NGOs name bureaucracy as a problem; no source gives a rate)",
+        lo=0.0,
+        hi=1.0,
+    )
     business_money_share: float = par(0.3, "share of the member's monthly CSR budget", "assumption", lo=0.0, hi=1.0)
     productivity: float = par(1.0, "services/month per unit of CES resource index", "assumption", lo=0.0)
     ces_rho: float = par(
@@ -397,13 +412,113 @@ class PartnershipParams:
     )
 
 
+FUND_PAYERS: tuple[str, ...] = ("federal", "regional", "business")
+"""Who pays a fund's grants: the federal budget (outside the region), the region, or the businesses (a corporate fund)."""
+
+
+@dataclass(frozen=True)
+class FundParams:
+    """One grant fund of ``finance.funds``: who pays, its competition calendar, budget, award sizes, project lengths."""
+
+    name: str = par("fund", "-", "label of the fund")
+    payer: str = par(
+        "regional",
+        "-",
+        "federal: the federal budget (not the region's money); regional: the region's grant budget; business: a "
+        "corporate fund the businesses endow from profit in proportion to their CSR (led by the largest)",
+        choices=FUND_PAYERS,
+    )
+    months: tuple[int, ...] = par((3,), "months of year (1-12) of the fund's competitions", "assumption", lo=1, hi=12)
+    budget_share: float = par(
+        1.0,
+        "share of the payer's annual grant money (federal: region.federal_grant_budget, regional: "
+        "region.regional_grant_budget, both x scenario.grant_budget_scale; business: the businesses' annual CSR "
+        "budget, paid on top of it from profit), split equally over the competitions of the year",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    grant_size: tuple[float, ...] = par(
+        (500_000.0, 500_000.0),
+        "uniform range of an award, roubles",
+        "assumption",
+        lo=1.0,
+        length=2,
+        ascending=True,
+    )
+    duration: tuple[int, ...] = par(
+        (12, 12), "uniform range of a funded project's length, months", "assumption", lo=1, hi=60, length=2, ascending=True
+    )
+    tie_bias: bool = par(
+        False,
+        "on/off: the payer's trust in an applicant adds finance.score_bias_tie x trust to its score (not for federal)",
+        "BRIEF s.3.3: personal ties; 42.4% complain of corruption",
+    )
+
+
+DEFAULT_FUNDS: tuple[FundParams, ...] = (
+    FundParams(
+        name="presidential",
+        payer="federal",
+        months=(2, 7),
+        budget_share=1.0,
+        grant_size=(300_000.0, 800_000.0),
+        duration=(12, 24),
+        tie_bias=False,
+    ),
+    FundParams(
+        name="regional_programme",
+        payer="regional",
+        months=(4, 10),
+        budget_share=1.0,
+        grant_size=(200_000.0, 800_000.0),
+        duration=(6, 18),
+        tie_bias=True,
+    ),
+    FundParams(
+        name="corporate",
+        payer="business",
+        months=(10,),
+        budget_share=0.1,
+        grant_size=(50_000.0, 200_000.0),
+        duration=(3, 12),
+        tie_bias=True,
+    ),
+)
+"""The default funds: presidential grants with two competitions a year and projects of one to two years, the
+regional programme with a spring and an autumn round (projects of 6-18 months), a corporate fund once a year
+(BRIEF s.3.3 names all three; calendars, shares, sizes and lengths are assumptions)."""
+
+
 @dataclass(frozen=True)
 class FinanceParams:
     """Grants, social orders, subsidies and endowments (configs/finance/)."""
 
-    grant_month: int = par(3, "month of year (1-12) of the annual competition", "assumption", lo=1, hi=12)
-    grant_size: float = par(500_000.0, "roubles per award", "assumption: typical regional grant", lo=0.0)
-    grant_duration: int = par(12, "months a funded project runs", "BRIEF s.3.3: usually annual", lo=1, hi=60)
+    grant_month: int = par(
+        3,
+        "month of year (1-12) a resource centre's own grant is decided (NGO competitions run on the funds' calendars)",
+        "assumption",
+        lo=1,
+        hi=12,
+    )
+    funds: tuple[FundParams, ...] = par(
+        DEFAULT_FUNDS,
+        "list of grant funds, each a mapping with the keys of FundParams (see the funds table below)",
+        "BRIEF s.3.3: federal funds (presidential grants), regional programmes, corporate funds; each fund's "
+        "calendar, share of the budget, award sizes and project lengths are assumptions (the seeds give none)",
+    )
+    lottery: bool = par(
+        False,
+        "on/off",
+        "policy lever: Gross & Bergstrom 2019 (BRIEF s.8) - applicants above a quality bar are drawn at random",
+    )
+    lottery_bar: float = par(
+        0.5,
+        "share of each competition's applicants, best scores first, that pass the quality bar of the lottery",
+        "assumption: the better half qualifies",
+        lo=0.0,
+        hi=1.0,
+    )
     apply_prob_experienced: float = par(0.6, "probability of applying", "assumption", lo=0.0, hi=1.0)
     apply_prob_novice: float = par(
         0.1,
@@ -1220,6 +1335,8 @@ def _coerce(path: str, value: Any, typ: Any, meta: dict[str, Any]) -> Any:
         (elem,) = {a for a in typing.get_args(typ) if a is not Ellipsis}
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{path}={value!r} is not a list")
+        if dataclasses.is_dataclass(elem):
+            return tuple(v if isinstance(v, elem) else _build(elem, v, f"{path}[{i}]") for i, v in enumerate(value))
         n = meta.get("length")
         if n is not None and len(value) != n:
             raise ConfigError(f"{path} has {len(value)} values: allowed exactly {n}")
@@ -1273,12 +1390,29 @@ def build_config(data: dict[str, Any] | None) -> Config:
     return cfg
 
 
-CROSS_CHECKED = frozenset({"steps", "cluster.enabled", "cluster.launch_month"})
+CROSS_CHECKED = frozenset({"steps", "cluster.enabled", "cluster.launch_month", "finance.funds"})
 """Parameters :func:`_check_consistency` checks against each other (a value alone is not enough)."""
+
+
+def _check_funds(funds: tuple[FundParams, ...]) -> None:
+    """Each fund has competitions and a unique name; the funds of one payer share at most its whole budget."""
+    names = [f.name for f in funds]
+    for i, f in enumerate(funds):
+        if not f.months:
+            raise ConfigError(f"finance.funds[{i}].months is empty: allowed one or more months 1..12")
+        if f.name in names[:i]:
+            raise ConfigError(f"finance.funds[{i}].name={f.name!r} is repeated: allowed unique fund names")
+    for payer in ("federal", "regional"):
+        total = sum(f.budget_share for f in funds if f.payer == payer)
+        if total > 1.0 + 1e-9:
+            raise ConfigError(
+                f"finance.funds: budget_share of the {payer} funds sums to {total:g}: allowed a total of at most 1"
+            )
 
 
 def _check_consistency(cfg: Config) -> None:
     """Checks across parameters: values each allowed alone that together mean nothing."""
+    _check_funds(cfg.finance.funds)
     cl = cfg.cluster
     if cl.enabled and cl.launch_month >= cfg.steps:
         raise ConfigError(
@@ -1316,7 +1450,7 @@ def iter_parameters(cls: type = Config, prefix: str = "") -> typing.Iterator[tup
 def replace(cfg: Config, **changes: Any) -> Config:
     """Return a copy of ``cfg`` with dotted-path changes, re-validated.
 
-    Example: ``replace(cfg, **{"finance.grant_size": 0.0})``.
+    Example: ``replace(cfg, **{"finance.subsidy_size": 0.0})``.
     """
     data = config_to_dict(cfg)
     for dotted, value in changes.items():

@@ -3,7 +3,7 @@
 Config groups (``region``, ``rc_model``, ``cluster``, ...) take the name of a
 preset in ``configs/<group>/`` or a mapping of keys; other keyword
 parameters are top-level keys (``seed``, ``steps``) or dotted paths
-(``**{"finance.grant_size": 2e5}``). Presets are composed by Hydra exactly
+(``**{"finance.subsidy_size": 2e5}``). Presets are composed by Hydra exactly
 as on the command line, then the remaining values are set and everything is
 validated by :func:`sim.params.build_config`.
 """

@@ -94,6 +94,11 @@ COUNTERS: tuple[str, ...] = (
     "fair_participants",
     "fair_ties",
     "fair_donations",
+    "gov_refusals_budget",
+    "proposals_refused_budget",
+    "requests_refused_budget",
+    "gov_commitments_cut",
+    "gov_payments_late",
 )
 """Per-step event counters (``State.counts``), reset at the start of every step and recorded as metrics."""
 
@@ -225,6 +230,8 @@ class State:
     ngo_satisfaction: np.ndarray = _a()  # NGO's satisfaction with interaction (0..1, sim.mechanisms.perception)
     ngo_refusal_run: np.ndarray = _a()  # refusals in a row (sim.mechanisms.giving_up)
     ngo_gave_up: np.ndarray = _a()  # stopped asking its municipality after refusals ("tried and failed")
+    ngo_budget_refusals_month: np.ndarray = _a()  # proposals refused for lack of municipal budget, since perception read it
+    ngo_late_payments_month: np.ndarray = _a()  # municipal payments owed to the NGO that came late, since perception read it
     ngo_applied: np.ndarray = _a()  # applications for municipal partnership openings (sim.mechanisms.formation)
     ngo_heard: np.ndarray = _a()  # this month: 0 not an applicant, 1 applied not heard, 2 heard refused, 3 chosen
     ngo_grants: np.ndarray = _a()
@@ -341,7 +348,7 @@ class State:
         sector[self.rc0 : self.ngo0] = ag.SEC_RC
         self.sector = sector
         # accounts that may never be negative (Ledger.check flags them; the others: see sim/ledger.py)
-        no_overdraft = (ag.SEC_REGION, ag.SEC_MANAGER, ag.SEC_RC)
+        no_overdraft = (ag.SEC_REGION, ag.SEC_MUNICIPAL, ag.SEC_BUSINESS, ag.SEC_MANAGER, ag.SEC_RC)
         self.ledger.forbid_overdraft(np.flatnonzero(np.isin(sector, no_overdraft)), self.cap0 + np.arange(s))
         self.ledger.forbid_overdraft(self.ext["ngo_house"])
         self.ledger.forbid_overdraft(np.array([self.ext[k] for k in FUND_ACCOUNTS], np.int64))
@@ -399,6 +406,8 @@ class State:
         self.ngo_refusal_run = np.zeros(s, np.int32)
         self.ngo_gave_up = np.zeros(s, bool)
         self.ngo_heard = np.zeros(s, np.int8)
+        self.ngo_budget_refusals_month = np.zeros(s, np.int32)
+        self.ngo_late_payments_month = np.zeros(s, np.int32)
         self.ngo_applied = np.zeros(s, np.int32)
         self.ngo_grants = np.zeros(s, np.int32)
         self.ngo_applications = np.zeros(s, np.int32)

@@ -82,6 +82,7 @@ STEP_ORDER: tuple[tuple[str, str], ...] = (
     ("resource_centres", "step"),
     ("cluster", "step"),
     ("family_uptake", "step"),
+    ("commitments", "step"),
     ("grants", "competition"),
     ("requests", "step"),
     ("formation", "step"),

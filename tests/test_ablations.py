@@ -25,15 +25,15 @@ def test_regional_grants_favour_ngos_the_region_trusts():
     """Tie bias (BRIEF s.3.3): regional winners are trusted by the region more than the average NGO; off = no bias."""
 
     def winners_trust_edge(seed: int, bias: float) -> float:
-        cfg = make_cfg(steps=15, seed=seed, **{"finance.score_bias_tie": bias, "finance.score_capacity": 0.0,
+        cfg = make_cfg(steps=16, seed=seed, **{"finance.score_bias_tie": bias, "finance.score_capacity": 0.0,
                                               "finance.score_experience": 0.0, "finance.apply_prob_novice": 0.6})  # fmt: skip
         m = CrossSectorModel(cfg)
-        for _ in range(14):  # last year's grants left the region ties to its grantees
+        for _ in range(15):  # last year's grants left the region ties to its grantees
             m.step()
         orgs = m.ngo0 + np.flatnonzero(m.ngo_alive)
         before = dict(zip(orgs.tolist(), pair_trust(m, np.full(orgs.size, m.region), orgs).tolist(), strict=True))
-        m.step()  # grant month 3 of the second year
-        won = _flow_dst(m, "grant_regional", 15)
+        m.step()  # the regional programme's April round of the second year
+        won = _flow_dst(m, "grant_regional", 16)
         assert won.size > 0
         return float(np.mean([before[o] for o in won.tolist()]) - np.mean(list(before.values())))
 

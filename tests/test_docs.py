@@ -57,7 +57,7 @@ def test_odd_lists_every_random_stream_the_model_uses():
         {"councils.seat_rule": "lottery", "org_struct.house": True},
         {"community_foundations.enabled": True, "fairs.enabled": True, "fairs.months": (1,), "finance.specialised_fund": True},
     ):
-        used |= set(run_model(make_cfg(steps=4, **kw)).streams.names())
+        used |= set(run_model(make_cfg(steps=10, **kw)).streams.names())  # every default fund's first month (Oct)
     m = CrossSectorModel(make_cfg(steps=2))
     m.cluster.session_now()  # a session called from the dashboard
     used |= set(m.streams.names())

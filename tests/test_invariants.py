@@ -39,6 +39,7 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "business_profit": {("business_market", BIZ)},  # also the named-fund CSR top-up
     "grant_regional": {(RG, NGO)},
     "grant_federal": {("federal_budget", NGO)},
+    "grant_corporate": {(BIZ, NGO)},
     "social_order": {(RG, NGO)},
     "reporting_cost": {(NGO, "operating_costs")},
     "subsidy": {(MG, NGO)},
@@ -146,11 +147,13 @@ def test_conservation_check_runs_every_step_in_the_model():
 
 
 def test_accounts_that_may_not_be_overdrawn():
-    """Region, management company, resource centres and endowment principal are never negative; the check flags them."""
+    """Region, municipalities, businesses, management company, resource centres and endowment principal are never
+    negative; the check flags them."""
     m = run_model(make_cfg(steps=24, **{"rc_model.model": "subordinate", "finance.endowment_share": 0.5}))
     kinds = m.account_table()["kind"].to_numpy()
     guarded = set(kinds[m.ledger.no_overdraft])
-    own = {"regional_government", "management_company", "resource_centre", "endowment_capital", "external"}
+    own = {"regional_government", "municipal_government", "business", "management_company", "resource_centre",
+           "endowment_capital", "external"}  # fmt: skip
     assert guarded == own | set(FUND_ACCOUNTS)
     assert set(m.account_table()["label"][m.ledger.no_overdraft & (kinds == "external")]) == {"ngo_house"}
     assert (m.ledger.balance[m.ledger.no_overdraft] >= -1e-6).all()

@@ -20,7 +20,7 @@ def test_defaults_are_valid_and_round_trip():
         ({"families": {"initial_state_shares": [0.5, 0.5, 0.5, 0.5]}}, "sums to 2"),
         ({"scenario": {"endowments": "yes"}}, "allowed values true, false"),
         ({"region": 3}, "region must be a mapping"),
-        ({"finance": {"grant_size": float("nan")}}, "must be finite"),
+        ({"finance": {"subsidy_size": float("nan")}}, "must be finite"),
     ],
 )
 def test_bad_values_rejected_with_one_line(data, fragment):
@@ -45,6 +45,6 @@ def test_every_parameter_has_units_and_source():
 
 def test_replace_revalidates():
     cfg = build_config({})
-    assert replace(cfg, **{"finance.grant_size": 1.0}).finance.grant_size == 1.0
+    assert replace(cfg, **{"finance.subsidy_size": 1.0}).finance.subsidy_size == 1.0
     with pytest.raises(ConfigError):
-        replace(cfg, **{"finance.grant_size": -1.0})
+        replace(cfg, **{"finance.subsidy_size": -1.0})

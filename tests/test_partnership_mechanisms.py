@@ -64,8 +64,10 @@ def test_councils_without_voice_are_the_same_run_as_no_councils():
 
 def test_voice_multiplies_the_municipalitys_acceptance_of_an_ngos_proposal():
     """Formation reads the voice as one factor on acceptance: the same proposals, all accepted at a huge voice."""
+    # the logistic acceptance path (officials' criteria off), before any budget is set (budget check off)
     only_gov_ngo = {"partnership.form_weights": (0.0, 0.0, 1.0, 0.0), "partnership.proposal_rate": 5.0,
-                    "partnership.accept_intercept": -4.0}  # fmt: skip
+                    "partnership.accept_intercept": -4.0, "selection.by_criteria": False,
+                    "partnership.gov_budget_check": False}  # fmt: skip
     formed = {}
     for voice in (1.0, 1.0e9):
         m = CrossSectorModel(make_cfg(steps=2, **only_gov_ngo))

@@ -10,6 +10,7 @@ state shares (counted from the families' own states) sum to 1. Seeded
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from typing import Any
@@ -24,9 +25,13 @@ from sim.state import FUND_ACCOUNTS
 
 logging.getLogger("MESA").setLevel(logging.WARNING)
 
-NO_OVERDRAFT = ("endowment_capital", "endowment_reserve", "management_company", "regional_government", *FUND_ACCOUNTS)
-"""Account kinds that cannot be overdrawn: endowments (275-FZ), the manager (only receives fees), the region (pays
-within what it has), the specialised endowment fund and the community foundations (sim.state.FUND_ACCOUNTS)."""
+NO_OVERDRAFT = (
+    "endowment_capital", "endowment_reserve", "management_company", "regional_government", "municipal_government",
+    "business", *FUND_ACCOUNTS,
+)  # fmt: skip
+"""Account kinds that cannot be overdrawn: endowments (275-FZ), the manager (only receives fees), the region, the
+municipalities and the businesses (pay within what they have), the specialised endowment fund and the community
+foundations (sim.state.FUND_ACCOUNTS)."""
 
 SMALL = {
     "region.municipalities": (1, 3),
@@ -56,6 +61,15 @@ def value_for(draw: st.DrawFn, name: str, default: Any, meta: dict[str, Any]) ->
         lo, hi = SMALL[name]
     if isinstance(default, bool):
         return draw(st.booleans())
+    if isinstance(default, tuple) and default and dataclasses.is_dataclass(default[0]):  # a list of funds
+        fields = [f for f in iter_parameters(type(default[0])) if f[0] not in ("name", "months")]
+        funds = []
+        for i in range(draw(st.integers(0, 4))):
+            fund = {f: draw(value_for(f, d, m)) for f, d, m in fields}
+            fund["name"] = f"fund{i}"
+            fund["months"] = draw(st.lists(st.integers(1, 12), min_size=1, max_size=4, unique=True))
+            funds.append(fund)
+        return tuple(funds)
     if meta.get("choices"):
         return draw(st.sampled_from(meta["choices"]))
     top = _upper(default, lo, hi)

@@ -110,9 +110,9 @@ def test_each_mechanism_module_has_its_mechanism_in_the_step_order():
 
 def test_keyword_parameters_build_the_validated_config():
     logging.getLogger("MESA").setLevel(logging.WARNING)
-    a = CrossSectorModel(seed=3, steps=6, region="small", **{"finance.grant_size": 150_000.0})
-    cfg = build_config({"seed": 3, "steps": 6, "finance": {"grant_size": 150_000.0}})
-    assert a.cfg.seed == 3 and a.cfg.steps == 6 and a.cfg.finance.grant_size == 150_000.0
+    a = CrossSectorModel(seed=3, steps=6, region="small", **{"finance.subsidy_size": 150_000.0})
+    cfg = build_config({"seed": 3, "steps": 6, "finance": {"subsidy_size": 150_000.0}})
+    assert a.cfg.seed == 3 and a.cfg.steps == 6 and a.cfg.finance.subsidy_size == 150_000.0
     b = CrossSectorModel(cfg)
     for _ in range(6):
         a.step()

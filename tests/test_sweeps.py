@@ -299,7 +299,7 @@ def test_plot_a_dataset_sweep_directly(tmp_path):
     [
         ["seed=7"],
         ["seed=7", "trust.gossip=0.3", "steps=12", "seed=9"],
-        ["rc_model=municipal_rc", "region=large", "finance.grant_size=1e6", "output.plots=false"],
+        ["rc_model=municipal_rc", "region=large", "finance.subsidy_size=1e6", "output.plots=false"],
         ["cluster=on", "region.families=1000", "families.apply_prob=0.25"],
     ],
 )

@@ -28,6 +28,7 @@ from numba import njit
 
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.budgets import reserved_state_inst
+from sim.mechanisms.commitments import admit_in_order
 from sim.mechanisms.formation import PAIR_A, PAIR_B
 from sim.partnerships import BIZ, GOV, NGOS, PartnershipArrays, ces_output
 from sim.state import N_DOMAINS, Layout, NGOArrays
@@ -64,21 +65,37 @@ class Delivery(Mechanism):
         u = rng.random((k, 3))
         cl = self.model.cluster  # quality control and the trust-culture programme close part of the shortfall
         member, boost = (cl.member_orgs(), cl.commitment_boost_value()) if cl.active else (_NO_ORGS, 0.0)
+        commitments = self.model.mechanisms["commitments"]
+        commitments.sync()  # type: ignore[attr-defined]
+        late = self.late_payments(k)
+        # government money: municipal members pay monthly (the region's grant was paid up front);
+        # the recipient is the NGO if any, else the municipality (gov-business); first what is owed from late months
+        recipient = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
+        self.pay_arrears(ids, late, recipient)
+        gov_pay = commitments.pays[ids] & ~late  # type: ignore[attr-defined]
         terms = tuple(DeliveryTerms(
             self.commitment, pp.gov_money, pp.business_money_share, self.resource_scale, pp.premises_units,
-            pp.business_inkind_units, reserved_state_inst(st, self.cfg), st.csr_now, member, boost,
+            pp.business_inkind_units, reserved_state_inst(st, self.cfg), st.csr_now, member, boost, gov_pay,
         ))  # fmt: skip
         deliver, gov_amt, biz_amt, x, ngo_slot = deliver_contributions(
             mem, u, ps.money_equiv[ids], st.layout(), st.ngos(), led.balance, terms
         )
-        # government money: municipal members pay monthly (the region's grant was paid up front);
-        # the recipient is the NGO if any, else the municipality (gov-business)
-        recipient = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
+        owed = np.flatnonzero(late & deliver[:, GOV] & commitments.pays[ids] & (mem[:, GOV] != st.region))  # type: ignore[attr-defined]
+        if owed.size:  # delivered its part, the money comes later
+            commitments.arrears[ids[owed]] += pp.gov_money  # type: ignore[attr-defined]
+            st.counts["gov_payments_late"] += owed.size
+            to_ngo = mem[owed, NGOS]
+            np.add.at(st.ngo_late_payments_month, to_ngo[to_ngo >= 0] - st.ngo0, 1)  # read by perception next month
         gi = np.flatnonzero(gov_amt > 0)
         if gi.size:
             led.transfer("partnership_gov", mem[gi, GOV], recipient[gi], pp.gov_money)
         bi = np.flatnonzero(deliver[:, BIZ])
-        if bi.size:
+        if bi.size:  # a business in several partnerships pays all of them within its balance
+            paid = np.bincount(mem[bi, BIZ] - st.biz0, weights=biz_amt[bi], minlength=st.csr_now.size)
+            bal = np.maximum(led.balance[st.biz0 : st.biz0 + paid.size], 0.0)
+            scale = np.divide(bal, paid, out=np.ones_like(paid), where=paid > bal)
+            biz_amt[bi] *= scale[mem[bi, BIZ] - st.biz0]
+            x[bi, 0] = (gov_amt[bi] + biz_amt[bi] + ps.money_equiv[ids[bi]] * deliver[bi, NGOS]) / self.resource_scale[0]
             led.transfer("partnership_business", mem[bi, BIZ], recipient[bi], biz_amt[bi])
         y = ces_output(x, pp.ces_rho, pp.productivity)
         st.counts["partnership_services"] += float(y.sum())
@@ -95,6 +112,39 @@ class Delivery(Mechanism):
             ps.edges[ids] = pe
         st.trust.record(*pair_evidence(pe, deliver, PAIR_B), st.t)  # evidence about the trustee of each pair
 
+    def late_payments(self, k: int) -> np.ndarray:
+        """Which of the ``k`` active partnerships' municipal payments are late this month (none in December)."""
+        delay = self.cfg.partnership.gov_payment_delay
+        if delay <= 0 or self.state.t % 12 == 11 or self.cfg.partnership.gov_money <= 0:
+            return np.zeros(k, bool)
+        return self.model.streams["gov_payment_delay"].random(k) < delay
+
+    def pay_arrears(self, ids: np.ndarray, late: np.ndarray, recipient: np.ndarray) -> None:
+        """Municipalities pay what they owe from late months, unless this month's payment is late again."""
+        st = self.state
+        arrears = self.model.mechanisms["commitments"].arrears  # type: ignore[attr-defined]
+        owed = np.flatnonzero(arrears[: st.partnerships.n] > 0)
+        if owed.size == 0:
+            return
+        pos = np.searchsorted(ids, owed)
+        running = (pos < ids.size) & (ids[np.minimum(pos, ids.size - 1)] == owed)
+        again = np.zeros(owed.size, bool)
+        again[running] = late[pos[running]]
+        pay = owed[~again]  # ended partnerships are paid off now
+        mem = st.partnerships.members[pay]
+        # within the municipality's balance (the rest stays owed)
+        room = np.maximum(st.ledger.balance[st.muni0 : st.biz0], 0.0)
+        ok = admit_in_order(mem[:, GOV] - st.muni0, arrears[pay], room)
+        pay, mem = pay[ok], mem[ok]
+        if pay.size == 0:
+            return
+        to = np.where(mem[:, NGOS] >= 0, mem[:, NGOS], mem[:, GOV])
+        st.ledger.transfer("partnership_gov", mem[:, GOV], to, arrears[pay])
+        has_ngo = mem[:, NGOS] >= 0
+        np.add.at(st.ngo_income_month, mem[has_ngo, NGOS] - st.ngo0, arrears[pay][has_ngo])
+        st.partnerships.money[pay] += arrears[pay]
+        arrears[pay] = 0.0
+
 
 # ----------------------------------------------------------------- kernels
 class DeliveryTerms(NamedTuple):
@@ -110,6 +160,7 @@ class DeliveryTerms(NamedTuple):
     csr_now: np.ndarray  # businesses' CSR budget this month
     cluster_member: np.ndarray  # over organisations (empty: no cluster)
     boost: float
+    gov_pay: np.ndarray = np.zeros(0, np.bool_)  # per row: the municipality pays this month (empty: all)
 
 
 class Delivered(NamedTuple):
@@ -141,10 +192,13 @@ def deliver_contributions(
     ``commitment[0]`` for government, ``commitment[1]`` for business,
     ``commitment[2] + (1 - commitment[2]) * capacity`` for the NGO; a cluster
     member (``cluster_member`` non-empty) closes ``boost`` of its business or
-    NGO shortfall. A municipality pays ``gov_money`` only if its balance less
-    ``reserved`` covers it (else its promise is broken); the region pays
+    NGO shortfall. A municipality whose row has ``gov_pay`` (all rows if it is
+    empty) pays ``gov_money`` only if its balance less ``reserved`` covers it
+    (else its promise is broken); without ``gov_pay`` it delivers its part
+    without money this month (commitment cut, or payment late); the region pays
     nothing monthly; a business pays ``min(max(balance, 0), csr *
-    business_share)``. Balances are read before any payment of the month.
+    business_share)``. Balances are read before any payment of the month; a
+    municipality's earlier payments of the month (in row order) count against its balance.
     Resource units ``x``: money, NGO competence (capacity x staff), volunteers,
     premises and in-kind help, each divided by ``scale``.
 
@@ -153,7 +207,11 @@ def deliver_contributions(
     """
     region, muni0, biz0, _, _, _, _, _ = lay
     ngo0, _, ngo_capacity, _, ngo_staff, ngo_volunteers, _, _, _, _, _, _, _, _ = ngos
-    commitment, gov_money, business_share, scale, premises_units, inkind_units, reserved, csr_now, cluster_member, boost = terms
+    commitment, gov_money, business_share, scale, premises_units, inkind_units, reserved, csr_now = terms[:8]
+    cluster_member, boost = terms[8], terms[9]
+    gov_pay = terms[10]
+    pay_all = gov_pay.size == 0
+    avail = balance.copy()  # what each payer has left after this month's earlier payments
     k_all = mem.shape[0]
     deliver = np.empty((k_all, 3), np.bool_)
     gov_amt, biz_amt, x = np.empty(k_all), np.empty(k_all), np.empty((k_all, 4))
@@ -176,9 +234,10 @@ def deliver_contributions(
         d_biz = b >= 0 and u[k, 1] < c_biz
         d_ngo = o >= 0 and u[k, 2] < c_ngo
         ga = 0.0
-        if d_gov and g != region:
-            if balance[g] - reserved[g - muni0] >= gov_money:
+        if d_gov and g != region and (pay_all or gov_pay[k]):
+            if avail[g] - reserved[g - muni0] >= gov_money:
                 ga = gov_money
+                avail[g] -= gov_money
             else:
                 d_gov = False  # no money: the promise is broken
         ba = 0.0

@@ -13,7 +13,8 @@ proposes; every other member accepts with ``logistic(b0 + b_trust *
 trust(member -> proposer) + b_cap * capacity + b_fit * plan_fit + b_tie *
 has_tie)`` (:func:`acceptance_terms`); a proposal to a municipality is
 accepted with that probability times the NGO's voice (``ngo_voice``, a
-council seat: :mod:`sim.mechanisms.councils`). Accepted proposals become
+council seat: :mod:`sim.mechanisms.councils`); a municipality refuses a proposal whose
+money it cannot pay this year (:mod:`sim.mechanisms.commitments`). Accepted proposals become
 negotiated partnerships; how municipalities judged NGO partners is logged
 for the survey (:func:`judgment_attributes`). :func:`create_partnerships`
 (also used by grants and the cluster) records a partnership and the ties
@@ -130,16 +131,40 @@ class Formation(Mechanism):
             # a council seat raises the NGO's voice with its municipality: x acceptance (councils.py)
             voice = np.where(gov >= 0, voice_factor(st, ngo), 1.0)
             accept = feasible & (picks[:, 2] < self.acceptance_probabilities(gov, biz, ngo) * voice)
+        lo, hi = pp.duration_months
+        dur = lo + (picks[:, 3] * (hi - lo + 1)).astype(np.int64)
+        dur = np.where(forms == 3, np.round(dur * pp.trilateral_duration_factor).astype(np.int64), dur)
+        accept = self._within_budget(accept, gov, ngo, munis, dur)
+        if not self.cfg.selection.by_criteria:  # (select_partners logs its applicants itself)
             self._log_judgments(gov, ngo, munis, feasible, accept)
         if not accept.any():
             return
-        gov, biz, ngo, munis, forms, pk = gov[accept], biz[accept], ngo[accept], munis[accept], forms[accept], picks[accept]
+        gov, biz, ngo, munis, dur = gov[accept], biz[accept], ngo[accept], munis[accept], dur[accept]
         dom = np.where(ngo >= 0, st.ngo_domain[np.maximum(ngo - st.ngo0, 0)], st.first_plan[munis])
-        lo, hi = pp.duration_months
-        dur = lo + (pk[:, 3] * (hi - lo + 1)).astype(np.int64)
-        dur = np.where(forms == 3, np.round(dur * pp.trilateral_duration_factor).astype(np.int64), dur)
         members = np.stack([gov, biz, ngo], axis=1)
-        create_partnerships(st, members, munis, dom, dur, 0, np.zeros(len(members)))
+        ids = create_partnerships(st, members, munis, dom, dur, 0, np.zeros(len(members)))
+        self.model.mechanisms["commitments"].mark(ids[gov >= 0])  # type: ignore[attr-defined]
+
+    def _within_budget(
+        self, accept: np.ndarray, gov: np.ndarray, ngo: np.ndarray, munis: np.ndarray, dur: np.ndarray
+    ) -> np.ndarray:
+        """Accepted proposals a municipal member can also pay for (:mod:`sim.mechanisms.commitments`); the others are refused.
+
+        An NGO member of a refused proposal counts it in ``ngo_budget_refusals_month`` (a runaround by the
+        NGO's yardstick, :mod:`sim.mechanisms.perception`).
+        """
+        k = np.flatnonzero(accept & (gov >= 0))
+        if k.size == 0:
+            return accept
+        ok = self.model.mechanisms["commitments"].admit(munis[k], dur[k])  # type: ignore[attr-defined]
+        refused = int((~ok).sum())
+        self.state.counts["proposals_refused_budget"] += refused
+        self.state.counts["gov_refusals_budget"] += refused
+        accept = accept.copy()
+        accept[k[~ok]] = False
+        who = ngo[k[~ok]]
+        np.add.at(self.state.ngo_budget_refusals_month, who[who >= 0] - self.state.ngo0, 1)
+        return accept
 
     def _log_judgments(
         self, gov: np.ndarray, ngo: np.ndarray, munis: np.ndarray, feasible: np.ndarray, accept: np.ndarray

@@ -48,7 +48,8 @@ from sim.mechanisms.requests import REQUEST_FULFILLED, REQUEST_REFUSED, REQUEST_
 from sim.state import State
 
 BUREAUCRACY_HOOK: tuple[str, ...] = ("ngo_budget_refusals_month", "ngo_late_payments_month")
-"""Per-NGO-slot arrays of this month's budget refusals and late payments, read if the state has them (issue #12, grants)."""
+"""Per-NGO-slot counts of budget refusals (formation) and late payments (delivery) since the last read; perception
+counts them as runarounds and clears them."""
 
 
 def official_handled(status: np.ndarray, in_plan: np.ndarray, answered: np.ndarray) -> np.ndarray:
@@ -95,6 +96,8 @@ class Perception(Mechanism):
             if isinstance(extra, np.ndarray) and extra.shape == (n,):
                 runaround = runaround + extra
                 asked = asked + (extra > 0)
+                st.ngo_bureaucracy += extra.astype(st.ngo_bureaucracy.dtype)  # the survey's bureaucracy problem reads it
+                extra[:] = 0  # consumed: counted once
         self._ngo_satisfaction(asked, got, runaround)
         self._official_satisfaction(req)
 

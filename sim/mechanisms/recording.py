@@ -72,6 +72,13 @@ def _metric_names() -> list[str]:
         "grant_effort_cost",
         "requests",
         "requests_fulfilled",
+        "gov_refusals_budget",
+        "proposals_refused_budget",
+        "requests_refused_budget",
+        "gov_commitments_cut",
+        "gov_payments_late",
+        "gov_committed",
+        "gov_commitment_excess",
         "budget_unspent",
         "endowments_formed",
         "endowment_capital",
@@ -132,6 +139,7 @@ class Recording(Mechanism):
         """Month-end bookkeeping and one row of the time series."""
         st, mdl = self.state, self.model
         rc, cluster = mdl.rc, mdl.cluster
+        commitments = mdl.mechanisms["commitments"]
         alive = st.ngo_alive
         moments = (st.ngo_contacts, st.ngo_income_sum, st.ngo_income_sq, st.ngo_income_months)
         n_alive, n_registered, n_experienced, n_practice, n_formed = ngo_month_end(
@@ -176,6 +184,13 @@ class Recording(Mechanism):
             c["grant_effort_cost"],
             c["requests"],
             c["requests_fulfilled"],
+            c["gov_refusals_budget"],
+            c["proposals_refused_budget"],
+            c["requests_refused_budget"],
+            c["gov_commitments_cut"],
+            c["gov_payments_late"],
+            float(commitments.committed(st.t + 1).sum()),
+            float(commitments.excess().max()) if st.n_muni else 0.0,
             c["budget_unspent"],
             n_formed,
             float(cap[formed].sum()),

@@ -8,7 +8,10 @@ Each alive NGO asks with ``request_prob``; the municipality fulfils a
 request with probability ``base + trust * trust(municipality -> NGO)`` (the
 administrative specialist of a resource centre vouches for NGOs it knows:
 ``personal_brokerage`` blends in its trust), in order, as long as its free
-money (after what state institutions still need this year) pays a subsidy.
+money (after what state institutions still need this year and what it has
+committed to partnerships, :mod:`sim.mechanisms.commitments`) pays a subsidy; a
+request it would grant but has no money for is a refusal for lack of budget
+(``requests_refused_budget``).
 A fulfilled request is a kept obligation of the municipality toward the NGO.
 The NGO's voice (``ngo_voice``, raised by a council seat, see
 :mod:`sim.mechanisms.councils`) multiplies that probability.
@@ -32,7 +35,6 @@ import numpy as np
 from numba import njit
 
 from sim.mechanisms.base import Mechanism
-from sim.mechanisms.budgets import reserved_state_inst
 from sim.mechanisms.formation import attention_order
 from sim.mechanisms.trust import Ties, tie_and_trust
 from sim.state import Layout, OrgArrays
@@ -75,7 +77,9 @@ class Requests(Mechanism):
                                 tr.ties())  # fmt: skip
         req, v = req[order], v[order]
         # budget-limited: each municipality fulfils, in order, as many as its free money allows
-        free = np.maximum(led.balance[st.muni0 : st.biz0] - reserved_state_inst(st, self.cfg), 0.0)
+        # (what a municipality committed to partnerships for the rest of the year is reserved too)
+        commitments = self.model.mechanisms["commitments"]
+        free = np.maximum(commitments.free(), 0.0)  # type: ignore[attr-defined]
         can = np.floor(free / fp.subsidy_size) if fp.subsidy_size > 0 else np.full(st.n_muni, np.inf)
         w = self.cfg.rc_model.personal_brokerage if self.model.rc.active else 0.0  # the specialist vouches for NGOs it knows
         counters = (st.ngo_requests, st.ngo_requests_fulfilled, st.muni_requests, st.muni_requests_fulfilled,
@@ -85,6 +89,7 @@ class Requests(Mechanism):
         st.request_month = (req, status)
         ok = status == REQUEST_FULFILLED
         st.counts["requests"] += req.size
+        self._count_refusals(req, v, terms, can, ok)
         if ok.any():
             orgs = st.ngo0 + req[ok]
             munis = st.muni0 + st.org_municipality[orgs]
@@ -92,6 +97,20 @@ class Requests(Mechanism):
             st.counts["requests_fulfilled"] += int(ok.sum())
             edges = tr.ensure_edges(orgs, munis, st.t)
             tr.record(edges, np.ones(edges.size, bool), st.t)
+
+    def _count_refusals(self, req: np.ndarray, v: np.ndarray, terms: tuple, can: np.ndarray, ok: np.ndarray) -> None:
+        """Count requests the municipality would have granted but had no free money for (``requests_refused_budget``)."""
+        st = self.state
+        fulfilled = np.bincount(st.org_municipality[st.ngo0 + req[ok]], minlength=st.n_muni)
+        if not (fulfilled >= can).any():
+            return  # no municipality ran out of money this month
+        dummy = (np.zeros(st.n_ngo_slots, np.int32), np.zeros(st.n_ngo_slots, np.int32), np.zeros(st.n_muni, np.int32),
+                 np.zeros(st.n_muni, np.int32), np.zeros(st.n_ngo_slots, bool), np.zeros(st.n_ngo_slots))  # fmt: skip
+        unlimited = np.full(st.n_muni, np.inf)
+        granted = requests_month(req, v, st.layout(), st.orgs(), terms, unlimited, st.trust.ties(), dummy)
+        refused = int((granted & ~ok).sum())
+        st.counts["requests_refused_budget"] += refused
+        st.counts["gov_refusals_budget"] += refused
 
 
 # ----------------------------------------------------------------- kernels

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanisms.base import Mechanism
-from sim.mechanisms.budgets import reserved_state_inst
 from sim.params import RC_MODELS
 
 if TYPE_CHECKING:
@@ -201,7 +200,8 @@ class ResourceCentres(Mechanism):
         k = np.flatnonzero(pdc)
         munis = mdl.muni0 + k
         monthly = mdl.cfg.region.municipal_support_budget * p.programme_share / 12.0
-        free = np.maximum(led.balance[munis] - reserved_state_inst(mdl.state, mdl.cfg)[k], 0.0)
+        # (money the municipality committed to partnerships stays reserved: sim/mechanisms/commitments.py)
+        free = np.maximum(mdl.mechanisms["commitments"].free()[k], 0.0)  # type: ignore[attr-defined]
         amount = np.minimum(monthly, free)
         led.transfer("rc_programme", munis, self.orgs[k], amount)
         self.raised_year[k] += amount

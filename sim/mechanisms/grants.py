@@ -73,9 +73,16 @@ class Grants(Mechanism):
         score += self.cfg.rc_model.score_help * (rc.last_supported[apps] > st.t - 12)
         if bias and fp.score_bias_tie > 0:
             score += fp.score_bias_tie * st.trust.pair_trust(np.full(apps.size, st.region), st.ngo0 + apps)
-        order = apps[np.argsort(-score, kind="stable")]
-        n_awards = int(budget // fp.grant_size)
-        winners = order[:n_awards]
+        # resource centres apply in the same competition, on the same terms (issue #13; own stream)
+        c_orgs, c_score, c_size = rc.applications(self.model.streams[f"rc_grants_{channel}"], budget)
+        ids = np.concatenate([apps, -1 - np.arange(c_orgs.size)])  # -1 - i: the i-th centre
+        size = np.concatenate([np.full(apps.size, fp.grant_size), c_size])
+        ranked = np.argsort(-np.concatenate([score, c_score]), kind="stable")
+        won = ranked[np.cumsum(size[ranked]) <= budget + 1e-6]
+        won_ids = ids[won]
+        c_won = -1 - won_ids[won_ids < 0]
+        rc.award(channel, payer, c_orgs[c_won], c_size[c_won])
+        winners = won_ids[won_ids >= 0]
         if winners.size == 0:
             return
         led.transfer(channel, payer, st.ngo0 + winners, fp.grant_size)

@@ -37,7 +37,7 @@ OUTCOMES: dict[str, str] = {
     "rc_services_reported": "support reported by resource centres, nominal included (NGO-months), over the run",
     "rc_volunteer_growth": "centres' volunteers at the end / at the start (1 without volunteers)",
     "rc_students_trained": "students trained as NGO specialists, at the end",
-    "rc_level": "mean place of the centres on the path at the end (0 administrative/subordinate, 1 municipal RC, 2 public development)",
+    "rc_level": "mean place of the centres on the path at the end (0 administrative/subordinate, 1 municipal RC, 2 development)",
 }
 """Outcome name -> meaning."""
 

@@ -554,7 +554,9 @@ class RCParams:
         lo=0.0,
         hi=1.0,
     )
-    funding_grant_size: float = par(1.2e6, "roubles per grant the centre asks for (counts against the competition's budget)", "assumption", lo=0.0)
+    funding_grant_size: float = par(
+        1.2e6, "roubles per grant the centre asks for (counts against the competition's budget)", "assumption", lo=0.0
+    )
     cost_per_staff: float = par(35_000.0, "roubles/month per staff member", "assumption: regional wage", lo=0.0)
     practice_bank: bool = par(False, "on/off", "BRIEF s.4: municipal RC keeps a bank of practices")
     practice_adoption: float = par(
@@ -702,7 +704,7 @@ class RCParams:
     )
     joint_work: float = par(
         1.0,
-        "kept-obligation evidence/month on the administration's tie to the centre per 10 NGOs of the plan's domains it really supported",
+        "kept evidence/month on the administration's tie to the centre per 10 NGOs of the plan's domains it really supported",
         "Ural study step 1: partnership with the authority through work on its tasks; size assumption",
         lo=0.0,
         hi=100.0,
@@ -722,7 +724,7 @@ class RCParams:
         hi=1.01,
     )
     upgrade_staff: float = par(
-        3.0, "staff of the municipal RC the specialist's function becomes", "assumption (as rc_model/municipal_rc)", lo=0.0, hi=100.0
+        3.0, "staff of the municipal RC the specialist's function becomes", "assumption: as rc_model/municipal_rc", lo=0.0, hi=100
     )
     upgrade_cost_per_staff: float = par(
         35_000.0, "roubles/month per staff member of the new municipal RC", "assumption: regional wage", lo=0.0

@@ -100,6 +100,7 @@ class ResourceCentres(Mechanism):
         self.cost_per_staff = np.full(m, p.cost_per_staff)
         self.funding = np.where(self.exists, p.funding_municipal, 0.0)
         self.volunteers = np.where(self.exists, p.volunteers, 0.0)
+        self.has_bank = np.full(m, p.practice_bank) & self.exists  # a municipal RC set up on the path gets one
         self.worked = np.zeros(m, np.int32)  # months of real support (the centre's project experience)
         self.domain = np.where(model.plans.any(axis=1), model.plans.argmax(axis=1), 0)  # subordinate: one target group
         self.raised_year = np.zeros(m)  # money raised in the territory this year
@@ -250,7 +251,7 @@ class ResourceCentres(Mechanism):
         mdl, p = self.model, self.params
         if p.practice_adoption <= 0:
             return
-        bank = (p.practice_bank | np.isin(self.kind, (MUNI_RC, PDC))) & self.exists
+        bank = (self.has_bank | self.pdc) & self.exists
         if p.network:  # the network's members exchange their banks
             bank |= self.in_network & bool((bank & self.in_network).any())
         if not bank.any():
@@ -389,7 +390,8 @@ class ResourceCentres(Mechanism):
         k = np.flatnonzero(self.exists & (self.kind == ADMIN))
         if k.size == 0:
             return
-        due = k[(mdl.t + 1 - self.stage_since[k] >= p.upgrade_months) & ((mdl.t + 1 - self.stage_since[k]) % 12 == p.upgrade_months % 12)]
+        months = mdl.t + 1 - self.stage_since[k]
+        due = k[(months >= p.upgrade_months) & (months % 12 == p.upgrade_months % 12)]  # then retried yearly
         if due.size == 0:
             return
         cap = self._capable()[due]
@@ -398,6 +400,7 @@ class ResourceCentres(Mechanism):
         if up.size == 0:
             return
         self.kind[up] = MUNI_RC
+        self.has_bank[up] = True
         self.staff[up] = p.upgrade_staff
         self.cost_per_staff[up] = p.upgrade_cost_per_staff
         self.funding[up] = p.upgrade_funding

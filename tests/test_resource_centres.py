@@ -145,6 +145,19 @@ def test_tyumen_fails_without_a_capable_organisation_or_without_money():
     assert m.timeseries()["rc_no_capable_org"].iloc[-1] == m.n_muni
     m = run_tyumen(0, **{"rc_model.transform_income": 1e12})  # the territory's money never comes (step 3)
     assert m.rc.upgrades > 0 and not (m.rc.kind == PDC).any() and m.rc.stage.max() <= 2
+    m = run_tyumen(0, **{"rc_model.transform_charity_ties": 100_000})  # charity never develops (step 4)
+    assert m.rc.upgrades > 0 and not (m.rc.kind == PDC).any() and m.rc.stage.max() <= 3
+
+
+def test_training_gives_project_experience():
+    def experienced(p: float) -> float:
+        out = []
+        for s in range(3):
+            ts = run_model(cfg("rc_model=municipal_rc", steps=24, seed=s, **{"rc_model.experience_help": p})).timeseries()
+            out.append(float(ts["ngos_experienced"].iloc[-1]))
+        return float(np.mean(out))
+
+    assert experienced(0.2) > experienced(0.0) + 2
 
 
 def test_kaluga_is_one_regional_centre_with_5_staff_and_100_volunteers():

@@ -159,7 +159,9 @@ def test_transformation_happens_when_conditions_hold_and_fails_when_they_do_not(
         "rc_model.transform_ties": 0,
         "rc_model.transform_income": 0.0,
         "rc_model.transform_months": 2,
+        "rc_model.transform_charity_ties": 0,  # step 4 has a condition since issue #13
         "rc_model.funding_grant_prob": 1.0,
+        "rc_model.funding_municipal": 2.0e6,  # grants are won by competing now (issue #13): money must not run out
     }
     m = CrossSectorModel(rc_cfg("municipal_rc", 24, **easy))
     stages = []

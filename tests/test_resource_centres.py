@@ -116,7 +116,8 @@ def test_a_weaker_centre_loses_grants_to_ngos():
     def won(q: float) -> float:
         out = []
         for s in range(3):
-            m = run_model(cfg("rc_model=municipal_rc", seed=s, **{"rc_model.funding_grant_prob": 1.0, "rc_model.effectiveness": q}))
+            changes = {"rc_model.funding_grant_prob": 1.0, "rc_model.effectiveness": q}
+            m = run_model(cfg("rc_model=municipal_rc", seed=s, **changes))
             out.append(m.rc.grants_won)
         return float(np.mean(out))
 

@@ -702,6 +702,13 @@ class RCParams:
         lo=0.0,
         hi=1.0,
     )
+    representation: float = par(
+        0.0,
+        "added share of request probability for an NGO the centre supported within a year",
+        "Kaluga proposal s.7: representing NGOs in state and municipal bodies; Ural: 'voice' to the authorities; assumption",
+        lo=0.0,
+        hi=10.0,
+    )
     joint_work: float = par(
         1.0,
         "kept evidence/month on the administration's tie to the centre per 10 NGOs of the plan's domains it really supported",

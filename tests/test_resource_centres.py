@@ -17,6 +17,7 @@ CHANNELS_OFF = {
     "rc_model.project_help": 0.0,
     "rc_model.score_help": 0.0,
     "rc_model.personal_brokerage": 0.0,
+    "rc_model.representation": 0.0,
     "rc_model.practice_adoption": 0.0,
     "rc_model.outreach": 0.0,
     "rc_model.programme_share": 0.0,
@@ -197,3 +198,14 @@ def test_bad_rc_inputs_name_the_key():
         cfg("rc_model=municipal_rc", **{"rc_model.tier": "district"})
     with pytest.raises(ConfigError, match="capable_capacity"):
         cfg("rc_model=municipal_rc", **{"rc_model.capable_capacity": -1.0})
+
+
+def test_representation_brings_more_requests():
+    def requests(r: float) -> float:
+        out = []
+        for s in range(3):
+            ts = run_model(cfg("rc_model=municipal_rc", steps=24, seed=s, **{"rc_model.representation": r})).timeseries()
+            out.append(float(ts["requests"].sum()))
+        return float(np.mean(out))
+
+    assert requests(1.0) > 1.2 * requests(0.0)

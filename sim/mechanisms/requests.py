@@ -2,7 +2,7 @@
 
 Parameters: :class:`sim.params.FinanceParams` (``cfg.finance``: ``request_prob``,
 ``request_fulfil_base``, ``request_fulfil_trust``, ``subsidy_size``) and
-:class:`sim.params.RCParams` (``personal_brokerage``).
+:class:`sim.params.RCParams` (``personal_brokerage``, ``representation``).
 
 Each alive NGO asks with ``request_prob``; the municipality fulfils a
 request with probability ``base + trust * trust(municipality -> NGO)`` (the
@@ -46,7 +46,7 @@ class Requests(Mechanism):
         led, tr = st.ledger, st.trust
         rng = self.model.streams["requests"]
         slots = st.alive_slots()
-        req = slots[rng.random(slots.size) < fp.request_prob]
+        req = slots[rng.random(slots.size) < fp.request_prob * self.model.rc.request_factor(slots)]
         if req.size == 0:
             return
         v = rng.random(req.size)

@@ -9,9 +9,11 @@ names, each with its own parameter (all zero = no effect on NGOs):
   really supported NGO gains capacity and project experience, which raise
   its grant score and its services (grants.py, services.py);
 * **help with applications** (``project_help``, ``score_help``);
-* **representation** (``personal_brokerage``): the centre's ties to NGOs
-  weigh in the municipality's decisions on their requests (requests.py);
-  only then does support create the centre's (evidence-free) ties;
+* **representation**: NGOs it supported within a year ask their municipality
+  more often (``representation``, requests.py), and with ``personal_brokerage``
+  the centre's own knowledge of the NGOs it works with weighs in the
+  municipality's decisions on their requests (only then does support create
+  the centre's ties);
 * **bank of practices** (``practice_bank``, ``practice_adoption``): adopted
   by supported NGOs and spread along NGO-NGO ties; a network shares banks;
 * **outreach** to small settlements (families.py), and for a centre of
@@ -133,6 +135,12 @@ class ResourceCentres(Mechanism):
     def annual_funding(self) -> np.ndarray | float:
         """Municipal assignment per municipality per year (added to each municipal budget)."""
         return self.funding if self.active else 0.0
+
+    def request_factor(self, slots: np.ndarray) -> np.ndarray | float:
+        """Multiplier on NGO slots' request probability: the centre represents NGOs it supported within a year."""
+        if not self.active or self.params.representation <= 0:
+            return 1.0
+        return 1.0 + self.params.representation * (self.last_supported[slots] > self.model.t - 12)
 
     def level(self) -> np.ndarray:
         """Place of each existing centre on the path: 0 administrative/subordinate, 1 municipal RC, 2 public development."""

@@ -183,7 +183,8 @@ def events(model: Any, held: list[int], ts: pd.DataFrame | None = None) -> list[
         out += [(int(t) + 1, "session") for t in cfg.cluster.sessions if first <= int(t) + 1 <= steps[-1]]
     stage = ts["rc_stage_mean"].to_numpy()
     pdc = ts["rc_public_development_centres"].to_numpy()
-    up = np.flatnonzero((np.diff(stage) > 1e-9) | (np.diff(pdc) > 0)) + 1
+    level = ts["rc_level_mean"].to_numpy()  # specialist -> municipal RC on the path (issue #13)
+    up = np.flatnonzero((np.diff(stage) > 1e-9) | (np.diff(pdc) > 0) | (np.diff(level) > 1e-9)) + 1
     out += [(int(steps[k]), "transform") for k in up]
     out += [(int(m), "held") for m in held]
     return sorted(out)

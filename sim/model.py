@@ -116,7 +116,7 @@ class CrossSectorModel(mesa.Model):
             self.add_agent(ag.Business, st.biz0 + k)
         self.add_agent(ag.ManagementCompany, st.manager)
         if cfg.rc_model.model != "none":
-            for k in range(st.n_muni):
+            for k in range(st.n_muni if cfg.rc_model.tier == "municipal" else 1):
                 self.add_agent(ag.ResourceCentre, st.rc0 + k)
         for k in range(cfg.region.ngos):
             self.add_agent(ag.NGO, st.ngo0 + k)

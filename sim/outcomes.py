@@ -30,6 +30,14 @@ OUTCOMES: dict[str, str] = {
     "money_subsidies": "municipal subsidies, mln roubles over the run",
     "money_endowment_payout": "endowment income paid to NGOs (own and specialised fund), mln roubles over the run",
     "money_centres": "money to and through resource centres and the cluster core, mln roubles over the run",
+    # Kaluga proposal s.13: the centre's effectiveness criteria (issue #13)
+    "rc_leaders_trained": "NGOs whose leaders a resource centre trained (real support), at the end",
+    "rc_requests": "NGO requests to resource centres (NGO-months), over the run",
+    "rc_services": "support really provided by resource centres (NGO-months), over the run",
+    "rc_services_reported": "support reported by resource centres, nominal included (NGO-months), over the run",
+    "rc_volunteer_growth": "centres' volunteers at the end / at the start (1 without volunteers)",
+    "rc_students_trained": "students trained as NGO specialists, at the end",
+    "rc_level": "mean place of the centres on the path at the end (0 administrative/subordinate, 1 municipal RC, 2 development)",
 }
 """Outcome name -> meaning."""
 
@@ -64,6 +72,16 @@ def outcomes(model: CrossSectorModel) -> dict[str, float]:
         for b in TRUST_SECTOR_NAMES:
             if a != b:
                 out[f"trust_{a}_{b}"] = float(end[f"trust_{a}_{b}"])
+    v0, v1 = float(ts["rc_volunteers"].iloc[0]), float(end["rc_volunteers"])
+    out |= {
+        "rc_leaders_trained": float(end["rc_leaders_trained"]),
+        "rc_requests": float(ts["rc_requests"].sum()),
+        "rc_services": float(ts["rc_services"].sum()),
+        "rc_services_reported": float(ts["rc_services_reported"].sum()),
+        "rc_volunteer_growth": v1 / v0 if v0 > 0 else 1.0,
+        "rc_students_trained": float(end["rc_students_trained"]),
+        "rc_level": float(end["rc_level_mean"]) if model.rc.active else 0.0,
+    }
     for name, channels in MONEY.items():
         out[name] = float(sum(ts[f"flow_{c}"].sum() for c in channels)) / 1e6
     return out

@@ -815,12 +815,14 @@ class RCParams:
     )
     funding_grant_prob: float = par(
         0.0,
-        "probability/year the centre wins a grant for its own work",
-        "BRIEF s.4: municipal RC funding is unstable",
+        "probability that the centre applies to each grant competition (it wins only by competing with the NGOs)",
+        "BRIEF s.4: municipal RC funding is unstable; issue #13: centres compete on the same terms as NGOs",
         lo=0.0,
         hi=1.0,
     )
-    funding_grant_size: float = par(1.2e6, "roubles per grant to the centre", "assumption", lo=0.0)
+    funding_grant_size: float = par(
+        1.2e6, "roubles per grant the centre asks for (counts against the competition's budget)", "assumption", lo=0.0
+    )
     cost_per_staff: float = par(35_000.0, "roubles/month per staff member", "assumption: regional wage", lo=0.0)
     practice_bank: bool = par(False, "on/off", "BRIEF s.4: municipal RC keeps a bank of practices")
     practice_adoption: float = par(
@@ -880,7 +882,13 @@ class RCParams:
         lo=0.0,
         hi=1.0,
     )
-    transform_ties: int = par(12, "ties of the centre needed for step 2", "assumption", lo=0, hi=10_000)
+    transform_ties: int = par(
+        12,
+        "NGOs of its territory the centre has trained, needed for step 2 (experience and partnerships grow)",
+        "Ural study step 2: promotion, growth of experience and partnership; threshold assumption",
+        lo=0,
+        hi=10_000,
+    )
     transform_income: float = par(
         1.0e6,
         "roubles/year raised in the territory needed for step 3",
@@ -902,6 +910,110 @@ class RCParams:
         "BRIEF s.4: members strive for independence",
         lo=0.0,
         hi=1.0,
+    )
+    network_learning: float = par(
+        0.3,
+        "added share of consult_effect for network members (meetings, internships, network projects)",
+        "Ural study: network meetings and internships strengthen each member (professionalisation); size assumption",
+        lo=0.0,
+        hi=5.0,
+    )
+    tier: str = par(
+        "municipal",
+        "-",
+        "Ural study: 4 regional + 14 municipal centres; Kaluga proposal: one regional centre at a university",
+        choices=("municipal", "regional"),
+    )
+    regional_staff: float = par(
+        0.0,
+        "staff of a regional centre coordinating the network (its cost is the network's coordination cost)",
+        "Ural study: regional centres coordinate the network ('passing the banner' does not work); assumption",
+        lo=0.0,
+        hi=100.0,
+    )
+    volunteers: float = par(
+        0.0, "volunteers working at the centre at the start", "Kaluga proposal s.5: 100 volunteers", lo=0.0, hi=1e5
+    )
+    ngos_per_volunteer: float = par(
+        0.0,
+        "NGOs one centre volunteer supports per month (occasional clients)",
+        "Kaluga proposal s.10: 61 organisations served occasionally by 100 volunteers -> 0.61",
+        lo=0.0,
+        hi=100.0,
+    )
+    volunteer_growth: float = par(
+        0.0,
+        "growth of the centre's volunteers per year (share)",
+        "Kaluga proposal s.13: growth of the volunteer movement is a criterion; rate assumption",
+        lo=-1.0,
+        hi=10.0,
+    )
+    students_per_year: float = par(
+        0.0,
+        "students trained as NGO specialists per year (an indicator; they do not join NGOs in the model)",
+        "Kaluga proposal s.13: specialists trained among the institute's students; number assumption",
+        lo=0.0,
+        hi=1e5,
+    )
+    funding_university: float = par(
+        0.0,
+        "roubles/year the host university gives the centre",
+        "Kaluga proposal: financed from the university's internal reserves, grants and donations; size assumption",
+        lo=0.0,
+    )
+    experience_help: float = par(
+        0.0,
+        "probability/month a really supported NGO without project experience gains it",
+        "Ural study: training (54.5%) and consulting (36.4%) raise project experience; size assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    representation: float = par(
+        0.0,
+        "added share of request probability for an NGO the centre supported within a year",
+        "Kaluga proposal s.7: representing NGOs in state and municipal bodies; Ural: 'voice' to the authorities; assumption",
+        lo=0.0,
+        hi=10.0,
+    )
+    joint_work: float = par(
+        1.0,
+        "kept evidence/month on the administration's tie to the centre per 10 NGOs of the plan's domains it really supported",
+        "Ural study step 1: partnership with the authority through work on its tasks; size assumption",
+        lo=0.0,
+        hi=100.0,
+    )
+    upgrade_months: int = par(
+        12,
+        "months of the administrative specialist before the district can set up a municipal RC",
+        "Ural study / BRIEF s.7 (Tyumen path: specialist -> municipal RC); assumption",
+        lo=1,
+        hi=600,
+    )
+    capable_capacity: float = par(
+        0.6,
+        "capacity an experienced NGO of the territory needs to take on the municipal RC",
+        "Ural study, model 3 minus: no organisation able to carry out the functions in the territory; threshold assumption",
+        lo=0.0,
+        hi=1.01,
+    )
+    upgrade_staff: float = par(
+        3.0, "staff of the municipal RC the specialist's function becomes", "assumption: as rc_model/municipal_rc", lo=0.0, hi=100
+    )
+    upgrade_cost_per_staff: float = par(
+        35_000.0, "roubles/month per staff member of the new municipal RC", "assumption: regional wage", lo=0.0
+    )
+    upgrade_funding: float = par(
+        0.0,
+        "roubles/year the municipality assigns to the new municipal RC",
+        "assumption (Ural study: municipal RC funding is unstable; 0 = grants only)",
+        lo=0.0,
+    )
+    transform_charity_ties: int = par(
+        5,
+        "active business -> NGO ties in the municipality needed for step 4 (developing charity)",
+        "Ural study step 4: developing charity; threshold assumption",
+        lo=0,
+        hi=100000,
     )
 
 

@@ -58,6 +58,7 @@ EXTERNAL_ACCOUNTS: tuple[str, ...] = (
     "specialised_reserve",
     "community_foundations",
     "cf_family_funds",
+    "university",  # a resource centre's host university (Kaluga)
 )
 """External accounts (after organisation and endowment accounts)."""
 
@@ -362,6 +363,8 @@ class State:
         self.alive[: self.rc0] = True
         self.alive[self.ngo0 : self.ngo0 + rp.ngos] = True
         self.alive[self.rc0 : self.ngo0] = cfg.rc_model.model != "none"
+        if cfg.rc_model.tier == "regional":  # one regional centre, in the slot of municipality 0
+            self.alive[self.rc0 + 1 : self.ngo0] = False
 
         # municipalities: plans (domains the authority prioritises)
         self.plans = np.zeros((m, N_DOMAINS), bool)
@@ -442,6 +445,8 @@ class State:
         self.trust = TrustNetwork(
             self.n_orgs, self.trust_sector, cfg.trust, capacity=max(1024, int(rp.mean_degree * self.n_orgs * 1.5))
         )
+        # resource centres are neither the administration nor NGOs in the trust metrics (issue #13)
+        self.trust.exclude_from_metrics(np.arange(self.rc0, self.ngo0))
         live = np.flatnonzero(self.alive)
         self.trust.build_initial(
             live, self.org_municipality[live], rp.mean_degree, rp.cross_municipality_tie_share, streams["network_init"]

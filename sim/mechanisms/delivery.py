@@ -132,6 +132,10 @@ class Delivery(Mechanism):
         again[running] = late[pos[running]]
         pay = owed[~again]  # ended partnerships are paid off now
         mem = st.partnerships.members[pay]
+        closed = (mem[:, NGOS] >= 0) & ~st.ngo_alive[np.maximum(mem[:, NGOS] - st.ngo0, 0)]
+        if closed.any():  # a closed NGO's arrears lapse (nobody to pay them to; its accounts were liquidated)
+            arrears[pay[closed]] = 0.0
+            pay, mem = pay[~closed], mem[~closed]
         # within the municipality's balance (the rest stays owed)
         room = np.maximum(st.ledger.balance[st.muni0 : st.biz0], 0.0)
         ok = admit_in_order(mem[:, GOV] - st.muni0, arrears[pay], room)

@@ -115,11 +115,24 @@ class Grants(Mechanism):
         score += self.cfg.rc_model.score_help * (rc.last_supported[apps] > st.t - 12)
         if fund.tie_bias and fp.score_bias_tie > 0 and payer != st.ext["federal_budget"]:
             score += fp.score_bias_tie * st.trust.pair_trust(np.full(apps.size, payer), st.ngo0 + apps)
-        order = apps[award_order(score, fp.lottery, fp.lottery_bar, draw)]
         lo, hi = fund.grant_size
-        size = lo + (hi - lo) * rng.random(order.size)
-        n_awards = int(np.searchsorted(np.cumsum(size), budget, side="right"))  # funded while the budget lasts
-        winners, size = order[:n_awards], size[:n_awards]
+        size = lo + (hi - lo) * rng.random(apps.size)
+        ids, c_orgs, c_size = apps, np.zeros(0, np.int64), np.zeros(0)
+        if fund.payer != "business":  # resource centres apply to the state funds on the same terms (issue #13; own stream)
+            c_rng = self.model.streams[f"rc_grants_{fund.name}"]
+            c_orgs, c_score, c_size = rc.applications(c_rng, budget)
+            if c_orgs.size:
+                ids = np.concatenate([apps, -1 - np.arange(c_orgs.size)])  # -1 - i: the i-th centre
+                score = np.concatenate([score, c_score])
+                size = np.concatenate([size, c_size])
+                draw = np.concatenate([draw, c_rng.random(c_orgs.size)])
+        order = award_order(score, fp.lottery, fp.lottery_bar, draw)
+        n_awards = int(np.searchsorted(np.cumsum(size[order]), budget, side="right"))  # funded while the budget lasts
+        won = order[:n_awards]
+        won_ids = ids[won]
+        c_won = -1 - won_ids[won_ids < 0]
+        rc.award(fund.name, payer, c_orgs[c_won], c_size[c_won])
+        winners, size = won_ids[won_ids >= 0], size[won][won_ids >= 0]
         if winners.size == 0:
             return
         d_lo, d_hi = fund.duration

@@ -19,6 +19,7 @@ from numba import njit
 
 from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.resource_centres import RC_INDICATORS
 from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.params import FAMILY_STATES
 from sim.partnerships import FORMS
@@ -86,6 +87,7 @@ def _metric_names() -> list[str]:
         "rc_supported",
         "rc_public_development_centres",
         "rc_stage_mean",
+        *RC_INDICATORS,
         "ngos_with_practice",
         "cluster_members",
         "cluster_coalitions",
@@ -198,6 +200,7 @@ class Recording(Mechanism):
             rc.n_supported,
             int(np.count_nonzero(rc.pdc)) if rc.active else 0,
             float(rc.stage.mean()) if rc.active else 0.0,
+            *rc.indicators(),
             n_practice,
             int(np.count_nonzero(cluster.member)),
             cluster.coalitions,

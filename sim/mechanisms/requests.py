@@ -2,7 +2,7 @@
 
 Parameters: :class:`sim.params.FinanceParams` (``cfg.finance``: ``request_prob``,
 ``request_fulfil_base``, ``request_fulfil_trust``, ``subsidy_size``) and
-:class:`sim.params.RCParams` (``personal_brokerage``).
+:class:`sim.params.RCParams` (``personal_brokerage``, ``representation``).
 
 Each alive NGO asks with ``request_prob``; the municipality fulfils a
 request with probability ``base + trust * trust(municipality -> NGO)`` (the
@@ -64,7 +64,7 @@ class Requests(Mechanism):
         led, tr = st.ledger, st.trust
         rng = self.model.streams["requests"]
         slots = st.alive_slots()
-        req = slots[rng.random(slots.size) < fp.request_prob]
+        req = slots[rng.random(slots.size) < fp.request_prob * self.model.rc.request_factor(slots)]
         req = req[~st.ngo_gave_up[req]]  # discouraged NGOs no longer ask
         st.request_month = (req, np.zeros(req.size, np.int8))
         if req.size == 0:

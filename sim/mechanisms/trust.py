@@ -135,6 +135,7 @@ class TrustNetwork:
         self.in_degree = np.zeros(n_orgs)
         self.dead = np.zeros(n_orgs, bool)
         self.pair_means = np.full((N_TRUST_SECTORS, N_TRUST_SECTORS), np.nan)
+        self.metrics_excluded: np.ndarray | None = None  # orgs left out of pair_means (resource centres, issue #13)
         self.kept_total = 0.0
         self.broken_total = 0.0
         self.updates = 0  # edge-updates counter for benchmarks
@@ -429,6 +430,8 @@ class TrustNetwork:
             self.ties(n), (self._gossip_kept, self._gossip_broken), (own_kept, own_broken), self.rates
         )
         self.pair_means = pair_means.reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
+        if self.metrics_excluded is not None:
+            self._pair_means_without(t)
         self.updates += n
         self._cache = None if p.institutional_rate > 0 else t
 
@@ -447,6 +450,29 @@ class TrustNetwork:
         k = N_TRUST_SECTORS**2
         psum = np.bincount(self.pair_cell[:n], weights=ta, minlength=k)
         pcnt = np.bincount(self.pair_cell[:n], weights=act, minlength=k)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.pair_means = (psum / pcnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
+        if self.metrics_excluded is not None:
+            self._pair_means_without(t)
+
+    def exclude_from_metrics(self, orgs: np.ndarray) -> None:
+        """Leave the ties of ``orgs`` out of :attr:`pair_means` (their trust still works in every mechanism)."""
+        mask = np.zeros(self.n_orgs, bool)
+        mask[np.asarray(orgs, dtype=np.int64)] = True
+        self.metrics_excluded = mask
+
+    def _pair_means_without(self, t: np.ndarray) -> None:
+        """Recompute :attr:`pair_means` from trust ``t`` without the ties of :attr:`metrics_excluded`."""
+        n = self.n
+        ex = self.metrics_excluded
+        if ex.size < self.n_orgs:
+            ex = np.concatenate([ex, np.zeros(self.n_orgs - ex.size, bool)])
+            self.metrics_excluded = ex
+        act = self.active[:n] & ~ex[self.src[:n]] & ~ex[self.dst[:n]]
+        k = N_TRUST_SECTORS**2
+        cell = self.pair_cell[:n][act]
+        psum = np.bincount(cell, weights=t[:n][act], minlength=k)
+        pcnt = np.bincount(cell, minlength=k).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             self.pair_means = (psum / pcnt).reshape(N_TRUST_SECTORS, N_TRUST_SECTORS)
 

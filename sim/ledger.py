@@ -56,6 +56,8 @@ CHANNELS: tuple[str, ...] = (
     "rc_costs",
     "rc_programme",
     "cluster_funding",
+    "one_window",
+    "one_window_costs",
     "ngo_costs",
     "liquidation",
 )

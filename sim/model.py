@@ -26,6 +26,7 @@ from sim.mechanisms.families import FAMILY_THREAD_MIN, FamilyTransitions, Family
 from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
 from sim.mechanisms.grants import Grants
+from sim.mechanisms.mentoring import Mentoring
 from sim.mechanisms.ngo_life import NGOLife
 from sim.mechanisms.recording import METRICS, Recording
 from sim.mechanisms.requests import Requests
@@ -53,6 +54,7 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     Formation,  # 8. partnership proposals and acceptance
     Delivery,  # 9. partnership contributions, money, output, evidence
     Services,  # 10. capacity, rationing, state institutions, social orders
+    Mentoring,  # 10a. volunteer-child pairs with the state temporary-stay centre (Stavropol; off by default)
     TrustUpdate,  # 11. gossip, forgetting, institutional trust (second thread, beside 10); December compaction
     Endowments,  # 12. returns, deadlines, December payout
     NGOLife,  # 13. costs, staff, volunteers, register, deaths, births
@@ -113,6 +115,7 @@ class CrossSectorModel(mesa.Model):
         """The mechanisms in step order."""
         self.rc: ResourceCentres = self.mechanisms["resource_centres"]  # type: ignore[assignment]
         self.cluster: Cluster = self.mechanisms["cluster"]  # type: ignore[assignment]
+        self.mentoring: Mentoring = self.mechanisms["mentoring"]  # type: ignore[assignment]
         self.recording: Recording = self.mechanisms["recording"]  # type: ignore[assignment]
         # with the second thread, the trust update starts after delivery and runs beside services
         self.family_thread: bool = self.mechanisms["family_transitions"].threaded  # type: ignore[attr-defined]

@@ -19,6 +19,8 @@ from numba import njit
 
 from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.cluster import CLUSTER_METRICS
+from sim.mechanisms.mentoring import MENTORING_METRICS
 from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.params import FAMILY_STATES
 from sim.partnerships import FORMS
@@ -69,6 +71,8 @@ def _metric_names() -> list[str]:
         "cluster_members",
         "cluster_coalitions",
         "families_served_crisis_centre",
+        *CLUSTER_METRICS,
+        *MENTORING_METRICS,
         *(f"flow_{c}" for c in CHANNELS),
         "ledger_imbalance",
     ]
@@ -161,6 +165,8 @@ class Recording(Mechanism):
             int(np.count_nonzero(cluster.member)),
             cluster.coalitions,
             fam.n_crisis,
+            *cluster.metric_values(),
+            *mdl.mentoring.metric_values(),
         ]
         nh = len(head)
         row[:nh] = head

@@ -644,7 +644,7 @@ class ClusterParams:
     """Family-oriented cluster around a family resource centre (configs/cluster/)."""
 
     enabled: bool = par(False, "on/off", "BRIEF s.5: policy lever")
-    launch_month: int = par(12, "month index the launch sequence starts (its first strategic session)", "policy lever", lo=0, hi=1200)
+    launch_month: int = par(12, "month the launch sequence starts (its first strategic session)", "policy lever", lo=0, hi=1200)
     joining_share: float = par(0.5, "share of family NGOs and businesses that join", "policy lever", lo=0.0, hi=1.0)
     coordinator_staff: float = par(
         3.0, "staff of the family resource centre", "policy lever; Kaluga plan: 5 staff", lo=0.0, hi=100.0

@@ -462,7 +462,7 @@ def sustainability_signs(model: CrossSectorModel) -> tuple[float, float, float, 
     ngo = parts.members[: parts.n, 2][act]
     n_part = float(np.count_nonzero(ngo >= 0))
     people = float((st.ngo_staff[alive] + st.ngo_volunteers[alive]).sum()) / n
-    age = float((st.t - np.maximum(st.ngo_born[alive], 0)).mean()) / 12.0
+    age = max(float((st.t - np.maximum(st.ngo_born[alive], 0)).mean()) / 12.0, 0.0)
     return (
         people,
         n_part / n,

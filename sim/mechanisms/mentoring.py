@@ -95,6 +95,7 @@ class Mentoring(Mechanism):
         self.meetings = np.zeros(0, np.int64)  # meetings so far
         self.state0 = np.zeros(0, np.int8)  # family state when the pair started
         self.improved = np.zeros(0, bool)  # the family moved up during the pair
+        self.improved_at = np.zeros(0, np.int64)  # pair month (1 = first) of the first move up, -1 none
         self.meetings_month = 0
         self.mentors = 0
 
@@ -153,6 +154,7 @@ class Mentoring(Mechanism):
         self.meetings = np.concatenate([self.meetings, np.zeros(k, np.int64)])
         self.state0 = np.concatenate([self.state0, fam.state[kids]])
         self.improved = np.concatenate([self.improved, np.zeros(k, bool)])
+        self.improved_at = np.concatenate([self.improved_at, np.full(k, -1, np.int64)])
         self.paired[kids] = True
 
     def _month_of_pairs(self, rng: np.random.Generator, act: np.ndarray) -> None:
@@ -172,6 +174,8 @@ class Mentoring(Mechanism):
             np.subtract.at(fam.counts, old, 1)
             np.add.at(fam.counts, old - 1, 1)
             fam.state[fu] = (old - 1).astype(np.int8)
+            first = act[up][~self.improved[act[up]]]
+            self.improved_at[first] = mdl.t + 1 - self.start[first]
             self.improved[act[up]] = True
         t = mdl.t
         ngo_dead = ~mdl.state.ngo_alive[self.ngo[act]]
@@ -194,6 +198,7 @@ class Mentoring(Mechanism):
             "quality": self.quality,
             "state_at_start": self.state0,
             "improved": self.improved,
+            "improved_at": self.improved_at,
             "active": self.closed < 0,
         })  # fmt: skip
 

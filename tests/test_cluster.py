@@ -68,7 +68,7 @@ def test_zones_follow_table_iv1():
 
 # ------------------------------------------------------------ agreements
 AGR = {"cluster.launch_step_months": 0, "cluster.agreement_months": 6, "cluster.quality_control": 1.0,
-       "cluster.coordinator_staff": 100.0}  # fmt: skip
+       "cluster.coordinator_staff": 100.0, "region.municipal_support_budget": 50e6}  # fmt: skip
 
 
 def test_agreements_renew_at_term():
@@ -77,6 +77,11 @@ def test_agreements_renew_at_term():
     assert cl.agreements.size and cl.renewals >= cl.agreements.size // 2
     assert parts.active[cl.agreements].any()  # still running 3 terms later
     assert (parts.end[cl.agreements] - parts.start[cl.agreements] > 6).any()
+
+
+def test_agreements_lapse_when_the_municipality_has_no_money():
+    poor = run(cl_cfg(steps=26, **{**AGR, "region.municipal_support_budget": 0.0, "region.state_institution_capacity": 0.0}))
+    assert poor.cluster.renewals == 0 and poor.cluster.lapses > 0
 
 
 def test_agreements_lapse_when_renewal_is_off_or_conditions_fail():
@@ -163,16 +168,18 @@ def test_one_window_costs_are_paid_by_someone_and_money_adds_up(payer):
     assert m.ledger.balance[m.region] >= -1e-6
 
 
-def test_an_unpaid_tier_does_not_work():
-    """The core pays and has no money: the hotline adds no awareness."""
-    m = CrossSectorModel(cl_cfg(steps=12, **{"cluster.launch_step_months": 0, "cluster.one_window_payer": "core",
-                                             "cluster.cost": 0.0}))  # fmt: skip
-    for _ in range(6):
-        m.step()
-    core = m.cluster.core
-    m.ledger.transfer("ngo_costs", core, m.ext["operating_costs"], max(m.ledger.balance[core], 0.0))
-    m.step()
-    assert m.cluster.window.tier_open(0) and m.cluster.awareness_bonus() == 0.0
+def test_an_unpaid_tier_works_only_at_its_paid_share():
+    """The core pays a hotline it cannot afford: it adds almost no awareness; paid by the region it works in full."""
+    kw = {"cluster.launch_step_months": 0, "cluster.tier_costs": [1e12, 0.0]}
+    poor = CrossSectorModel(cl_cfg(steps=12, **kw, **{"cluster.one_window_payer": "core"}))
+    for _ in range(8):
+        poor.step()
+    assert poor.cluster.window.tier_open(0)
+    assert poor.cluster.awareness_bonus() < 1e-3 * poor.cfg.cluster.hotline_awareness
+    paid = CrossSectorModel(cl_cfg(steps=12, **{"cluster.launch_step_months": 0}))
+    for _ in range(8):
+        paid.step()
+    assert paid.cluster.awareness_bonus() == pytest.approx(paid.cfg.cluster.hotline_awareness)
 
 
 # ------------------------------------------------------------ inputs and scenario

@@ -60,7 +60,7 @@ def test_one_volunteer_per_child_referred_after_a_year_in_difficulty():
         m.step()
         act = mt.active
         assert np.unique(mt.family[act]).size == act.sum()  # a child has one mentor at a time
-        slots, mentors = mt._mentor_pool()
+        slots, mentors = mt.pool
         new = mt.start == m.t
         busy_old = np.bincount(mt.ngo[act & ~new], minlength=m.state.n_ngo_slots)[slots]
         busy_new = np.bincount(mt.ngo[new], minlength=m.state.n_ngo_slots)[slots]

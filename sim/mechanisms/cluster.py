@@ -270,13 +270,25 @@ class Cluster(Mechanism):
         self.window.opened_at = mdl.t
         return True
 
+    def budget_line(self, months: int) -> float:
+        """Roubles the region's decree budgets for ``months`` of the centre (and of the one window if the region pays).
+
+        The crisis centre's line is its capacity at ``crisis_service_cost`` per service.
+        """
+        p = self.params
+        monthly = p.cost
+        if p.one_window_payer == "region":
+            crisis = p.crisis_capacity * float(self.model.families_per_muni.sum()) / 1000.0 * p.crisis_service_cost
+            monthly += p.hotline * p.tier_costs[0] + p.online_consultation * p.tier_costs[1] + p.crisis_centre * crisis
+        return monthly * months
+
     # ------------------------------------------------------------ agreements
     def muni_can_commit(self, muni: np.ndarray) -> np.ndarray:
-        """Whether each municipality (organisation id) can commit to a renewed agreement: it has money left.
+        """Whether each municipality (organisation id) can commit to a renewed agreement: a month of its money is left.
 
         A hook for the budget rules of :mod:`sim.mechanisms.formation` (government commitments within budget).
         """
-        return self.model.ledger.balance[np.asarray(muni, np.int64)] > 0.0
+        return self.model.ledger.balance[np.asarray(muni, np.int64)] >= self.cfg.partnership.gov_money
 
     def _renew_agreements(self) -> None:
         """Renew the strategic agreements whose term ends this month, or let them lapse."""

@@ -98,6 +98,8 @@ class Mentoring(Mechanism):
         self.improved_at = np.zeros(0, np.int64)  # pair month (1 = first) of the first move up, -1 none
         self.meetings_month = 0
         self.mentors = 0
+        self.pool: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        """The mentor pool at this month's pairing: NGO slots and their mentors."""
 
     @property
     def active(self) -> np.ndarray:
@@ -130,6 +132,7 @@ class Mentoring(Mechanism):
         p, mdl = self.params, self.model
         fam = mdl.state.families
         slots, mentors = self._mentor_pool()
+        self.pool = (slots, mentors)
         self.mentors = int(mentors.sum())
         act = self.active
         busy = np.bincount(self.ngo[act], minlength=mdl.state.n_ngo_slots)[slots] if act.any() else np.zeros(slots.size, int)

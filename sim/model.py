@@ -54,8 +54,8 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     Formation,  # 8. partnership proposals and acceptance
     Delivery,  # 9. partnership contributions, money, output, evidence
     Services,  # 10. capacity, rationing, state institutions, social orders
-    Mentoring,  # 10a. volunteer-child pairs with the state temporary-stay centre (Stavropol; off by default)
     TrustUpdate,  # 11. gossip, forgetting, institutional trust (second thread, beside 10); December compaction
+    Mentoring,  # 11a. volunteer-child pairs with the state temporary-stay centre (Stavropol; off by default)
     Endowments,  # 12. returns, deadlines, December payout
     NGOLife,  # 13. costs, staff, volunteers, register, deaths, births
     Dissolution,  # 14. end of partnerships

@@ -40,6 +40,9 @@ import numpy as np
 from sim.mechanisms.formation import create_partnerships
 from sim.partnerships import MECHANISMS
 
+PART_OF = "cluster"
+"""This module is a part of the cluster mechanism (:mod:`sim.mechanisms.cluster`)."""
+
 if TYPE_CHECKING:
     from sim.mechanisms.cluster import Cluster
 

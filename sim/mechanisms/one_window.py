@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+PART_OF = "cluster"
+"""This module is a part of the cluster mechanism (:mod:`sim.mechanisms.cluster`)."""
+
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
 

@@ -53,7 +53,8 @@ def test_odd_lists_every_random_stream_the_model_uses():
     for kw in (
         {},
         {"rc_model.model": "municipal_rc"},
-        {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.sessions": (1,)},
+        {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.launch_step_months": 0, "cluster.sessions": (1,)},
+        {"mentoring.enabled": True, "mentoring.eligible_months": 0},
     ):
         used |= set(run_model(make_cfg(steps=4, **kw)).streams.names())
     m = CrossSectorModel(make_cfg(steps=2))

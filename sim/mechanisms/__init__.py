@@ -9,7 +9,9 @@ module                 mechanism
 ``turnover``           key persons leave (ties go dormant), ties renewed
 ``giving``             business and citizens' donations, endowment gifts
 ``resource_centres``   NGO resource centres (``rc_model``)
-``cluster``            the family-oriented cluster
+``cluster``            the family-oriented cluster (with its parts
+                       ``cluster_banks``: banks and project classes, and
+                       ``one_window``: the staged, paid one-window tiers)
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
 ``formation``          partnership proposals and acceptance
@@ -17,6 +19,7 @@ module                 mechanism
 ``services``           service capacity, rationing, social orders
 ``endowments``         endowment returns, deadlines, payouts
 ``trust``              the trust network and its monthly update
+``mentoring``          volunteer-child mentoring pairs (Stavropol)
 ``ngo_life``           NGO costs, staff, volunteers, register, deaths, births
 ``dissolution``        end of partnerships
 ``recording``          month-end bookkeeping and the time series

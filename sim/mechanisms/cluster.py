@@ -430,8 +430,8 @@ class Cluster(Mechanism):
         return self.params.crisis_capacity * level * self.model.families_per_muni / 1000.0
 
     def routing(self) -> bool:
-        """Whether the one window routes families to spare capacity (dispatching comes with the hotline, tier 1)."""
-        return self.launched and self.params.routing and self.window.tier_open(0)
+        """Whether the one window routes families to spare capacity (dispatching opens at tier 1's stage)."""
+        return self.launched and self.params.routing and self.window.stage_reached(0)
 
     # ------------------------------------------------------------ indicators
     def metric_values(self) -> list[float]:

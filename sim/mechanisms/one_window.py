@@ -56,10 +56,13 @@ class OneWindow:
         """Whether tier ``k`` is part of the policy."""
         return bool(getattr(self.params, TIERS[k]))
 
+    def stage_reached(self, k: int) -> bool:
+        """Whether tier ``k``'s stage has come (``tier_months[k]`` after the agreements)."""
+        return self.opened_at >= 0 and self.model.t >= self.opened_at + self.params.tier_months[k]
+
     def tier_open(self, k: int) -> bool:
         """Whether tier ``k`` works this month (switched on and its stage reached)."""
-        t = self.model.t
-        return self.opened_at >= 0 and self.switched_on(k) and t >= self.opened_at + self.params.tier_months[k]
+        return self.switched_on(k) and self.stage_reached(k)
 
     def level(self, k: int) -> float:
         """Working level of tier ``k`` this month (0 closed, else the paid share of its cost)."""

@@ -57,6 +57,8 @@ CHANNELS: tuple[str, ...] = (
     "rc_costs",
     "rc_programme",
     "cluster_funding",
+    "one_window",
+    "one_window_costs",
     "ngo_costs",
     "liquidation",
     "technology_funding",  # socio-technological: the region funds adopted NGO technologies

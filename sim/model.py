@@ -31,6 +31,7 @@ from sim.mechanisms.formation import Formation
 from sim.mechanisms.giving import Giving
 from sim.mechanisms.giving_up import GivingUp
 from sim.mechanisms.grants import Grants
+from sim.mechanisms.mentoring import Mentoring
 from sim.mechanisms.ngo_life import NGOLife
 from sim.mechanisms.organisational_structural import OrganisationalStructural
 from sim.mechanisms.perception import Perception
@@ -70,6 +71,7 @@ STEP_ORDER: tuple[type[Mechanism], ...] = (
     OrganisationalStructural,  # 9a. houses of NGOs, the centre with delegated functions
     Services,  # 10. capacity, rationing, state institutions, social orders
     TrustUpdate,  # 11. gossip, forgetting, institutional trust (second thread, beside 10); December compaction
+    Mentoring,  # 11a. volunteer-child pairs with the state temporary-stay centre (Stavropol; off by default)
     Endowments,  # 12. returns, deadlines, December payout
     NGOLife,  # 13. costs, staff, volunteers, register, deaths, births
     Dissolution,  # 14. end of partnerships
@@ -129,6 +131,7 @@ class CrossSectorModel(mesa.Model):
         """The mechanisms in step order."""
         self.rc: ResourceCentres = self.mechanisms["resource_centres"]  # type: ignore[assignment]
         self.cluster: Cluster = self.mechanisms["cluster"]  # type: ignore[assignment]
+        self.mentoring: Mentoring = self.mechanisms["mentoring"]  # type: ignore[assignment]
         self.recording: Recording = self.mechanisms["recording"]  # type: ignore[assignment]
         # with the second thread, the trust update starts after delivery and runs beside services
         self.family_thread: bool = self.mechanisms["family_transitions"].threaded  # type: ignore[attr-defined]

@@ -38,6 +38,20 @@ OUTCOMES: dict[str, str] = {
     "rc_volunteer_growth": "centres' volunteers at the end / at the start (1 without volunteers)",
     "rc_students_trained": "students trained as NGO specialists, at the end",
     "rc_level": "mean place of the centres on the path at the end (0 administrative/subordinate, 1 municipal RC, 2 development)",
+    "money_one_window": "money paid for the cluster's one-window tiers, mln roubles over the run",
+    "cluster_renewals": "cluster strategic agreements renewed at their term over the run",
+    "cluster_lapses": "cluster strategic agreements that lapsed at their term over the run",
+    "cluster_ngo_coalitions": "NGO-NGO coalitions of the cluster's main zone formed over the run",
+    "cluster_projects": "projects formed through the cluster's banks over the run",
+    "families_monitored": "families in difficulty or crisis known to the one window, mean of the last 12 months",
+    "mentoring_pairs_total": "volunteer-child mentoring pairs formed over the run",
+    "mentoring_children_improved": "mentored children whose family moved up a state during the pair, over the run",
+    "mentoring_quality_mean": "mean relationship quality of running mentoring pairs, last 12 months (0..1)",
+    "mentors_active": "volunteers available as mentors at the end",
+    "sust_people_per_ngo": "concept VIII.2: staff and volunteers per alive NGO at the end",
+    "sust_partners_per_ngo": "concept VIII.2: active partnerships per alive NGO at the end (loyal partners)",
+    "sust_registered_share": "concept VIII.2: share of alive NGOs on the register at the end",
+    "sust_age_years": "concept VIII.2: mean age of alive NGOs at the end, years",
 }
 """Outcome name -> meaning."""
 
@@ -49,6 +63,7 @@ MONEY: dict[str, tuple[str, ...]] = {
     "money_subsidies": ("subsidy",),
     "money_endowment_payout": ("endowment_payout", "specialised_fund_payout"),
     "money_centres": ("rc_funding", "rc_grant", "rc_programme", "cluster_funding"),
+    "money_one_window": ("one_window_costs",),
 }
 """Money outcome -> ledger channels it sums."""
 
@@ -84,4 +99,12 @@ def outcomes(model: CrossSectorModel) -> dict[str, float]:
     }
     for name, channels in MONEY.items():
         out[name] = float(sum(ts[f"flow_{c}"].sum() for c in channels)) / 1e6
+    for name in ("cluster_renewals", "cluster_lapses", "cluster_ngo_coalitions", "mentoring_children_improved", "mentors_active"):
+        out[name] = float(end[name])
+    for name in ("sust_people_per_ngo", "sust_partners_per_ngo", "sust_registered_share", "sust_age_years"):
+        out[name] = float(end[name])
+    out["cluster_projects"] = float(sum(end[c] for c in ts.columns if c.startswith("cluster_projects_")))
+    out["families_monitored"] = float(last["families_monitored"].mean())
+    out["mentoring_pairs_total"] = float(model.mentoring.family.size)
+    out["mentoring_quality_mean"] = float(last["mentoring_quality_mean"].mean())
     return out

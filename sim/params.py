@@ -1022,7 +1022,7 @@ class ClusterParams:
     """Family-oriented cluster around a family resource centre (configs/cluster/)."""
 
     enabled: bool = par(False, "on/off", "BRIEF s.5: policy lever")
-    launch_month: int = par(12, "month index the cluster starts (after its launch sequence)", "policy lever", lo=0, hi=1200)
+    launch_month: int = par(12, "month the launch sequence starts (its first strategic session)", "policy lever", lo=0, hi=1200)
     joining_share: float = par(0.5, "share of family NGOs and businesses that join", "policy lever", lo=0.0, hi=1.0)
     coordinator_staff: float = par(
         3.0, "staff of the family resource centre", "policy lever; Kaluga plan: 5 staff", lo=0.0, hi=100.0
@@ -1122,6 +1122,161 @@ class ClusterParams:
         lo=0.0,
     )
     cost: float = par(150_000.0, "roubles/month the region pays the family resource centre", "assumption", lo=0.0)
+    # --- launch sequence, agreements, clustering (issue #13; sim/mechanisms/cluster.py)
+    launch_step_months: int = par(
+        2,
+        "months between the launch steps (strategic session, agreement of intent, decree, centre, agreements)",
+        "concept IX work plan: sessions Sep 2020-Apr 2021 before the tiers; about 8 months over 4 gaps",
+        lo=0,
+        hi=24,
+    )
+    renewal: bool = par(True, "on/off", "concept IV (strategic clustering: partnerships stable over time); policy lever")
+    renewal_min_kept: float = par(
+        0.5,
+        "share of an agreement's obligations kept needed to renew it at its term",
+        "assumption: concept VI.6 (trust follows kept agreements)",
+        lo=0.0,
+        hi=1.0,
+    )
+    ngo_coalitions: float = par(
+        0.5,
+        "NGO-NGO coalitions/month per municipality among main-zone NGOs (cooperation/mutual help)",
+        "concept IV, zone interaction types: main zone - cooperation/mutual help",
+        lo=0.0,
+        hi=100.0,
+    )
+    mutual_help: float = par(
+        0.05,
+        "share of the capacity gap to its coalition partner a weaker NGO closes per month",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
+    # --- banks and project classes (sim/mechanisms/cluster_banks.py)
+    banks: bool = par(
+        True,
+        "on/off",
+        "concept IV: banks of ideas, projects, competences, practices and investors (before Table IV.1)",
+    )
+    ideas_per_member: float = par(
+        0.02, "ideas/month each member puts into the idea bank", "assumption", lo=0.0, hi=10.0
+    )
+    idea_pass: float = par(
+        0.5,
+        "share of ideas that pass the specialists' screening into the project bank",
+        "concept IV: primary assessment by specialists; share assumed",
+        lo=0.0,
+        hi=1.0,
+    )
+    class_shares: tuple[float, ...] = par(
+        (0.55, 0.25, 0.15, 0.05),
+        "shares of life-support, development, breakthrough, flagship projects",
+        "concept IV (4 groups of projects); shares assumed",
+        lo=0.0,
+        hi=1.0,
+        length=4,
+        sums_to_one=True,
+    )
+    class_months: tuple[int, ...] = par(
+        (12, 12, 24, 48),
+        "duration of a project of each class, months",
+        "concept IV: development - short term, breakthrough - medium term, flagship - long term; months assumed",
+        lo=1,
+        hi=240,
+        length=4,
+    )
+    competence_candidates: int = par(
+        3,
+        "member NGOs compared by capacity when the competence bank picks a project's NGO (competition)",
+        "concept IV: auxiliary zone - competition; number assumed",
+        lo=1,
+        hi=100,
+    )
+    # --- one-window tiers staged and paid (sim/mechanisms/one_window.py)
+    tier_months: tuple[int, ...] = par(
+        (0, 2, 6),
+        "months after the agreements that the hotline, online consultation and crisis centre open",
+        "concept IX work plan: tier 1 Sep 2020, tier 2 Nov 2020, tier 3 Nov 2020-Jun 2021",
+        lo=0,
+        hi=240,
+        length=3,
+    )
+    tier_costs: tuple[float, ...] = par(
+        (50_000.0, 80_000.0),
+        "roubles/month the hotline and the online consultation cost",
+        "assumption",
+        lo=0.0,
+        length=2,
+    )
+    crisis_service_cost: float = par(3_000.0, "roubles per crisis-centre service", "assumption", lo=0.0)
+    one_window_payer: str = par(
+        "region",
+        "who pays the one-window tiers: region (through the core) or core (its own cash)",
+        "concept V: the centre is supported by the region and the cluster's members; policy lever",
+        choices=("region", "core"),
+    )
+
+
+@dataclass(frozen=True)
+class MentoringParams:
+    """Volunteer mentoring of children in a difficult situation (configs/mentoring/; Stavropol case)."""
+
+    enabled: bool = par(False, "on/off", "stavropol_volunteers_case: 'Big brother, big sister' programme; policy lever")
+    start_month: int = par(0, "month index the programme starts", "policy lever", lo=0, hi=1200)
+    eligible_months: int = par(
+        12,
+        "months a family has been in difficulty or crisis before its child can be referred",
+        "stavropol_volunteers_case: a child in a difficult life situation for at least one year",
+        lo=0,
+        hi=240,
+    )
+    mentor_share: float = par(
+        0.3,
+        "share of the volunteers of at-risk-children NGOs who mentor (one child each)",
+        "stavropol_volunteers_case: one young volunteer per child; share assumed",
+        lo=0.0,
+        hi=1.0,
+    )
+    referrals: float = par(
+        2.0,
+        "children/month per 1000 families the state temporary-stay centre refers",
+        "stavropol_volunteers_case: run with the Centre of temporary stay; rate assumed",
+        lo=0.0,
+        hi=1000.0,
+    )
+    pair_months: int = par(
+        12,
+        "planned duration of a pair, months",
+        "assumption: programme year (the case's one year is the child's time in difficulty)",
+        lo=1,
+        hi=240,
+    )
+    break_prob: float = par(0.04, "probability/month a pair ends early", "assumption", lo=0.0, hi=1.0)
+    meeting_prob: float = par(
+        0.7, "probability of each of 4 weekly meetings", "stavropol_volunteers_case: number and regularity of meetings",
+        lo=0.0, hi=1.0,
+    )
+    quality_rate: float = par(
+        0.05,
+        "share of the gap to 1 the pair's relationship quality closes per meeting",
+        "stavropol_volunteers_case: quality of relations (trust, understanding); rate assumed",
+        lo=0.0,
+        hi=1.0,
+    )
+    wellbeing_effect: float = par(
+        0.01,
+        "wellbeing gain/month of the child's family at relationship quality 1",
+        "stavropol_volunteers_case: emotional state, behaviour, relations with parents; size assumed",
+        lo=0.0,
+        hi=1.0,
+    )
+    improve_prob: float = par(
+        0.06,
+        "probability/month at quality 1 that the family moves one state up",
+        "assumption",
+        lo=0.0,
+        hi=1.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -1399,6 +1554,7 @@ class Config:
     org_struct: OrgStructParams = field(default_factory=OrgStructParams)
     community_foundations: CommunityFoundationParams = field(default_factory=CommunityFoundationParams)
     fairs: FairParams = field(default_factory=FairParams)
+    mentoring: MentoringParams = field(default_factory=MentoringParams)
     output: OutputParams = field(default_factory=OutputParams)
     perception: PerceptionParams = field(default_factory=PerceptionParams)
     selection: SelectionParams = field(default_factory=SelectionParams)

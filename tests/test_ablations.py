@@ -82,6 +82,8 @@ def test_a_fulfilled_request_raises_the_ngos_trust_in_its_municipality():
 ONE_WINDOW = {
     "cluster.enabled": True,
     "cluster.launch_month": 0,
+    "cluster.launch_step_months": 0,  # the launch steps and the tiers all in month 0
+    "cluster.tier_months": (0, 0, 0),
     "cluster.local_coalitions": 0.0,
     "cluster.strategic_agreements": 0,
     "cluster.sessions": [],

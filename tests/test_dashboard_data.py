@@ -57,7 +57,7 @@ def test_sim_run_takes_a_ready_scenario(tmp_path):
 
 def test_levers_change_the_model_and_keep_the_scenario():
     pol = dd.Policy.of(dd.scenario("cluster").cfg)
-    assert (pol.rc, pol.cluster, pol.launch) == ("public_development_centre", True, 6)
+    assert (pol.rc, pol.cluster, pol.launch) == ("none", True, 6)  # the concept has no Ural-type centre
     base = dd.build_config("volgograd", dd.Policy.of(dd.scenario("volgograd").cfg), 1, 24)
     more = dd.build_config("volgograd", dd.Policy(grants=3.0), 1, 24)
     assert more.scenario.grant_budget_scale == pytest.approx(3 * base.scenario.grant_budget_scale)

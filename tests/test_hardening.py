@@ -265,7 +265,8 @@ def test_tiny_tie_rebuild_probability_renews_nothing_and_does_not_crash():
 
 
 def test_region_founds_the_cluster_endowment_only_with_money_it_has():
-    big = {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.endowment": True, "cluster.endowment_seed": 3.0e7}
+    big = {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.launch_step_months": 0, "cluster.endowment": True,
+           "cluster.endowment_seed": 3.0e7}
     for seed in (1, 2, 3):
         m = CrossSectorModel(make_cfg(steps=3, seed=seed, **big))
         for _ in range(3):

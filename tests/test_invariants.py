@@ -50,7 +50,7 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "founder_contribution": {("citizens", NGO)},
     "endowment_donation": {(BIZ, CAP), (RG, CAP), ("citizens", CAP)},  # (RG, CAP): the cluster's regional seed, an option
     "endowment_match": {(RG, CAP)},
-    "endowment_return": {("financial_market", RES), (RES, "financial_market")},
+    "endowment_return": {("financial_market", RES), (RES, "financial_market"), (CAP, "financial_market")},
     "endowment_refund": {(CAP, NGO)},
     "endowment_fee": {(RES, MC), (SF_RES, MC)},
     "endowment_payout": {(RES, NGO)},
@@ -61,6 +61,8 @@ ROUTES: dict[str, set[tuple[str, str]]] = {
     "rc_costs": {(RC, "operating_costs")},
     "rc_programme": {(MG, RC), (RC, NGO)},
     "cluster_funding": {(RG, NGO)},
+    "one_window": {(RG, NGO)},
+    "one_window_costs": {(NGO, "operating_costs")},
     "ngo_costs": {(NGO, "operating_costs")},
     "liquidation": {(k, "liquidation") for k in (NGO, CAP, RES)} | {("liquidation", k) for k in (NGO, CAP, RES)},
     "technology_funding": {("regional_treasury", NGO)},

@@ -215,7 +215,9 @@ def test_network_costs_staff_time():
 
 # -------------------------------------------------------------------- cluster
 def cl_cfg(steps=30, **changes):
-    return make_cfg(steps=steps, **{"cluster.enabled": True, "cluster.launch_month": 6, **changes})
+    # the launch steps all in month 6 (their order and spacing: tests/test_cluster.py)
+    return make_cfg(steps=steps, **{"cluster.enabled": True, "cluster.launch_month": 6, "cluster.launch_step_months": 0,
+                                    **changes})  # fmt: skip
 
 
 def test_cluster_core_is_the_leading_family_ngo_and_zones_are_set():
@@ -231,8 +233,8 @@ def test_cluster_core_is_the_leading_family_ngo_and_zones_are_set():
     assert m.cluster.core == leading  # the leading family NGO
     zones = m.cluster.zone
     assert zones[m.cluster.core] == 1
-    assert set(np.unique(zones[m.ngo0 :][zones[m.ngo0 :] > 0])) <= {1, 2}
-    assert set(np.unique(zones[m.biz0 : m.manager][zones[m.biz0 : m.manager] > 0])) <= {3, 4}
+    assert set(np.unique(zones[m.ngo0 :][zones[m.ngo0 :] > 0])) <= {1, 2, 4}  # core, main, auxiliary (Table IV.1)
+    assert set(np.unique(zones[m.biz0 : m.manager][zones[m.biz0 : m.manager] > 0])) <= {3}  # providing
     assert fam.size > 0
     log = m.partnership_log()
     strategic = log[log["mechanism"] == "cluster_strategic"]

@@ -10,7 +10,9 @@ module                 mechanism
 ``turnover``           key persons leave (ties go dormant), ties renewed
 ``giving``             business and citizens' donations, endowment gifts
 ``resource_centres``   NGO resource centres (``rc_model``)
-``cluster``            the family-oriented cluster
+``cluster``            the family-oriented cluster (with its parts
+                       ``cluster_banks``: banks and project classes, and
+                       ``one_window``: the staged, paid one-window tiers)
 ``grants``             federal and regional grant competitions
 ``requests``           NGOs' requests to their municipality (subsidies)
 ``socio_technological`` proven NGO technologies adopted, funded, spread
@@ -24,6 +26,7 @@ module                 mechanism
 ``endowments``         endowment returns, deadlines, payouts (275-FZ),
                        the specialised endowment fund
 ``trust``              the trust network and its monthly update
+``mentoring``          volunteer-child mentoring pairs (Stavropol)
 ``ngo_life``           NGO costs, staff, volunteers, register, deaths, births
 ``dissolution``        end of partnerships
 ``recording``          month-end bookkeeping and the time series

@@ -49,7 +49,7 @@ class Budgets(Mechanism):
             cl = cfg.cluster
             if cl.enabled:  # the regional decree gives the family resource centre a budget line
                 months = sum(1 for mo in range(st.t, st.t + 12) if mo >= cl.launch_month)
-                reg += cl.cost * months
+                reg += self.model.cluster.budget_line(months)
             led.transfer("budget_regional", st.ext["regional_treasury"], st.region, reg)
             state_inst = rp.state_institution_capacity * st.families_per_muni / 1000.0 * cfg.finance.unit_price * 12
             rc_assignment = rc.annual_funding()

@@ -19,6 +19,8 @@ from numba import njit
 
 from sim.ledger import CHANNELS
 from sim.mechanisms.base import Mechanism
+from sim.mechanisms.cluster import CLUSTER_METRICS
+from sim.mechanisms.mentoring import MENTORING_METRICS
 from sim.mechanisms.resource_centres import RC_INDICATORS
 from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.params import FAMILY_STATES
@@ -100,6 +102,8 @@ def _metric_names() -> list[str]:
         "centre_services",
         *COMBINED_COUNTERS,
         *(f"balance_{k}" for k in FUND_ACCOUNTS),
+        *CLUSTER_METRICS,
+        *MENTORING_METRICS,
         *(f"flow_{c}" for c in CHANNELS),
         "ledger_imbalance",
     ]
@@ -208,6 +212,8 @@ class Recording(Mechanism):
             *self._partnership_mechanisms(),
             *(c[k] for k in COMBINED_COUNTERS),
             *(float(led.balance[st.ext[k]]) for k in FUND_ACCOUNTS),
+            *cluster.metric_values(),
+            *mdl.mentoring.metric_values(),
         ]
         nh = len(head)
         row[:nh] = head

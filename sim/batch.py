@@ -292,15 +292,44 @@ class Plan:
                 "tables": list(self.tables), "jobs": self.jobs}  # fmt: skip
 
 
+CHUNKS_PER_WORKER = 4
+"""``runs_per_job=auto`` with a known number of workers: this many chunks per worker.
+
+More than one, so that a worker slowed down (a busy node, heavier runs) hands
+its share to the others and all finish close together; few, because each
+chunk is one Hydra job (composition, logging set-up, a start-up on SLURM)."""
+AUTO_CHUNKS = 16
+"""``runs_per_job=auto`` when the number of workers is not known (e.g. a Ray cluster)."""
+AUTO_MAX_RUNS = 250
+"""``runs_per_job=auto`` makes no chunk larger than this (a chunk's buffered tables, work lost to a kill)."""
+
+
+def auto_runs_per_job(n_jobs: int, workers: int | None = None) -> int:
+    """Runs per chunk for ``runs_per_job=auto``.
+
+    Args:
+        n_jobs: Runs of the sweep.
+        workers: Processes that run chunks at once (``None``: unknown).
+
+    Returns:
+        ``ceil(n_jobs / chunks)`` with :data:`CHUNKS_PER_WORKER` chunks per worker (or :data:`AUTO_CHUNKS`
+        chunks), between 1 and :data:`AUTO_MAX_RUNS`.
+    """
+    chunks = AUTO_CHUNKS if not workers or workers < 1 else CHUNKS_PER_WORKER * workers
+    return max(1, min(AUTO_MAX_RUNS, -(-n_jobs // chunks)))
+
+
 def make_plan(jobs: list[list[str]], runs_per_job: int | str = "auto", part_runs: int = 50,
-              tables: Iterable[str] = DEFAULT_TABLES) -> Plan:  # fmt: skip
+              tables: Iterable[str] = DEFAULT_TABLES, workers: int | None = None) -> Plan:  # fmt: skip
     """Cut a sweep's jobs into chunks.
 
     Args:
         jobs: Override list of every job, in Hydra's job order.
-        runs_per_job: Runs per chunk, or ``auto`` (about 16 chunks, at most 250 runs each).
+        runs_per_job: Runs per chunk, or ``auto`` (:func:`auto_runs_per_job`: 4 chunks per worker, or 16 chunks
+            when ``workers`` is unknown; at most 250 runs each).
         part_runs: Runs per part file of a chunk.
         tables: Tables to write besides ``runs`` (from :data:`RUN_TABLES`).
+        workers: Processes of the launcher that run chunks at once, if known (for ``auto``).
 
     Raises:
         ConfigError: On a bad value (one line naming the setting).
@@ -311,7 +340,7 @@ def make_plan(jobs: list[list[str]], runs_per_job: int | str = "auto", part_runs
         what = repr(bad[0]) if bad else "[]"
         raise ConfigError(f"hydra.sweeper.tables={what} is not allowed: allowed values {', '.join(RUN_TABLES)}")
     if runs_per_job == "auto":
-        rpj = max(1, min(250, -(-len(jobs) // 16)))
+        rpj = auto_runs_per_job(len(jobs), workers)
     elif isinstance(runs_per_job, int) and not isinstance(runs_per_job, bool) and runs_per_job >= 1:
         rpj = runs_per_job
     else:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -37,24 +38,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def _simulate(seeds: list[int]) -> int:
+def _simulate(seeds: list[int]) -> float:
+    """Simulate the default scenario for each seed; return the CPU seconds this took."""
     logging.getLogger("MESA").setLevel(logging.WARNING)
     from sim.batch import simulate
     from sim.params import build_config
 
+    c0 = time.process_time()
     for s in seeds:
         simulate(build_config({"seed": s, "output": {"plots": False}}))
-    return len(seeds)
+    return time.process_time() - c0
 
 
-def in_process_rate(runs: int, workers: int) -> float:
+def in_process_rate(runs: int, workers: int) -> tuple[float, float]:
+    """Runs per second of the model alone in ``workers`` warm processes, and CPU seconds per run."""
     from joblib import Parallel, delayed
 
     Parallel(n_jobs=workers)(delayed(_simulate)([10_000 + w]) for w in range(workers))  # warm the workers (numba cache)
     chunks = [list(range(1 + k, runs + 1, workers)) for k in range(workers)]
     t0 = time.perf_counter()
-    Parallel(n_jobs=workers)(delayed(_simulate)(c) for c in chunks)
-    return runs / (time.perf_counter() - t0)
+    cpu = sum(Parallel(n_jobs=workers)(delayed(_simulate)(c) for c in chunks))
+    return runs / (time.perf_counter() - t0), cpu / runs
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 class PeakRSS:
@@ -82,29 +91,41 @@ class PeakRSS:
         return self.peak_mb
 
 
-def sweep(out: Path, runs: int, workers: int, extra: list[str]) -> tuple[float, float]:
+def sweep(out: Path, runs: int, workers: int, extra: list[str]) -> tuple[float, float, float]:
+    """Run ``sim-run -m`` over ``runs`` seeds; return wall seconds, the driver's peak MB and the CPU seconds of the
+    driver and its workers (every process it waited for)."""
     cmd = [sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}",
            f"hydra.sweep.dir={out}", "output.plots=false", f"seed=range(1,{runs + 1})", *extra]  # fmt: skip
+    c0 = _children_cpu()
     t0 = time.perf_counter()
     with open(out.parent / f"{out.name}.log", "w") as logf:
         p = subprocess.Popen(cmd, cwd=ROOT, stdout=logf, stderr=subprocess.STDOUT)
         rss = PeakRSS(p.pid)
         rc = p.wait()
         peak = rss.stop()
+    dt = time.perf_counter() - t0
     if rc != 0:
         raise SystemExit(f"sweep failed, see {out.parent / out.name}.log")
-    return time.perf_counter() - t0, peak
+    return dt, peak, _children_cpu() - c0
 
 
 def in_sweep(out: Path, total: float, workers: int) -> str:
     """The same comparison under the same load: model seconds of the runs against the workers' wall-clock time."""
     from sim.batch import read_table
 
-    meta = read_table(out, "runs", columns=["job", "sim_seconds", "wall_seconds"])
-    sim, wall = meta["sim_seconds"].sum(), meta["wall_seconds"].sum()
-    return (f"within the sweep: model {sim:.0f} s, per-run work {wall:.0f} s (model {100 * sim / wall:.0f}%); model time "
-            f"= {100 * sim / (workers * total):.0f}% of {workers} workers x end-to-end time (end-to-end rate / in-process rate "
-            "under the same load)")
+    meta = read_table(out, "runs", columns=["job", "sim_seconds", "wall_seconds", "cpu_seconds"])
+    sim, wall, cpu = meta["sim_seconds"].sum(), meta["wall_seconds"].sum(), meta["cpu_seconds"].sum()
+    return (f"within the sweep: model {sim:.0f} s, per-run work {wall:.0f} s (model {100 * sim / wall:.0f}%; "
+            f"{1000 * cpu / len(meta):.0f} ms CPU per run); model time = {100 * sim / (workers * total):.0f}% of {workers} "
+            "workers x end-to-end time (end-to-end rate / in-process rate under the same load)")
+
+
+def cpu_line(runs: int, cpu: float, ref_cpu: float, workers: int, wall: float) -> str:
+    """CPU accounting, which the other jobs on a shared machine disturb far less than wall-clock time."""
+    return (f"CPU: sweep (driver + workers) {cpu:.0f} s = {1000 * cpu / runs:.0f} ms per run, in-process model "
+            f"{1000 * ref_cpu:.0f} ms per run: in-process CPU / end-to-end CPU = {100 * ref_cpu * runs / cpu:.0f}%; "
+            f"the sweep's CPU over {workers} cores = {cpu / workers:.0f} s (the wall time on an idle machine, were the "
+            f"cores kept busy; measured wall {wall:.0f} s); {load()}")
 
 
 def load() -> str:
@@ -128,7 +149,7 @@ def main() -> None:
     if args.big:
         out = base / f"big{args.big}"
         shutil.rmtree(out, ignore_errors=True)
-        dt, peak = sweep(out, args.big, args.workers, args.args)
+        dt, peak, cpu = sweep(out, args.big, args.workers, args.args)
         t0 = time.perf_counter()
         runs, outcomes = collect(out)
         dc = time.perf_counter() - t0
@@ -138,13 +159,15 @@ def main() -> None:
               f"collect {dc:.1f} s ({len(runs)} rows); driver peak memory {peak:.0f} MB (target < 1024); {files} files "
               f"in the sweep folder including the collected tables (target < 1000); {load()}")
         print(in_sweep(out, dt + dc, args.workers))
+        print(f"CPU: sweep (driver + workers) {cpu:.0f} s = {1000 * cpu / args.big:.0f} ms per run; {load()}")
     else:
-        ref = in_process_rate(args.ref_runs, args.workers)
-        print(f"in-process: {args.ref_runs} runs on {args.workers} workers, model only: {ref:.2f} runs/s; {load()}")
+        ref, ref_cpu = in_process_rate(args.ref_runs, args.workers)
+        print(f"in-process: {args.ref_runs} runs on {args.workers} workers, model only: {ref:.2f} runs/s, "
+              f"{1000 * ref_cpu:.0f} ms CPU per run; {load()}")
         out = base / f"sweep{args.runs}"
         shutil.rmtree(out, ignore_errors=True)
         t0 = time.perf_counter()
-        dt, peak = sweep(out, args.runs, args.workers, [])
+        dt, peak, cpu = sweep(out, args.runs, args.workers, args.args)
         runs, outcomes = collect(out, write=False)
         total = time.perf_counter() - t0
         assert len(outcomes) == args.runs
@@ -154,8 +177,10 @@ def main() -> None:
               f"{rate:.2f} runs/s = {100 * rate / ref:.0f}% of in-process (target >= 80%); driver peak {peak:.0f} MB; "
               f"{files} files; {load()}")
         print(in_sweep(out, total, args.workers))
-        ref2 = in_process_rate(args.ref_runs, args.workers)
-        print(f"in-process again: {ref2:.2f} runs/s; end to end = {200 * rate / (ref + ref2):.0f}% of the mean of both; {load()}")
+        ref2, ref2_cpu = in_process_rate(args.ref_runs, args.workers)
+        print(f"in-process again: {ref2:.2f} runs/s, {1000 * ref2_cpu:.0f} ms CPU per run; end to end = "
+              f"{200 * rate / (ref + ref2):.0f}% of the mean of both; {load()}")
+        print(cpu_line(args.runs, cpu, (ref_cpu + ref2_cpu) / 2, args.workers, total))
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 

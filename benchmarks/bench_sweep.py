@@ -58,7 +58,11 @@ def in_process_rate(runs: int, workers: int) -> tuple[float, float]:
     chunks = [list(range(1 + k, runs + 1, workers)) for k in range(workers)]
     t0 = time.perf_counter()
     cpu = sum(Parallel(n_jobs=workers)(delayed(_simulate)(c) for c in chunks))
-    return runs / (time.perf_counter() - t0), cpu / runs
+    rate = runs / (time.perf_counter() - t0)
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)  # reap the workers now: their CPU must not count as the sweep's
+    return rate, cpu / runs
 
 
 def _children_cpu() -> float:
@@ -67,10 +71,11 @@ def _children_cpu() -> float:
 
 
 class PeakRSS:
-    """Polls a process's resident memory (VmRSS, VmHWM) from /proc."""
+    """Polls a process's resident memory (VmRSS, VmHWM) and its own CPU seconds from /proc."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak_mb = pid, 0.0
+        self.pid, self.peak_mb, self.cpu = pid, 0.0, 0.0
+        self._tick = os.sysconf("SC_CLK_TCK")
         self._stop = threading.Event()
         self._t = threading.Thread(target=self._loop, daemon=True)
         self._t.start()
@@ -81,6 +86,8 @@ class PeakRSS:
                 for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
                     if line.startswith(("VmHWM:", "VmRSS:")):
                         self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
+                fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                self.cpu = max(self.cpu, (int(fields[11]) + int(fields[12])) / self._tick)  # utime + stime
             except (OSError, ValueError):
                 pass
             self._stop.wait(0.2)
@@ -91,9 +98,13 @@ class PeakRSS:
         return self.peak_mb
 
 
-def sweep(out: Path, runs: int, workers: int, extra: list[str]) -> tuple[float, float, float]:
-    """Run ``sim-run -m`` over ``runs`` seeds; return wall seconds, the driver's peak MB and the CPU seconds of the
-    driver and its workers (every process it waited for)."""
+def sweep(out: Path, runs: int, workers: int, extra: list[str]) -> tuple[float, float, float, float]:
+    """Run ``sim-run -m`` over ``runs`` seeds.
+
+    Returns:
+        Wall seconds, the driver's peak MB, the CPU seconds of the driver and its workers (every process it waited
+        for) and of the driver alone (polled every 0.2 s, so up to 0.2 s short).
+    """
     cmd = [sys.executable, "-m", "sim", "-m", "hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}",
            f"hydra.sweep.dir={out}", "output.plots=false", f"seed=range(1,{runs + 1})", *extra]  # fmt: skip
     c0 = _children_cpu()
@@ -106,7 +117,7 @@ def sweep(out: Path, runs: int, workers: int, extra: list[str]) -> tuple[float, 
     dt = time.perf_counter() - t0
     if rc != 0:
         raise SystemExit(f"sweep failed, see {out.parent / out.name}.log")
-    return dt, peak, _children_cpu() - c0
+    return dt, peak, _children_cpu() - c0, rss.cpu
 
 
 def in_sweep(out: Path, total: float, workers: int) -> str:
@@ -149,7 +160,7 @@ def main() -> None:
     if args.big:
         out = base / f"big{args.big}"
         shutil.rmtree(out, ignore_errors=True)
-        dt, peak, cpu = sweep(out, args.big, args.workers, args.args)
+        dt, peak, cpu, driver = sweep(out, args.big, args.workers, args.args)
         t0 = time.perf_counter()
         runs, outcomes = collect(out)
         dc = time.perf_counter() - t0
@@ -159,7 +170,8 @@ def main() -> None:
               f"collect {dc:.1f} s ({len(runs)} rows); driver peak memory {peak:.0f} MB (target < 1024); {files} files "
               f"in the sweep folder including the collected tables (target < 1000); {load()}")
         print(in_sweep(out, dt + dc, args.workers))
-        print(f"CPU: sweep (driver + workers) {cpu:.0f} s = {1000 * cpu / args.big:.0f} ms per run; {load()}")
+        print(f"CPU: sweep (driver + workers) {cpu:.0f} s = {1000 * cpu / args.big:.0f} ms per run, driver {driver:.1f} s; "
+              f"{load()}")
     else:
         ref, ref_cpu = in_process_rate(args.ref_runs, args.workers)
         print(f"in-process: {args.ref_runs} runs on {args.workers} workers, model only: {ref:.2f} runs/s, "
@@ -167,7 +179,7 @@ def main() -> None:
         out = base / f"sweep{args.runs}"
         shutil.rmtree(out, ignore_errors=True)
         t0 = time.perf_counter()
-        dt, peak, cpu = sweep(out, args.runs, args.workers, args.args)
+        dt, peak, cpu, driver = sweep(out, args.runs, args.workers, args.args)
         runs, outcomes = collect(out, write=False)
         total = time.perf_counter() - t0
         assert len(outcomes) == args.runs
@@ -180,7 +192,7 @@ def main() -> None:
         ref2, ref2_cpu = in_process_rate(args.ref_runs, args.workers)
         print(f"in-process again: {ref2:.2f} runs/s, {1000 * ref2_cpu:.0f} ms CPU per run; end to end = "
               f"{200 * rate / (ref + ref2):.0f}% of the mean of both; {load()}")
-        print(cpu_line(args.runs, cpu, (ref_cpu + ref2_cpu) / 2, args.workers, total))
+        print(cpu_line(args.runs, cpu, (ref_cpu + ref2_cpu) / 2, args.workers, total) + f"; driver {driver:.1f} s CPU")
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 

@@ -11,7 +11,7 @@ dataset::
     <sweep>/plan.json                               jobs (overrides), chunking, tables
     <sweep>/data/<table>/part-<chunk>-<first job>.parquet
     <sweep>/data/runs/part-<chunk>-<first job>.parquet   written last: the commit of a part
-                                                    (seed, config hash, node, worker, wall and model seconds, memory)
+                                                    (seed, config hash, node, worker, wall, model and CPU seconds, memory)
     <sweep>/failed/part-<chunk>.json                 runs that raised (retried on resume)
     <sweep>/.progress/done-<host>-<pid>              one byte per finished run
 
@@ -292,15 +292,44 @@ class Plan:
                 "tables": list(self.tables), "jobs": self.jobs}  # fmt: skip
 
 
+CHUNKS_PER_WORKER = 4
+"""``runs_per_job=auto`` with a known number of workers: this many chunks per worker.
+
+More than one, so that a worker slowed down (a busy node, heavier runs) hands
+its share to the others and all finish close together; few, because each
+chunk is one Hydra job (composition, logging set-up, a start-up on SLURM)."""
+AUTO_CHUNKS = 16
+"""``runs_per_job=auto`` when the number of workers is not known (e.g. a Ray cluster)."""
+AUTO_MAX_RUNS = 250
+"""``runs_per_job=auto`` makes no chunk larger than this (a chunk's buffered tables, work lost to a kill)."""
+
+
+def auto_runs_per_job(n_jobs: int, workers: int | None = None) -> int:
+    """Runs per chunk for ``runs_per_job=auto``.
+
+    Args:
+        n_jobs: Runs of the sweep.
+        workers: Processes that run chunks at once (``None``: unknown).
+
+    Returns:
+        ``ceil(n_jobs / chunks)`` with :data:`CHUNKS_PER_WORKER` chunks per worker (or :data:`AUTO_CHUNKS`
+        chunks), between 1 and :data:`AUTO_MAX_RUNS`.
+    """
+    chunks = AUTO_CHUNKS if not workers or workers < 1 else CHUNKS_PER_WORKER * workers
+    return max(1, min(AUTO_MAX_RUNS, -(-n_jobs // chunks)))
+
+
 def make_plan(jobs: list[list[str]], runs_per_job: int | str = "auto", part_runs: int = 50,
-              tables: Iterable[str] = DEFAULT_TABLES) -> Plan:  # fmt: skip
+              tables: Iterable[str] = DEFAULT_TABLES, workers: int | None = None) -> Plan:  # fmt: skip
     """Cut a sweep's jobs into chunks.
 
     Args:
         jobs: Override list of every job, in Hydra's job order.
-        runs_per_job: Runs per chunk, or ``auto`` (about 16 chunks, at most 250 runs each).
+        runs_per_job: Runs per chunk, or ``auto`` (:func:`auto_runs_per_job`: 4 chunks per worker, or 16 chunks
+            when ``workers`` is unknown; at most 250 runs each).
         part_runs: Runs per part file of a chunk.
         tables: Tables to write besides ``runs`` (from :data:`RUN_TABLES`).
+        workers: Processes of the launcher that run chunks at once, if known (for ``auto``).
 
     Raises:
         ConfigError: On a bad value (one line naming the setting).
@@ -311,7 +340,7 @@ def make_plan(jobs: list[list[str]], runs_per_job: int | str = "auto", part_runs
         what = repr(bad[0]) if bad else "[]"
         raise ConfigError(f"hydra.sweeper.tables={what} is not allowed: allowed values {', '.join(RUN_TABLES)}")
     if runs_per_job == "auto":
-        rpj = max(1, min(250, -(-len(jobs) // 16)))
+        rpj = auto_runs_per_job(len(jobs), workers)
     elif isinstance(runs_per_job, int) and not isinstance(runs_per_job, bool) and runs_per_job >= 1:
         rpj = runs_per_job
     else:
@@ -454,6 +483,42 @@ def run_tables(model: Any, tables: Iterable[str]) -> dict[str, pd.DataFrame]:
     return {t: makers[t]() for t in tables}
 
 
+def run_rows(model: Any, tables: Iterable[str]) -> dict[str, Any]:
+    """A finished run's rows of each table, in the cheapest form to keep until its part is written.
+
+    The time series as a copy of the model's numpy rows and the outcomes as
+    their dict (each costs a DataFrame per run otherwise); the other tables
+    as the DataFrames of :func:`run_tables`. :func:`part_table` makes one
+    table of many runs' rows, equal to concatenating :func:`run_tables`
+    with a ``job`` column in front.
+    """
+    out: dict[str, Any] = {}
+    for t in tables:
+        if t == "timeseries":
+            out[t] = model.records[: model.n_records].copy()
+        elif t == "outcomes":
+            out[t] = model.outcomes()
+        else:
+            out[t] = run_tables(model, [t])[t]
+    return out
+
+
+def part_table(table: str, rows: list[Any], jobs: list[int]) -> pd.DataFrame:
+    """One table of several runs (rows from :func:`run_rows`, in job order), with a ``job`` column first."""
+    import numpy as np
+    import pandas as pd
+
+    if table == "timeseries":
+        from sim.model import timeseries_frame
+
+        return timeseries_frame(np.concatenate(rows), job=np.repeat(np.asarray(jobs, np.int64), [len(r) for r in rows]))
+    if table == "outcomes":
+        cols: dict[str, Any] = {"job": np.asarray(jobs, dtype=np.int64)}
+        cols |= {k: np.array([r[k] for r in rows], dtype=np.float64) for k in rows[0]}
+        return pd.DataFrame(cols, copy=False)
+    return pd.concat([_with_job(df, j) for df, j in zip(rows, jobs, strict=True)], ignore_index=True)
+
+
 def _with_job(df: pd.DataFrame, job: int) -> pd.DataFrame:
     import pandas as pd
 
@@ -486,7 +551,7 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
         (data / t).mkdir(parents=True, exist_ok=True)
     progress = ProgressWriter(root)
     failures: list[dict[str, Any]] = []
-    buf: dict[str, list[pd.DataFrame]] = {t: [] for t in plan.tables}
+    buf: dict[str, list[Any]] = {t: [] for t in plan.tables}
     meta: list[dict[str, Any]] = []
     counts = {"ran": 0, "skipped": 0, "failed": 0}
     worker = f"{socket.gethostname()}:{os.getpid()}"
@@ -496,8 +561,9 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
         if not meta:
             return
         name = _part_name(chunk, meta[0]["job"])
+        jobs = [m["job"] for m in meta]
         for t in plan.tables:
-            write_parquet(pd.concat(buf[t], ignore_index=True), data / t / name)
+            write_parquet(part_table(t, buf[t], jobs), data / t / name)
             buf[t].clear()
         write_parquet(pd.DataFrame(meta), data / "runs" / name)  # the commit
         meta.clear()
@@ -508,13 +574,13 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
                 counts["skipped"] += 1
                 continue
             overrides = plan.jobs[job]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             try:
                 cfg = factory.build(overrides)
                 t1 = time.perf_counter()
                 model = simulate(cfg)
                 t_sim = time.perf_counter() - t1
-                tabs = run_tables(model, plan.tables)
+                tabs = run_rows(model, plan.tables)
             except Exception as e:  # noqa: BLE001 - a sweep records the failure and goes on
                 failures.append({"job": job, "overrides": overrides, "error": f"{type(e).__name__}: {e}",
                                  "traceback": traceback.format_exc()})  # fmt: skip
@@ -523,11 +589,12 @@ def run_chunk(sweep_dir: str | Path, chunk: int, factory: ConfigFactory | None =
                 progress.tick(failed=True)
                 counts["failed"] += 1
                 continue
-            for t, df in tabs.items():
-                buf[t].append(_with_job(df, job))
+            for t, rows in tabs.items():
+                buf[t].append(rows)
             meta.append({"job": job, "chunk": chunk, "seed": cfg.seed, "config_sha": config_sha(cfg), "node": node,
                          "worker": worker,
                          "wall_seconds": round(time.perf_counter() - t0, 4), "sim_seconds": round(t_sim, 4),
+                         "cpu_seconds": round(time.process_time() - c0, 4),
                          "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)})  # fmt: skip
             counts["ran"] += 1
             progress.tick()

@@ -199,10 +199,7 @@ class CrossSectorModel(mesa.Model):
     # ------------------------------------------------------------- outputs
     def timeseries(self) -> pd.DataFrame:
         """Model-level metrics, one row per month (row 0 is the initial state)."""
-        df = pd.DataFrame(self.records[: self.n_records], columns=list(METRICS))
-        for col in ("step", "year", "month"):
-            df[col] = df[col].astype(np.int32)
-        return df
+        return timeseries_frame(self.records[: self.n_records])
 
     @property
     def datacollector(self) -> mesa.DataCollector:
@@ -319,6 +316,24 @@ class CrossSectorModel(mesa.Model):
             "ngo_cash_total": float(last["ngo_cash_total"]),
             "trust_ngo_gov": float(last["trust_ngo_gov"]),
         }
+
+
+TIMESERIES_INT_COLUMNS = ("step", "year", "month")
+"""Columns of :meth:`CrossSectorModel.timeseries` stored as int32 (the others float64)."""
+
+
+def timeseries_frame(records: np.ndarray, job: np.ndarray | None = None) -> pd.DataFrame:
+    """The time-series table of rows of :data:`METRICS` (one run's, or the stacked rows of several runs).
+
+    Args:
+        records: Rows of the time-series buffer, :data:`METRICS` columns.
+        job: Optional ``job`` column (int64) put first, for a sweep's dataset part.
+    """
+    data: dict[str, np.ndarray] = {} if job is None else {"job": np.asarray(job, dtype=np.int64)}
+    for j, name in enumerate(METRICS):
+        col = records[:, j]
+        data[name] = col.astype(np.int32) if name in TIMESERIES_INT_COLUMNS else col.copy()
+    return pd.DataFrame(data, copy=False)
 
 
 def _forward(name: str) -> property:

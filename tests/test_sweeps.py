@@ -321,3 +321,51 @@ def test_config_factory_equals_full_validation(overrides):
     assert f.build(overrides) == build_config(data)
     with pytest.raises(ConfigError, match="trust.gossip=2 out of range"):
         f.build([*overrides, "trust.gossip=2"])
+
+
+# ----------------------------------------------------------------------------- chunking (runs_per_job=auto)
+def test_auto_chunks_follow_the_launchers_workers():
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.sim_sweeper.prevalidated_sweeper import launcher_workers
+    from sim.batch import AUTO_MAX_RUNS, CHUNKS_PER_WORKER, make_plan
+
+    jobs = [[f"seed={s}"] for s in range(1, 1001)]
+    two = make_plan(jobs, workers=2)
+    assert two.n_chunks == 2 * CHUNKS_PER_WORKER and two.runs_per_job == 125  # 4 chunks per worker
+    assert make_plan(jobs, workers=None).n_chunks == 16  # unknown workers: 16 chunks
+    assert make_plan(jobs * 10, workers=2).runs_per_job == AUTO_MAX_RUNS  # capped
+    assert make_plan(jobs[:5], workers=64).runs_per_job == 1
+    assert make_plan(jobs, runs_per_job=7, workers=2).runs_per_job == 7  # an explicit value wins
+
+    def cfg(**launcher: object) -> object:
+        return OmegaConf.create({"hydra": {"launcher": launcher}})
+
+    joblib = "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher"
+    assert launcher_workers(cfg(_target_=joblib, n_jobs=3)) == 3
+    assert launcher_workers(cfg(_target_=joblib, n_jobs=-1)) == os.cpu_count()
+    assert launcher_workers(cfg(_target_="hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher",
+                                array_parallelism=64)) == 64  # fmt: skip
+    assert launcher_workers(cfg(_target_="hydra_plugins.sim_sweeper.recording_launcher.RecordingLauncher")) == 1
+    assert launcher_workers(cfg(_target_="hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher")) is None
+
+
+def test_dataset_is_the_same_whatever_the_chunking_and_resumes_with_other_workers(tmp_path):
+    from sim.batch import read_plan, read_table
+
+    args = ("seed=range(1,7)", "hydra.sweeper.layout=dataset", "hydra.sweeper.part_runs=2")
+    auto = sweep(tmp_path / "auto", *args)  # the basic launcher: one worker, 4 chunks
+    assert auto.returncode == 0, auto.stderr
+    assert read_plan(tmp_path / "auto").runs_per_job == 2
+    again = sweep(tmp_path / "auto", *args, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")  # auto would say 1
+    assert again.returncode == 0, again.stderr
+    assert "6 already finished" in again.stderr + again.stdout and read_plan(tmp_path / "auto").runs_per_job == 2
+    one = sweep(tmp_path / "one", *args, "hydra.sweeper.runs_per_job=1", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    assert one.returncode == 0, one.stderr
+    assert len(list((tmp_path / "one" / "data" / "runs").iterdir())) == 6
+    for table in ("timeseries", "outcomes"):
+        pd.testing.assert_frame_equal(read_table(tmp_path / "auto", table), read_table(tmp_path / "one", table),
+                                      check_exact=True)  # fmt: skip
+    collect(tmp_path / "auto")
+    collect(tmp_path / "one")
+    assert (tmp_path / "auto" / "sweep.parquet").read_bytes() == (tmp_path / "one" / "sweep.parquet").read_bytes()

@@ -180,13 +180,16 @@ class PrevalidatedSweeper(BasicSweeper):
 
         assert self.launcher is not None
         try:
-            plan = batch.make_plan(jobs, self.runs_per_job, self.part_runs, self.tables)
+            plan = batch.make_plan(jobs, self.runs_per_job, self.part_runs, self.tables, launcher_workers(self.config))
         except ConfigError as e:
             _config_error(e)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         plan_file = sweep_dir / batch.PLAN
         if plan_file.exists():
-            if json.loads(plan_file.read_text()) != json.loads(json.dumps(plan.to_json())):
+            stored = json.loads(plan_file.read_text())
+            if self.runs_per_job == "auto" and isinstance(stored.get("runs_per_job"), int):
+                plan.runs_per_job = stored["runs_per_job"]  # resumed with other workers: keep the chunks it has
+            if stored != json.loads(json.dumps(plan.to_json())):
                 _config_error(ConfigError(f"hydra.sweep.dir={sweep_dir} holds a different sweep (plan.json differs): "
                                           "allowed the same command to resume it, or a new hydra.sweep.dir"))  # fmt: skip
         else:
@@ -226,6 +229,32 @@ class PrevalidatedSweeper(BasicSweeper):
                 FAILURES.append({"job": j, "overrides": plan.jobs[j], "error": "its chunk failed", "traceback": ""})
         log.info("dataset sweep: %d/%d runs in %s", len(committed), len(jobs), sweep_dir / batch.DATA)
         return [results] if batch_ovs else []
+
+
+def launcher_workers(config: Any) -> Optional[int]:  # noqa: UP045
+    """Processes the configured launcher runs at once, where its settings say (``None``: unknown).
+
+    joblib: ``n_jobs`` (negative counts from the CPUs, as joblib does); submitit (SLURM):
+    ``array_parallelism``; the basic and recording launchers: 1; Ray and others: unknown.
+    """
+    import os
+
+    try:
+        launcher = config.hydra.launcher
+        target = str(launcher.get("_target_", ""))
+    except Exception:  # noqa: BLE001 - no launcher settings: unknown
+        return None
+    if "joblib" in target.lower():
+        n = launcher.get("n_jobs", -1)
+        if not isinstance(n, int) or n == 0:
+            return None
+        return n if n > 0 else max(1, (os.cpu_count() or 1) + 1 + n)
+    if "submitit" in target.lower():
+        n = launcher.get("array_parallelism", None)
+        return n if isinstance(n, int) and n > 0 else None
+    if target.endswith(("BasicLauncher", "RecordingLauncher")):
+        return 1
+    return None
 
 
 def _config_error(e: Exception) -> None:

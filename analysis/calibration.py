@@ -407,35 +407,6 @@ def posterior_summary(post: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def draw_posterior(post: pd.DataFrame, k: int, seed: int = 1) -> list[dict[str, float]]:
-    """``k`` parameter sets drawn from a saved posterior by weight (with replacement, seeded)."""
-    params = [c for c in post.columns if c not in ("weight", "distance")]
-    w = post["weight"].to_numpy(float) if "weight" in post else np.ones(len(post))
-    idx = np.random.default_rng(seed).choice(len(post), size=k, replace=True, p=w / w.sum())
-    return [{c: float(post[c].iloc[i]) for c in params} for i in idx]
-
-
-def load_posterior(path: str | Path) -> pd.DataFrame:
-    """Read a saved posterior (parquet: parameter columns, ``weight``) and check its keys.
-
-    Raises:
-        ConfigError: One line: unreadable file or a column that is not a model parameter.
-    """
-    try:
-        post = pd.read_parquet(path)
-    except Exception as e:  # noqa: BLE001 (pyarrow raises several kinds)
-        raise ConfigError(f"--posterior={path}: cannot read: {str(e).splitlines()[0]}: allowed a posterior.parquet") from None
-    known = {n for n, _d, _m in iter_parameters()}
-    params = [c for c in post.columns if c not in ("weight", "distance")]
-    bad = [c for c in params if c not in known]
-    if bad or not params or len(post) == 0:
-        what = f"column {bad[0]!r} is not a model parameter" if bad else "no particles"
-        raise ConfigError(f"--posterior={path}: {what}: allowed parameter columns and weight")
-    if "weight" in post and ((post["weight"] < 0).any() or post["weight"].sum() <= 0):
-        raise ConfigError(f"--posterior={path}: weight: allowed non-negative weights with a positive sum")
-    return post
-
-
 # ---------------------------------------------------------------- plots
 def plot_marginals(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> None:
     """Weighted posterior histogram of every parameter over its prior range (prior density dashed)."""

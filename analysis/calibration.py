@@ -79,6 +79,8 @@ class Prior:
 
         if self.kind == "loguniform":
             return pyabc.RV("loguniform", self.low, self.high)
+        if self.integer:  # every integer of [low, high] equally likely after rounding
+            return pyabc.RV("uniform", self.low - 0.5, self.high - self.low + 1.0)
         return pyabc.RV("uniform", self.low, self.high - self.low)
 
     def mean_sd(self) -> tuple[float, float]:
@@ -204,7 +206,8 @@ def check_spec(spec: dict[str, Any]) -> Config:
 
 
 def _value(p: Prior, x: float) -> float | int:
-    return int(round(x)) if p.integer else float(x)
+    """A particle's value as the config takes it: integers rounded and kept inside the prior."""
+    return int(min(max(round(x), p.low), p.high)) if p.integer else float(x)
 
 
 def spec_hash(spec: dict[str, Any], observed: np.ndarray) -> str:
@@ -223,7 +226,10 @@ class SurveySimulator:
 
     def __init__(self, base: Config, rows: list[tuple[str, str, str]], priors: dict[str, Prior], month: int | None):
         """Remember the base config, which shares to read and which keys the particles set."""
-        self.base = replace(base, **{"steps": month or base.steps, "output.plots": False, "output.check_conservation": False})
+        # no second family thread: the sampler forks worker processes, and a fork must not inherit a running thread
+        changes = {"steps": month or base.steps, "output.plots": False, "output.check_conservation": False,
+                   "output.family_thread": False}  # fmt: skip
+        self.base = replace(base, **changes)
         self.rows = rows
         self.priors = priors
 

@@ -140,19 +140,22 @@ def chi_square(observed: np.ndarray, probs: np.ndarray, n: float) -> tuple[float
 
     Args:
         observed: Observed counts per category (they may be fractional: share x n).
-        probs: Model probabilities per category (sum 1); floored at ``0.5 / n`` so a category the model never
-            produces costs a large but finite amount.
+        probs: Model probabilities per category (sum 1). Where the survey has answers the model never gives, the
+            probability is floored at ``0.5 / n`` (half a respondent), so that costs a large but finite amount; a
+            category neither side gives costs nothing.
         n: Total count.
 
     Returns:
         ``(chi2, p_value, df, deviance)``.
     """
     o = np.asarray(observed, float)
-    q = np.maximum(np.asarray(probs, float), 0.5 / max(n, 1.0))
+    q = np.asarray(probs, float).copy()
+    floor = 0.5 / max(n, 1.0)
+    q[(q < floor) & (o > 0)] = floor
     q = q / q.sum()
     e = n * q
-    chi2 = float(((o - e) ** 2 / e).sum())
     with np.errstate(divide="ignore", invalid="ignore"):
+        chi2 = float(np.where(e > 0, (o - e) ** 2 / e, 0.0).sum())
         g = float(2.0 * np.where(o > 0, o * np.log(o / e), 0.0).sum())
     df = o.size - 1
     return chi2, float(stats.chi2.sf(chi2, df)), df, g

@@ -65,8 +65,8 @@ def test_identical_survey_is_not_rejected_and_a_different_one_is():
     other: dict = {}
     for t in targets:
         other.setdefault(t.question, {}).setdefault(t.group, {})[t.answer] = t.share + 30 if t.share < 50 else t.share - 30
-    for q, g in (("ngo_interacts_with_municipality", "ngo"), ("ngo_contact_frequency", "ngo"), ("ngo_requests_for_support", "ngo"),
-                 ("ngo_request_outcome", "ngo"), ("municipality_handles_ngo_requests", "municipality")):  # fmt: skip
+    single = ("ngo_interacts_with_municipality", "ngo_contact_frequency", "ngo_requests_for_support", "ngo_request_outcome")
+    for q, g in [(x, "ngo") for x in single] + [("municipality_handles_ngo_requests", "municipality")]:
         answers = {t.answer: t.share for t in targets if t.question == q}
         rarest = min(answers, key=answers.get)
         other[q][g] = {a: (100.0 if a == rarest else 0.0) for a in answers}

@@ -34,8 +34,9 @@ survey and make the posterior too narrow.
 **Resumable.** pyabc keeps every finished generation in an SQLite history
 (``results/<name>/abc.db``). Rerunning the same command loads it and runs only
 the generations still missing; an interrupted generation is redone from its
-start. A changed calibration file (different priors or targets) is refused
-rather than silently mixed (delete the database to start over).
+start. A history of a changed calibration file (priors, targets) or of other
+model code (``sim/``, ``configs/``) is refused rather than silently mixed
+(delete the database to start over).
 """
 
 from __future__ import annotations
@@ -210,10 +211,21 @@ def _value(p: Prior, x: float) -> float | int:
     return int(min(max(round(x), p.low), p.high)) if p.integer else float(x)
 
 
+def model_hash() -> str:
+    """Fingerprint of the model's code (``sim/**/*.py``, ``configs/**/*.yaml``): a history of other code is not resumed."""
+    h = hashlib.sha256()
+    for pattern, root in (("*.py", ROOT / "sim"), ("*.yaml", ROOT / "configs")):
+        for f in sorted(root.rglob(pattern)):
+            h.update(str(f.relative_to(ROOT)).encode())
+            h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def spec_hash(spec: dict[str, Any], observed: np.ndarray) -> str:
-    """Fingerprint of what the history depends on (priors, base, month, targets, population)."""
+    """Fingerprint of what the history depends on (priors, base, month, targets, population, model code)."""
     data = {"priors": {k: [p.kind, p.low, p.high] for k, p in spec["priors"].items()}, "base": spec["base"],
-            "month": spec["month"], "population": spec["population"], "observed": np.round(observed, 6).tolist()}  # fmt: skip
+            "month": spec["month"], "population": spec["population"], "observed": np.round(observed, 6).tolist(),
+            "model": model_hash()}  # fmt: skip
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -314,7 +326,7 @@ def run_abc(
             h.id = runs[-1].id
             stored = _read_fingerprint(db)
             if fingerprint and stored and stored != fingerprint:
-                raise ConfigError(f"{db}: belongs to another calibration (priors or targets changed): allowed delete it first")
+                raise ConfigError(f"{db}: of another calibration (priors, targets or model changed): allowed delete it first")
             done = h.max_t + 1
             spent = int(h.total_nr_simulations)
             if done >= generations or spent >= max_simulations:

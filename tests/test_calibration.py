@@ -86,7 +86,7 @@ def test_abc_resumes_after_interruption_without_redoing_finished_generations(tmp
 def test_abc_refuses_a_history_of_another_calibration(tmp_path):
     db = tmp_path / "abc.db"
     _abc(db, Toy(), generations=1)
-    with pytest.raises(ConfigError, match="another calibration"):
+    with pytest.raises(ConfigError, match="of another calibration"):
         _abc(db, Toy(), generations=2, fingerprint="changed priors")
 
 

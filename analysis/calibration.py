@@ -482,8 +482,33 @@ def plot_pairs(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> None
 
 
 # ----------------------------------------------------------- the command
-def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, preset_dir: Path | None = None) -> dict[str, Any]:
+def parse_fold(text: str) -> tuple[int, int]:
+    """``"I/K"`` -> ``(I, K)``: hold out fold I of K (1 <= I <= K, K >= 2).
+
+    Raises:
+        ConfigError: One line naming ``--fold`` and the allowed form.
+    """
+    try:
+        i, k = (int(x) for x in text.split("/"))
+    except ValueError:
+        i, k = 0, 0
+    if not (k >= 2 and 1 <= i <= k):
+        raise ConfigError(f"--fold={text}: allowed I/K with 1 <= I <= K and K >= 2 (e.g. 1/5)")
+    return i, k
+
+
+def held_out_questions(questions: list[str], fold: tuple[int, int]) -> set[str]:
+    """The questions of fold ``I`` of ``K``: sorted question names dealt round-robin (every question in one fold)."""
+    i, k = fold
+    return {q for n, q in enumerate(sorted(set(questions))) if n % k == i - 1}
+
+
+def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, preset_dir: Path | None = None,
+              fold: tuple[int, int] | None = None) -> dict[str, Any]:  # fmt: skip
     """Run ABC-SMC for a calibration file; save the posterior, its summary and plots, the preset and the validation.
+
+    With ``fold=(I, K)`` the questions of fold I are left out of the calibration (cross-validation by question):
+    no preset is written, and the summary gives the RMS of the calibrated and of the held-out shares.
 
     Returns:
         Paths and headline figures.
@@ -498,7 +523,8 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
     base = check_spec(spec)
     targets = load_targets(spec["targets_path"])
     design = load_design(spec["targets_path"])
-    out = out or ROOT / "experiments" / "calibration" / "results" / spec["name"]
+    default_out = ROOT / "experiments" / "calibration" / "results" / spec["name"]
+    out = out or (default_out / f"fold_{fold[0]}_of_{fold[1]}" if fold else default_out)
     out.mkdir(parents=True, exist_ok=True)
     rows = [(t.question, t.group, t.answer) for t in targets]
     sim = SurveySimulator(base, rows, spec["priors"], spec["month"])
@@ -509,6 +535,10 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
         raise ConfigError(f"{spec['spec_path']}: targets: the synthetic survey answers none of them")
     sim.rows = [r for r, a in zip(rows, asked, strict=True) if a]
     kept = [t for t, a in zip(targets, asked, strict=True) if a]
+    held = held_out_questions([t.question for t in kept], fold) if fold else set()
+    use = [t.question not in held for t in kept]
+    sim.rows = [r for r, u in zip(sim.rows, use, strict=True) if u]
+    kept = [t for t, u in zip(kept, use, strict=True) if u]
     table = share_table(kept, [{}], design)
     observed = table["target"].to_numpy(float)
     scale = survey_se(table)
@@ -524,7 +554,8 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
     plot_pairs(post, spec["priors"], out / "pairs.png")
     pops = h.get_all_populations()
     point = {k: _value(spec["priors"][k], v) for k, v in zip(summ["parameter"], summ["post_median"], strict=True)}
-    preset = write_preset(spec, point, preset_dir or ROOT / "configs" / "calibration", len(kept), int(h.total_nr_simulations))
+    preset = None if fold else write_preset(spec, point, preset_dir or ROOT / "configs" / "calibration", len(kept),
+                                            int(h.total_nr_simulations))  # fmt: skip
     month = spec["month"]
     nseeds = spec["validation_seeds"]
     before = validate_report(base, targets, design, nseeds, month, jobs, out / "before", "Before calibration (declared defaults)")
@@ -541,6 +572,7 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
             f"| {lbl} | {f['rms']:.1f} | {f['inside']}/{f['shares']} | {f['not_rejected']}/{f['tests']} | {f['deviance']:.0f} |"
             for lbl, f in (("before", before), ("after", after))
         ),  # fmt: skip
+        *(_fold_lines(out, held, fold) if fold else []),
         "\n## Posterior (last generation)\n",
         "| parameter | prior | posterior median [5%, 95%] | width / prior width | verdict |",
         "|---|---|---|---|---|",
@@ -553,9 +585,28 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
         pops.to_markdown(index=False) if _has_tabulate() else pops.to_string(index=False),
     ]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
-    return {"summary": str(out / "summary.md"), "posterior": str(out / "posterior.parquet"), "preset": str(preset),
+    return {"summary": str(out / "summary.md"), "posterior": str(out / "posterior.parquet"), "preset": str(preset or ""),
             "generations": int(h.max_t + 1), "simulations": int(h.total_nr_simulations), "minutes": round(abc_seconds / 60, 1),
             "before": before, "after": after}  # fmt: skip
+
+
+def fold_rms(validation_csv: Path, held: set[str]) -> tuple[float, float]:
+    """RMS (percentage points) of the calibrated and of the held-out simulated shares of a validation table."""
+    t = pd.read_csv(validation_csv)
+    t = t[t["status"] == "ok"]
+    d = t["simulated"] - t["target"]
+    mask = t["question"].isin(held)
+    rms = [float(np.sqrt(np.mean(d[m] ** 2))) if m.any() else float("nan") for m in (~mask, mask)]
+    return rms[0], rms[1]
+
+
+def _fold_lines(out: Path, held: set[str], fold: tuple[int, int]) -> list[str]:
+    lines = [f"\n## Fold {fold[0]} of {fold[1]}: held out {', '.join(sorted(held))}\n",
+             "| | RMS calibrated shares (pp) | RMS held-out shares (pp) |", "|---|---|---|"]  # fmt: skip
+    for lbl in ("before", "after"):
+        cal, val = fold_rms(out / lbl / "validation.csv", held)
+        lines.append(f"| {lbl} | {cal:.1f} | {val:.1f} |")
+    return lines
 
 
 def _has_tabulate() -> bool:
@@ -605,8 +656,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--preset-dir", type=Path, default=None, help="where the preset goes (default configs/calibration)")
     ap.add_argument("--population", type=int, default=None, help="override the file's population")
     ap.add_argument("--max-simulations", type=int, default=None, help="override the file's budget")
+    ap.add_argument("--fold", default=None, help="I/K: leave fold I of K of the questions out (cross-validation), e.g. 1/5")
     args = ap.parse_args(argv)
     try:
+        fold = parse_fold(args.fold) if args.fold is not None else None
         spec = load_spec(args.spec)
         for key, val in (("--jobs", args.jobs), ("--population", args.population), ("--max-simulations", args.max_simulations)):
             if val is not None and val < 1:
@@ -616,7 +669,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.max_simulations is not None:
             spec["max_simulations"] = args.max_simulations
         check_spec(spec)
-        res = calibrate(spec, args.jobs, args.out, args.preset_dir)
+        res = calibrate(spec, args.jobs, args.out, args.preset_dir, fold)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

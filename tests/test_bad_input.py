@@ -149,6 +149,7 @@ CASES = [
     ("sim-calibrate", ["{f}"], cal("generations: two"), ["input.yaml", "generations='two'", "allowed"]),
     ("sim-calibrate", ["{f}"], cal("trials: 40"), ["input.yaml", "unknown key 'trials'", "allowed keys"]),
     ("sim-calibrate", ["{f}", "--max-simulations", "0"], cal(""), ["--max-simulations=0", "allowed a positive integer"]),
+    ("sim-calibrate", ["{f}", "--fold", "6/5"], cal(""), ["--fold=6/5", "allowed I/K"]),
     ("sim-calibrate", ["{f}"], cal("month: -5"), ["input.yaml", "month=-5", "allowed an integer of at least 1"]),
     ("sim-calibrate", ["{f}"], cal("month: 5000"), ["input.yaml", "steps=5000", "allowed 1..1200"]),
     ("sim-calibrate", ["{f}"], cal("base: [region=huge]"), ["input.yaml", "base", "region='huge'", "allowed values"]),

@@ -165,3 +165,33 @@ def test_tiny_model_calibration_end_to_end(tmp_path):
     for f in ("summary.md", "posterior_summary.csv", "marginals.png", "pairs.png", "before/validation.md", "after/tests.csv"):
         assert (tmp_path / "out" / f).exists(), f
     assert "inside survey 95%" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_folds_split_the_questions_and_every_question_is_held_out_once():
+    from analysis.calibration import held_out_questions, parse_fold
+
+    qs = [f"q{i}" for i in range(9)] + ["q0", "q3"]  # one row per share: questions repeat
+    folds = [held_out_questions(qs, (i, 5)) for i in range(1, 6)]
+    assert set().union(*folds) == set(qs) and sum(len(f) for f in folds) == 9
+    assert all(1 <= len(f) <= 2 for f in folds)
+    assert parse_fold("2/5") == (2, 5)
+    for bad in ("6/5", "0/5", "1/1", "x", "1/5/2"):
+        with pytest.raises(ConfigError, match="--fold"):
+            parse_fold(bad)
+
+
+def test_a_held_out_fold_is_not_calibrated_on_and_is_reported(tmp_path):
+    from analysis.calibration import calibrate, held_out_questions
+
+    spec = load_spec(_spec(tmp_path, base=["region=small", "region.families=500"], population=4, generations=1,
+                           max_simulations=12, validation_seeds=2))  # fmt: skip
+    res = calibrate(spec, jobs=1, out=tmp_path / "f", preset_dir=tmp_path / "presets", fold=(1, 5))
+    assert res["preset"] == "" and not (tmp_path / "presets").exists()
+    text = (tmp_path / "f" / "summary.md").read_text()
+    assert "Fold 1 of 5: held out" in text and "RMS held-out shares" in text
+    h = pyabc.History(f"sqlite:///{tmp_path / 'f' / 'abc.db'}")
+    observed = h.observed_sum_stat()["shares"]
+    table = pd.read_csv(tmp_path / "f" / "after" / "validation.csv")
+    ok = table[table["status"] == "ok"]
+    held = held_out_questions(list(ok["question"]), (1, 5))
+    assert held and len(observed) == int((~ok["question"].isin(held)).sum())

@@ -315,7 +315,10 @@ def run_abc(
     prior = pyabc.Distribution(**{k: p.rv() for k, p in priors.items()})
     sampler = pyabc.sampler.SingleCoreSampler() if jobs == 1 else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs)
     np.random.seed(seed)
-    abc = pyabc.ABCSMC(simulate, prior, standardised_distance(scale), population_size=population, sampler=sampler)
+    # a local (k-nearest-neighbour) proposal: with a dozen parameters a single global Gaussian leaves a few particles
+    # in sparse corners with almost all the importance weight (effective sample size near 1)
+    abc = pyabc.ABCSMC(simulate, prior, standardised_distance(scale), population_size=population, sampler=sampler,
+                       transitions=pyabc.LocalTransition(k_fraction=0.25))  # fmt: skip
     url = f"sqlite:///{db}"
     db.parent.mkdir(parents=True, exist_ok=True)
     done, spent = 0, 0
@@ -402,13 +405,22 @@ def weighted_quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(np.interp(q, cw - w[order] / cw[-1] / 2, x[order]))
 
 
+def effective_sample_size(w: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights, ``(sum w)^2 / sum w^2``."""
+    w = np.asarray(w, float)
+    return float(w.sum() ** 2 / np.sum(w**2)) if w.size else 0.0
+
+
 def posterior_summary(post: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFrame:
     """Per parameter: prior and posterior mean, sd and central 90%, width ratio and a verdict.
 
     ``width_ratio`` = posterior 90% width / prior 90% width: below 0.5 the survey pins the parameter down
-    ("pinned"), above 0.8 it stays loose ("loose"), between "partly".
+    ("pinned"), above 0.8 it stays loose ("loose"), between "partly". When the particles' effective sample size
+    (``1 / sum w^2``) is below 10% of them, widths are not trustworthy and the verdict says so ("few particles").
     """
     w = post["weight"].to_numpy()
+    ess = effective_sample_size(w)
+    few = ess < 0.1 * len(w)
     rows = []
     for k, p in priors.items():
         x = post[k].to_numpy()
@@ -419,6 +431,8 @@ def posterior_summary(post: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFr
         pm, psd = p.mean_sd()
         ratio = (hi - lo) / (phi - plo)
         verdict = "pinned" if ratio < 0.5 else ("loose" if ratio > 0.8 else "partly")
+        if few:
+            verdict = f"few particles (ESS {ess:.1f}): {verdict}?"
         rows.append({"parameter": k, "prior": f"{p.kind}[{p.low:g}, {p.high:g}]", "prior_mean": pm, "prior_sd": psd,
                      "post_mean": m, "post_median": weighted_quantile(x, w, 0.5), "post_sd": sd, "post_q05": lo,
                      "post_q95": hi, "width_ratio": ratio, "verdict": verdict})  # fmt: skip
@@ -565,7 +579,8 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
         f"# ABC-SMC calibration: {spec['name']}\n",
         f"{len(spec['priors'])} parameters, {len(kept)} simulated target shares, population {spec['population']}, "
         f"{h.max_t + 1} generations, {int(h.total_nr_simulations)} simulations, {abc_seconds / 60:.1f} min (this call, "
-        f"{jobs} workers); final epsilon {float(pops['epsilon'].iloc[-1]):.2f} survey standard errors.\n",
+        f"{jobs} workers); final epsilon {float(pops['epsilon'].iloc[-1]):.2f} survey standard errors; effective sample "
+        f"size of the last generation {effective_sample_size(post['weight'].to_numpy()):.1f} of {len(post)}.\n",
         "| | RMS (pp) | inside survey 95% | questions not rejected | deviance |",
         "|---|---|---|---|---|",
         *(

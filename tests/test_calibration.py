@@ -195,3 +195,18 @@ def test_a_held_out_fold_is_not_calibrated_on_and_is_reported(tmp_path):
     ok = table[table["status"] == "ok"]
     held = held_out_questions(list(ok["question"]), (1, 5))
     assert held and len(observed) == int((~ok["question"].isin(held)).sum())
+
+
+def test_a_degenerate_posterior_is_flagged_not_called_pinned():
+    from analysis.calibration import effective_sample_size
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, 100)
+    assert effective_sample_size(np.full(100, 0.01)) == pytest.approx(100.0)
+    w = np.full(100, 1e-6)
+    w[0] = 1.0
+    assert effective_sample_size(w) < 1.1
+    summ = posterior_summary(pd.DataFrame({"a": x, "weight": w / w.sum()}), PRIORS)
+    assert summ["verdict"].iloc[0].startswith("few particles")
+    even = posterior_summary(pd.DataFrame({"a": x, "weight": np.full(100, 0.01)}), PRIORS)
+    assert even["verdict"].iloc[0] == "loose"

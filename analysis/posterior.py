@@ -198,9 +198,11 @@ def robustness_table(outcomes: pd.DataFrame, arms: list[str], alpha: float = 0.0
         dmeans = per.groupby(level="draw").mean()
         pooled = per.mean().reindex(arms)
         order = list(pooled.sort_values(ascending=False, kind="stable").index)
-        full = "".join("1" if list(r.sort_values(ascending=False, kind="stable").index) == order else "0"
-                       for _, r in dmeans[order].iterrows())  # fmt: skip
-        share_full = full.count("1") / max(len(full), 1)
+        # the full ranking holds in a draw when every neighbouring pair is strictly in the pooled order (ties do not hold)
+        strict = np.ones(len(dmeans), bool)
+        for a, b in zip(order[:-1], order[1:], strict=True):
+            strict &= (dmeans[a] > dmeans[b]).to_numpy()
+        share_full = float(strict.mean()) if strict.size else 0.0
         for a, b in combinations(order, 2):
             holds = (dmeans[a] > dmeans[b]).to_numpy()
             sig = []

@@ -22,6 +22,12 @@ Each arm's overrides are composed with Hydra exactly as on the command line
 seeds (common random numbers). Usage::
 
     sim-experiment experiments/rc_models.yaml [--seeds 20] [--jobs 2] [--out DIR]
+    sim-experiment experiments/rc_models.yaml --posterior PATH/posterior.parquet --draws 20   # + calibration uncertainty
+
+With ``--posterior`` every arm runs for every parameter set drawn from a saved
+calibration posterior, and the tables and curves show the band from seeds and
+the band from calibration uncertainty separately, with a ranking-robustness
+table (:mod:`analysis.posterior`; outputs in ``experiments/<name>/results_posterior``).
 
 Outputs in ``DIR`` (default ``experiments/<name>/results``): ``runs.parquet``
 (one row per arm, seed and month), ``outcomes.parquet`` (one row per arm and
@@ -251,20 +257,37 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=None, help="seeds per arm (default: the file's)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel worker processes")
     ap.add_argument("--out", type=Path, default=None, help="output directory")
+    ap.add_argument("--posterior", type=Path, default=None, help="calibration posterior (posterior.parquet): run over its draws")
+    ap.add_argument("--draws", type=int, default=20, help="parameter sets drawn from --posterior")
     args = ap.parse_args(argv)
     try:
         if args.seeds is not None and args.seeds < 1:
             raise ConfigError(f"--seeds={args.seeds}: allowed a positive integer")
         if args.jobs < 1:
             raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
+        if args.draws < 1:
+            raise ConfigError(f"--draws={args.draws}: allowed a positive integer")
         exp = load_experiment(args.experiment)
         try:
-            arm_configs(exp)  # validate every arm before running anything
+            cfgs = arm_configs(exp)  # validate every arm before running anything
         except ConfigError as e:
             raise ConfigError(f"{args.experiment}: {e}") from None
+        if args.posterior is not None:
+            from analysis.posterior import apply_draw, draw_posterior, load_posterior
+
+            base = replace(compose(exp.base), **{"steps": exp.steps, "output.plots": False})
+            for d in draw_posterior(load_posterior(args.posterior), args.draws):  # every draw valid in every arm
+                for c in cfgs.values():
+                    apply_draw(c, base, d)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
+    if args.posterior is not None:
+        from analysis.posterior import run_posterior_experiment, two_band_markdown
+
+        table = run_posterior_experiment(exp, args.posterior, args.draws, args.seeds, args.jobs, args.out)
+        print(two_band_markdown(table, list(exp.arms)))
+        return
     table = run_experiment(exp, args.seeds, args.jobs, args.out)
     print(table_markdown(table, list(exp.arms)))
 

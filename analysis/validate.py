@@ -1,26 +1,24 @@
-"""Validate the model against a survey targets file, and calibrate it.
+"""Validate the model against a survey targets file, like with like.
 
 Commands::
 
     sim-validate --targets ../shared/targets/volgograd_2021_calibration.yaml --seeds 10 [overrides ...]
-    sim-calibrate experiments/calibration/volgograd_2021.yaml [--trials 40]
+    sim-calibrate experiments/calibration/volgograd_2021.yaml      # ABC-SMC, see analysis.calibration
 
 ``sim-validate`` runs the configuration (Hydra overrides, e.g.
 ``region=volgograd_rural_2021 calibration=volgograd_2021``) for ``--seeds``
 seeds to the survey month (``--month``, default the config's ``steps``), asks
-the synthetic survey (:mod:`sim.survey`) and reports, per question, group
-and answer, the target and the simulated mean with a 95% interval over seeds,
-plus the total distance (RMS difference in percentage points). Questions of
-the targets file the survey does not ask are listed as "not simulated". It
-writes ``validation.csv``, ``validation.md``, ``validation.png``,
-``survey.yaml`` (the simulated shares, in the targets' format) and
-``survey_rows.csv`` (every seed's answers, one row per question x option with
-``share`` and ``n``, :func:`sim.survey.survey_table`).
-
-``sim-calibrate`` searches the parameter ranges of a calibration file with
-Optuna (TPE, seeded) to minimise that distance, averaging several seeds per
-candidate, writes the best parameters as the config preset
-``configs/calibration/<name>.yaml`` and validates it.
+the synthetic survey (:mod:`sim.survey`) and compares it with the real survey
+at the real survey's precision (:mod:`analysis.surveystats`): per share the
+survey's Wilson 95% interval at its n, the simulated mean with its interval
+over seeds and whether it lies inside; per question a chi-square test of
+whether the survey's answers could come from the simulated population; overall
+the RMS, the shares inside, the questions not rejected and the total deviance.
+Questions of the targets file the survey does not ask are listed as "not
+simulated". It writes ``validation.csv``, ``tests.csv``, ``validation.md``,
+``validation.png``, ``survey.yaml`` (the simulated shares, in the targets'
+format) and ``survey_rows.csv`` (every seed's answers, one row per question x
+option with ``share`` and ``n``, :func:`sim.survey.survey_table`).
 """
 
 from __future__ import annotations
@@ -34,9 +32,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.specs import override_list, parameter_ranges, positive_int, read_mapping, safe_name
-from sim.params import Config, ConfigError, iter_parameters, replace
-from sim.survey import Target, as_targets_format, compare, distance, load_targets, shares_of, survey_table
+from analysis.surveystats import SurveyDesign, load_design, overall, question_tests, share_table
+from sim.params import Config, ConfigError, replace
+from sim.survey import Target, as_targets_format, compare, load_targets, shares_of, survey_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,135 +72,100 @@ def validate(
     return pd.DataFrame(compare(targets, sims))
 
 
-def write_report(table: pd.DataFrame, out: Path, title: str) -> float:
-    """Write validation.csv/.md/.png; return the distance."""
+# ----------------------------------------------------------- like with like
+def validate_report(
+    cfg: Config,
+    targets: list[Target],
+    design: SurveyDesign,
+    seeds: int,
+    month: int | None,
+    jobs: int,
+    out: Path,
+    title: str,
+) -> dict[str, float]:
+    """Run ``seeds`` seeds and write the like-with-like report (``analysis.surveystats``) into ``out``.
+
+    Files: ``validation.csv`` (one row per share), ``tests.csv`` (one row per question test), ``validation.md``,
+    ``validation.png`` (every share: survey 95% interval, simulated mean and seed range) and ``survey.yaml``.
+
+    Returns:
+        The overall figures (:func:`analysis.surveystats.overall`).
+    """
+    sims = simulate_surveys(cfg, seeds, month, jobs)
     out.mkdir(parents=True, exist_ok=True)
-    d = distance(table.to_dict("records"))
+    (out / "survey.yaml").write_text(yaml.safe_dump(as_targets_format(sims, f"synthetic survey, {seeds} seeds"), sort_keys=False))
+    table = share_table(targets, sims, design)
+    tests = question_tests(table)
+    figures = overall(table, tests)
     table.to_csv(out / "validation.csv", index=False)
-    lines = [f"# {title}\n", f"Distance (RMS, percentage points, simulated shares only): **{d:.1f}**\n",
-             "| question | group | answer | target | simulated [95% CI] |", "|---|---|---|---|---|"]  # fmt: skip
+    tests.to_csv(out / "tests.csv", index=False)
+    (out / "validation.md").write_text(report_markdown(table, tests, figures, title, seeds))
+    plot_like_with_like(table, out / "validation.png", title)
+    return figures
+
+
+def report_markdown(table: pd.DataFrame, tests: pd.DataFrame, figures: dict[str, float], title: str, seeds: int) -> str:
+    """The like-with-like report as markdown."""
+    f = figures
+    lines = [
+        f"# {title}\n",
+        f"RMS distance over the simulated shares: **{f['rms']:.1f}** percentage points. "
+        f"Inside the survey's 95% sampling interval: **{f['inside']}/{f['shares']}** shares. "
+        f"Questions (and multi-answer options) not rejected at 5%: **{f['not_rejected']}/{f['tests']}**. "
+        f"Total deviance (-2 log-likelihood ratio): **{f['deviance']:.0f}**. Not simulated: {f['not_simulated']} shares.\n",
+        f"Survey interval: Wilson 95% at the group's n. Simulated: mean over {seeds} seeds, [95% t-interval of the mean], "
+        "{2.5-97.5% range of single seeds}.\n",
+        "| question | group | answer | n | survey [95%] | simulated [mean CI] {seed range} | inside |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in table.itertuples():
-        sim = "not simulated" if r.status != "ok" else f"{r.simulated:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}]"
-        lines.append(f"| {r.question} | {r.group} | {r.answer} | {r.target:.1f} | {sim} |")
-    (out / "validation.md").write_text("\n".join(lines) + "\n")
-    _plot(table, out / "validation.png")
-    return d
+        survey_cell = f"{r.target:.1f} [{r.survey_low:.1f}, {r.survey_high:.1f}]"
+        if r.status != "ok":
+            sim = "not simulated"
+        else:
+            sim = f"{r.simulated:.1f} [{r.ci_low:.1f}, {r.ci_high:.1f}] {{{r.seed_low:.1f}, {r.seed_high:.1f}}}"
+        inside = "" if r.status != "ok" else ("yes" if r.inside else "**no**")
+        multi = " (multi)" if r.multi else ""
+        lines.append(f"| {r.question}{multi} | {r.group} | {r.answer} | {r.n} | {survey_cell} | {sim} | {inside} |")
+    lines += ["\n## Per-question tests (could the survey's answers come from the simulated population?)\n",
+              "| question | group | option | test | n | chi2 | df | p | deviance | rejected |", "|---" * 10 + "|"]  # fmt: skip
+    for r in tests.itertuples():
+        lines.append(f"| {r.question} | {r.group} | {r.answer or '(all)'} | {r.kind} | {r.n:g} | {r.chi2:.1f} | {r.df} | "
+                     f"{r.p:.3g} | {r.deviance:.1f} | {'**yes**' if r.rejected else 'no'} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
-def _plot(table: pd.DataFrame, path: Path) -> None:
+def plot_like_with_like(table: pd.DataFrame, path: Path, title: str = "") -> None:
+    """Every share in one figure: the survey's 95% interval (band) and the simulated mean with its seed range."""
     from analysis.sweep import _save, _setup
 
     plt = _setup()
     t = table[table["status"] == "ok"].reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(7, 0.22 * len(t) + 1.2))
+    fig, ax = plt.subplots(figsize=(7.5, 0.24 * len(t) + 1.4))
     y = np.arange(len(t))
-    ax.errorbar(t["simulated"], y, xerr=[t["simulated"] - t["ci_low"], t["ci_high"] - t["simulated"]], fmt="o", ms=3,
-                color="C0", label="simulated (95% CI)")  # fmt: skip
-    ax.scatter(t["target"], y, marker="x", color="C3", label="target", zorder=3)
-    ax.set_yticks(y, [f"{q} [{g}] {a}" for q, g, a in zip(t["question"], t["group"], t["answer"], strict=True)], fontsize=6)
+    ax.barh(y, t["survey_high"] - t["survey_low"], left=t["survey_low"], height=0.6, color="C3", alpha=0.25,
+            label="survey: Wilson 95% at its n")  # fmt: skip
+    ax.scatter(t["target"], y, marker="|", s=80, color="C3", zorder=3, label="survey share")
+    ax.errorbar(t["simulated"], y, xerr=[t["simulated"] - t["seed_low"], t["seed_high"] - t["simulated"]], fmt="o", ms=3,
+                color="C0", lw=1, label="simulated: mean, 2.5-97.5% of seeds")  # fmt: skip
+    out = ~t["inside"].astype(bool)
+    ax.scatter(t.loc[out, "simulated"], y[out.to_numpy()], marker="o", s=18, facecolors="none", edgecolors="k", zorder=4,
+               label="outside the survey interval")  # fmt: skip
+    ax.set_yticks(y, [f"{q} [{g[:4]}] {a}" for q, g, a in zip(t["question"], t["group"], t["answer"], strict=True)], fontsize=6)
     ax.invert_yaxis()
+    ax.set_xlim(0, 100)
     ax.set_xlabel("percent of respondents")
-    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=8)
+    ax.legend(fontsize=6, loc="lower right")
     _save(fig, path)
 
 
-# ------------------------------------------------------------------- calibrate
-def load_calibration(path: str | Path) -> dict[str, Any]:
-    """Read a calibration file: name, targets, base overrides, seeds, trials, month, parameters ranges.
+def main_calibrate(argv: list[str] | None = None) -> None:
+    """``sim-calibrate``: ABC-SMC (:func:`analysis.calibration.main`)."""
+    from analysis.calibration import main
 
-    Raises:
-        ConfigError: One line naming the bad key and what is allowed.
-    """
-    path = Path(path)
-    data = read_mapping(path, {"name", "targets", "base", "seeds", "trials", "month", "parameters"})
-    params = data["parameters"] = parameter_ranges(path, data.get("parameters"))
-    data["spec_path"] = str(path)
-    data["name"] = safe_name(path, data.get("name", path.stem))
-    data["seeds"] = positive_int(path, "seeds", data.get("seeds", 3))
-    data["trials"] = positive_int(path, "trials", data.get("trials", 30))
-    data["base"] = override_list(path, "base", data.get("base", []))
-    if data.get("month") is not None:
-        data["month"] = positive_int(path, "month", data["month"])
-    if not isinstance(data.get("targets"), str) or not data["targets"]:
-        raise ConfigError(f"{path}: targets={data.get('targets')!r} is not allowed: allowed the path of a targets YAML file")
-    targets_path = (path.parent / data["targets"]).resolve()
-    data["targets_path"] = targets_path
-    n_targets = len(load_targets(targets_path))
-    if len(params) * 2 > n_targets:
-        raise ConfigError(f"{path}: {len(params)} parameters for {n_targets} target shares: keep the count well below")
-    return data
-
-
-def check_calibration(spec: dict[str, Any]) -> Config:
-    """Compose the base overrides and try both ends of every range, before any run.
-
-    Raises:
-        ConfigError: One line naming the bad override or parameter value.
-    """
-    from analysis.experiment import compose
-
-    where = spec.get("spec_path", "calibration")
-    try:
-        base = compose(list(spec["base"]))
-    except ConfigError as e:
-        raise ConfigError(f"{where}: base: {e}") from None
-    ints = {n for n, d, _m in iter_parameters() if isinstance(d, int) and not isinstance(d, bool)}
-    for end in (0, 1):
-        changes = {k: (int(b[end]) if k in ints else b[end]) for k, b in spec["parameters"].items()}
-        if spec.get("month") is not None:
-            changes["steps"] = spec["month"]
-        try:
-            replace(base, **changes)
-        except ConfigError as e:
-            raise ConfigError(f"{where}: {e}") from None
-    return base
-
-
-def calibrate(spec: dict[str, Any], trials: int | None = None, jobs: int = 1, seed: int = 1,
-              preset_dir: Path | None = None, out: Path | None = None) -> dict[str, Any]:  # fmt: skip
-    """Optuna search; writes the preset and the validation of the best parameters."""
-    import optuna
-
-    from analysis.experiment import compose
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    targets = load_targets(spec["targets_path"])
-    base = compose(list(spec["base"]))
-    month = spec.get("month")
-    ints = {n for n, d, _m in iter_parameters() if isinstance(d, int) and not isinstance(d, bool)}
-
-    def objective(trial: optuna.Trial) -> float:
-        changes = {}
-        for k, (lo, hi) in spec["parameters"].items():
-            changes[k] = trial.suggest_int(k, int(lo), int(hi)) if k in ints else trial.suggest_float(k, float(lo), float(hi))
-        rows = compare(targets, simulate_surveys(replace(base, **changes), spec["seeds"], month, jobs))
-        return distance(rows)
-
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
-    from analysis.progress import show_bars
-
-    study.optimize(objective, n_trials=trials or spec["trials"], show_progress_bar=show_bars())  # tqdm bar with ETA
-    best = study.best_params
-    preset_dir = preset_dir or ROOT / "configs" / "calibration"
-    preset_dir.mkdir(parents=True, exist_ok=True)
-    nested: dict[str, Any] = {}
-    for k, v in best.items():
-        node = nested
-        *parents, leaf = k.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = v
-    header = (
-        f"# @package _global_\n# Calibrated by `sim-calibrate` against {Path(spec['targets_path']).name}\n"
-        f"# ({len(best)} parameters, {len(targets)} target shares, {spec['seeds']} seeds per candidate, "
-        f"{len(study.trials)} trials); best distance {study.best_value:.2f} percentage points.\n"
-        f"# Calibrated parameters: {', '.join(best)}. Regenerate on purpose only.\n"
-    )
-    preset = preset_dir / f"{spec['name']}.yaml"
-    preset.write_text(header + yaml.safe_dump(nested, sort_keys=True))
-    table = validate(replace(base, **best), targets, max(spec["seeds"], 5), month, jobs)
-    d = write_report(table, out or ROOT / "experiments" / "calibration" / "results" / spec["name"], f"Calibrated: {spec['name']}")
-    return {"best_params": best, "best_distance": study.best_value, "validation_distance": d, "preset": str(preset)}
+    main(argv)
 
 
 def main_validate(argv: list[str] | None = None) -> None:
@@ -225,6 +188,7 @@ def main_validate(argv: list[str] | None = None) -> None:
         if args.jobs < 1:
             raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
         targets = load_targets(args.targets)
+        design = load_design(args.targets)
         cfg = compose(args.overrides)
         if args.month is not None:
             try:  # the survey month must be a valid run length
@@ -234,28 +198,11 @@ def main_validate(argv: list[str] | None = None) -> None:
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None
-    table = validate(cfg, targets, args.seeds, args.month, args.jobs, survey_out=args.out / "survey.yaml")
-    d = write_report(table, args.out, f"Validation against {Path(args.targets).name}: {' '.join(args.overrides) or 'defaults'}")
+    title = f"Validation against {Path(args.targets).name}: {' '.join(args.overrides) or 'defaults'}"
+    figures = validate_report(cfg, targets, design, args.seeds, args.month, args.jobs, args.out, title)
     print((args.out / "validation.md").read_text())
-    print(f"distance {d:.2f} percentage points -> {args.out}")
-
-
-def main_calibrate(argv: list[str] | None = None) -> None:
-    """Entry point of ``sim-calibrate``."""
-    ap = argparse.ArgumentParser(prog="sim-calibrate", description="Calibrate parameters to survey targets with Optuna.")
-    ap.add_argument("spec", help="calibration YAML, e.g. experiments/calibration/volgograd_2021.yaml")
-    ap.add_argument("--trials", type=int, default=None)
-    ap.add_argument("--jobs", type=int, default=2)
-    args = ap.parse_args(argv)
-    try:
-        spec = load_calibration(args.spec)
-        if args.trials is not None and args.trials < 1:
-            raise ConfigError(f"--trials={args.trials}: allowed a positive integer")
-        if args.jobs < 1:
-            raise ConfigError(f"--jobs={args.jobs}: allowed a positive integer (worker processes)")
-        check_calibration(spec)
-    except ConfigError as e:
-        print(f"config error: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
-    res = calibrate(spec, args.trials, args.jobs)
-    print(yaml.safe_dump(res, sort_keys=False))
+    f = figures
+    print(
+        f"RMS {f['rms']:.2f} percentage points; {f['inside']}/{f['shares']} inside the survey's 95% interval; "
+        f"{f['not_rejected']}/{f['tests']} questions not rejected -> {args.out}"
+    )

@@ -145,8 +145,11 @@ CASES = [
         ["cluster.launch_month=12", "allowed 0..5"],
     ),
     # sim-calibrate
-    ("sim-calibrate", ["{f}"], cal("trials: 0"), ["input.yaml", "trials=0", "allowed an integer of at least 1"]),
-    ("sim-calibrate", ["{f}"], cal("seeds: two"), ["input.yaml", "seeds='two'", "allowed"]),
+    ("sim-calibrate", ["{f}"], cal("population: 0"), ["input.yaml", "population=0", "allowed an integer of at least 4"]),
+    ("sim-calibrate", ["{f}"], cal("generations: two"), ["input.yaml", "generations='two'", "allowed"]),
+    ("sim-calibrate", ["{f}"], cal("trials: 40"), ["input.yaml", "unknown key 'trials'", "allowed keys"]),
+    ("sim-calibrate", ["{f}", "--max-simulations", "0"], cal(""), ["--max-simulations=0", "allowed a positive integer"]),
+    ("sim-calibrate", ["{f}", "--fold", "6/5"], cal(""), ["--fold=6/5", "allowed I/K"]),
     ("sim-calibrate", ["{f}"], cal("month: -5"), ["input.yaml", "month=-5", "allowed an integer of at least 1"]),
     ("sim-calibrate", ["{f}"], cal("month: 5000"), ["input.yaml", "steps=5000", "allowed 1..1200"]),
     ("sim-calibrate", ["{f}"], cal("base: [region=huge]"), ["input.yaml", "base", "region='huge'", "allowed values"]),

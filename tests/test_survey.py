@@ -1,4 +1,4 @@
-"""Synthetic survey rules, the targets parser, validation and a tiny calibration."""
+"""Synthetic survey rules, the targets parser and validation (calibration: test_calibration.py)."""
 
 import subprocess
 import sys
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import SEEDS, assert_increases, make_cfg, over_seeds
 
-from analysis.validate import calibrate, load_calibration, validate
+from analysis.validate import validate
 from sim.model import CrossSectorModel, run_model
 from sim.params import ConfigError
 from sim.survey import MULTI, SurveyRules, compare, distance, load_targets, shares_of, survey, survey_table
@@ -190,31 +190,3 @@ def test_compare_gives_the_mean_and_t_interval_over_surveys():
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(42.0 - h), pytest.approx(42.0 + h))
     (row,) = compare([t], [{}])
     assert row["status"] == "not simulated"
-
-
-def test_tiny_calibration_end_to_end(tmp_path):
-    spec_file = tmp_path / "cal.yaml"
-    spec_file.write_text(yaml.safe_dump({
-        "name": "tiny", "targets": str(TARGETS), "base": ["steps=12", "region.families=500"], "seeds": 2, "trials": 3,
-        "parameters": {"finance.request_prob": [0.02, 0.2], "finance.request_fulfil_base": [0.0, 0.4]},
-    }))  # fmt: skip
-    spec = load_calibration(spec_file)
-    res = calibrate(spec, trials=3, preset_dir=tmp_path / "presets", out=tmp_path / "report")
-    preset = Path(res["preset"])
-    text = preset.read_text()
-    assert text.startswith("# @package _global_")
-    data = yaml.safe_load(text)
-    assert set(data["finance"]) == {"request_prob", "request_fulfil_base"}
-    assert 0.02 <= data["finance"]["request_prob"] <= 0.2
-    assert (tmp_path / "report" / "validation.md").exists()
-    assert np.isfinite(res["best_distance"])
-
-
-def test_calibration_spec_rejects_too_many_parameters(tmp_path):
-    params = {k: [0.0, 0.5] for k in ("finance.request_prob", "finance.request_fulfil_base", "finance.request_fulfil_trust")}
-    t = tmp_path / "t.yaml"
-    t.write_text("questions:\n  q: {group: ngo, shares: {a: 1, b: 2}}\n")
-    f = tmp_path / "cal.yaml"
-    f.write_text(yaml.safe_dump({"targets": str(t), "parameters": params}))
-    with pytest.raises(ConfigError, match="well below"):
-        load_calibration(f)

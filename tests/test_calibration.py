@@ -1,0 +1,212 @@
+"""ABC-SMC calibration: recovers a known parameter, resumes without redoing generations, rejects bad files."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from analysis.calibration import Prior, load_spec, parse_priors, posterior_summary, run_abc, weighted_quantile
+from sim.params import ConfigError
+
+pyabc = pytest.importorskip("pyabc", reason="pyabc is a project dependency (make setup installs it)")
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGETS = ROOT / "tests" / "data" / "volgograd_2021_calibration.yaml"
+TRUE_A = 0.2
+PRIORS = {"a": Prior("a", "uniform", 0.0, 1.0)}
+
+
+class Toy:
+    """A toy 'survey': the shares of 250 respondents answering yes with probability a and a^2 (a fresh draw per call)."""
+
+    def __init__(self, fail_after: int | None = None):
+        self.calls = 0
+        self.fail_after = fail_after
+
+    def __call__(self, p):
+        self.calls += 1
+        if self.fail_after is not None and self.calls > self.fail_after:
+            raise KeyboardInterrupt("killed")
+        a = float(p["a"])
+        return {"shares": 100.0 * np.random.binomial(250, [a, a * a]) / 250}
+
+
+OBSERVED = np.array([100 * TRUE_A, 100 * TRUE_A**2])
+SCALE = 100 * np.sqrt(np.array([TRUE_A * (1 - TRUE_A), TRUE_A**2 * (1 - TRUE_A**2)]) / 250)
+
+
+def _abc(db, toy, generations, seed=1, fingerprint="toy"):
+    return run_abc(toy, OBSERVED, SCALE, PRIORS, db, population=60, generations=generations, max_simulations=10_000,
+                   jobs=1, seed=seed, fingerprint=fingerprint)  # fmt: skip
+
+
+def _posterior(h):
+    df, w = h.get_distribution(m=0, t=h.max_t)
+    return df["a"].to_numpy(), np.asarray(w) / np.sum(w)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_abc_recovers_a_known_parameter(tmp_path, seed):
+    h = _abc(tmp_path / "abc.db", Toy(), generations=4, seed=seed)
+    x, w = _posterior(h)
+    post_mean = float(np.sum(w * x))
+    prior_mean = 0.5
+    assert abs(post_mean - TRUE_A) < abs(prior_mean - TRUE_A) / 3, post_mean
+    summ = posterior_summary(pd.DataFrame({"a": x, "weight": w}), PRIORS)
+    assert summ["width_ratio"].iloc[0] < 0.3 and summ["verdict"].iloc[0] == "pinned"
+    assert weighted_quantile(x, w, 0.05) < TRUE_A < weighted_quantile(x, w, 0.95)
+
+
+def test_abc_resumes_after_interruption_without_redoing_finished_generations(tmp_path):
+    db = tmp_path / "abc.db"
+    h = _abc(db, Toy(), generations=2)
+    assert h.max_t == 1
+    before = [h.get_distribution(m=0, t=t)[0]["a"].to_numpy() for t in (0, 1)]
+    # killed in the middle of the third generation: the two finished ones stay in the history
+    with pytest.raises(KeyboardInterrupt):
+        _abc(db, Toy(fail_after=20), generations=4)
+    h = pyabc.History(f"sqlite:///{db}")
+    assert h.max_t == 1
+    # the rerun continues at generation 3: fewer simulations than from scratch, first generations untouched
+    toy = Toy()
+    h = _abc(db, toy, generations=4)
+    assert h.max_t == 3
+    scratch = Toy()
+    _abc(tmp_path / "fresh.db", scratch, generations=4)
+    assert toy.calls < scratch.calls
+    for t, old in zip((0, 1), before, strict=True):
+        np.testing.assert_array_equal(h.get_distribution(m=0, t=t)[0]["a"].to_numpy(), old)
+    # nothing left to do: a rerun simulates nothing
+    idle = Toy()
+    assert _abc(db, idle, generations=4).max_t == 3 and idle.calls == 0
+
+
+def test_abc_refuses_a_history_of_another_calibration(tmp_path):
+    db = tmp_path / "abc.db"
+    _abc(db, Toy(), generations=1)
+    with pytest.raises(ConfigError, match="of another calibration"):
+        _abc(db, Toy(), generations=2, fingerprint="changed priors")
+
+
+def _spec(tmp_path, **changes):
+    data = {"name": "t", "targets": str(TARGETS), "base": ["region=small"], "month": 12,
+            "parameters": {"finance.request_prob": [0.02, 0.2], "scenario.grant_budget_scale":
+                           {"prior": "loguniform", "low": 0.05, "high": 2.0}, "partnership.plan_domains": [1, 4]}}  # fmt: skip
+    data.update(changes)
+    f = tmp_path / "cal.yaml"
+    f.write_text(yaml.safe_dump(data))
+    return f
+
+
+def test_the_volgograd_calibration_file_is_valid(tmp_path):
+    data = yaml.safe_load((ROOT / "experiments" / "calibration" / "volgograd_2021.yaml").read_text())
+    data["targets"] = str(TARGETS)  # the tests' copy of ../shared/targets
+    f = tmp_path / "v.yaml"
+    f.write_text(yaml.safe_dump(data))
+    spec = load_spec(f)
+    assert len(spec["priors"]) >= 10 and spec["month"] == 36
+    assert spec["priors"]["partnership.plan_domains"].integer
+
+
+def test_priors_parse():
+    pri = parse_priors("x", {"partnership.plan_domains": [1, 4], "finance.request_prob": {"prior": "loguniform", "low": 0.01,
+                                                                                         "high": 0.3}})  # fmt: skip
+    assert pri["partnership.plan_domains"].integer and not pri["finance.request_prob"].integer
+    assert pri["finance.request_prob"].quantiles()[0] == pytest.approx(np.exp(np.log(0.01) + 0.05 * np.log(30)))
+
+
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        ({"populaton": 100}, "unknown key 'populaton'"),
+        ({"population": 2}, "population=2"),
+        ({"generations": "many"}, "generations='many'"),
+        ({"min_epsilon": -1}, "min_epsilon=-1"),
+        ({"parameters": {"finance.no_such": [0, 1]}}, "parameters.finance.no_such"),
+        ({"parameters": {"finance.request_prob": [0.5, 0.1]}}, "parameters.finance.request_prob"),
+        ({"parameters": {"finance.request_prob": [0.1, 1.5]}}, "within the parameter's range 0.0..1.0"),
+        ({"parameters": {"finance.request_prob": {"prior": "normal", "low": 0, "high": 1}}}, "prior='normal'"),
+        ({"parameters": {"finance.request_prob": {"prior": "loguniform", "low": 0.0, "high": 1}}}, "loguniform needs low > 0"),
+        ({"parameters": {"finance.request_prob": {"lo": 0, "high": 1}}}, "unknown key 'lo'"),
+        ({"parameters": {"scenario.name": [0, 1]}}, "cannot be calibrated"),
+        ({"targets": 3}, "targets=3"),
+    ],
+)
+def test_bad_calibration_file_gives_one_line_naming_the_key(tmp_path, changes, fragment):
+    with pytest.raises(ConfigError) as e:
+        load_spec(_spec(tmp_path, **changes))
+    msg = str(e.value)
+    assert fragment in msg and "allowed" in msg and len(msg.splitlines()) == 1, msg
+
+
+def test_too_many_parameters_for_the_targets(tmp_path):
+    t = tmp_path / "t.yaml"
+    t.write_text("respondents: {ngo: 10}\nquestions:\n  q: {group: ngo, shares: {a: 1, b: 2}}\n")
+    params = {k: [0.0, 0.5] for k in ("finance.request_prob", "finance.request_fulfil_base", "finance.request_fulfil_trust")}
+    with pytest.raises(ConfigError, match="at most half as many"):
+        load_spec(_spec(tmp_path, targets=str(t), parameters=params))
+
+
+def test_tiny_model_calibration_end_to_end(tmp_path):
+    from analysis.calibration import calibrate, check_spec
+
+    spec = load_spec(_spec(tmp_path, base=["region=small", "region.families=500"], population=6, generations=2,
+                           max_simulations=40, validation_seeds=2))  # fmt: skip
+    check_spec(spec)
+    res = calibrate(spec, jobs=1, out=tmp_path / "out", preset_dir=tmp_path / "presets")
+    post = pd.read_parquet(res["posterior"])
+    assert set(post.columns) == {"finance.request_prob", "scenario.grant_budget_scale", "partnership.plan_domains", "weight",
+                                 "distance"}  # fmt: skip
+    assert post["weight"].sum() == pytest.approx(1.0) and post["finance.request_prob"].between(0.02, 0.2).all()
+    preset = yaml.safe_load(Path(res["preset"]).read_text())
+    assert isinstance(preset["partnership"]["plan_domains"], int) and 1 <= preset["partnership"]["plan_domains"] <= 4
+    for f in ("summary.md", "posterior_summary.csv", "marginals.png", "pairs.png", "before/validation.md", "after/tests.csv"):
+        assert (tmp_path / "out" / f).exists(), f
+    assert "inside survey 95%" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_folds_split_the_questions_and_every_question_is_held_out_once():
+    from analysis.calibration import held_out_questions, parse_fold
+
+    qs = [f"q{i}" for i in range(9)] + ["q0", "q3"]  # one row per share: questions repeat
+    folds = [held_out_questions(qs, (i, 5)) for i in range(1, 6)]
+    assert set().union(*folds) == set(qs) and sum(len(f) for f in folds) == 9
+    assert all(1 <= len(f) <= 2 for f in folds)
+    assert parse_fold("2/5") == (2, 5)
+    for bad in ("6/5", "0/5", "1/1", "x", "1/5/2"):
+        with pytest.raises(ConfigError, match="--fold"):
+            parse_fold(bad)
+
+
+def test_a_held_out_fold_is_not_calibrated_on_and_is_reported(tmp_path):
+    from analysis.calibration import calibrate, held_out_questions
+
+    spec = load_spec(_spec(tmp_path, base=["region=small", "region.families=500"], population=4, generations=1,
+                           max_simulations=12, validation_seeds=2))  # fmt: skip
+    res = calibrate(spec, jobs=1, out=tmp_path / "f", preset_dir=tmp_path / "presets", fold=(1, 5))
+    assert res["preset"] == "" and not (tmp_path / "presets").exists()
+    text = (tmp_path / "f" / "summary.md").read_text()
+    assert "Fold 1 of 5: held out" in text and "RMS held-out shares" in text
+    h = pyabc.History(f"sqlite:///{tmp_path / 'f' / 'abc.db'}")
+    observed = h.observed_sum_stat()["shares"]
+    table = pd.read_csv(tmp_path / "f" / "after" / "validation.csv")
+    ok = table[table["status"] == "ok"]
+    held = held_out_questions(list(ok["question"]), (1, 5))
+    assert held and len(observed) == int((~ok["question"].isin(held)).sum())
+
+
+def test_a_degenerate_posterior_is_flagged_not_called_pinned():
+    from analysis.calibration import effective_sample_size
+
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, 100)
+    assert effective_sample_size(np.full(100, 0.01)) == pytest.approx(100.0)
+    w = np.full(100, 1e-6)
+    w[0] = 1.0
+    assert effective_sample_size(w) < 1.1
+    summ = posterior_summary(pd.DataFrame({"a": x, "weight": w / w.sum()}), PRIORS)
+    assert summ["verdict"].iloc[0].startswith("few particles")
+    even = posterior_summary(pd.DataFrame({"a": x, "weight": np.full(100, 0.01)}), PRIORS)
+    assert even["verdict"].iloc[0] == "loose"

@@ -47,9 +47,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from analysis.findings import Finding, ablation_arms, findings_markdown, findings_table, parse_findings
+from analysis.findings import Finding, ablation_arms, findings_markdown, findings_table, mean_ci, parse_findings
 from analysis.specs import override_list, positive_int, read_mapping, safe_name
 from sim.cli import compose  # noqa: F401  (also analysis.experiment.compose, as before)
 from sim.outcomes import MONEY, OUTCOMES
@@ -119,19 +118,6 @@ def run_one(cfg: Config, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
 
     model = run_model(replace(cfg, seed=seed))
     return model.timeseries(), model.outcomes()
-
-
-def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95% t-interval of the mean."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return float("nan"), float("nan"), float("nan")
-    m = float(v.mean())
-    if v.size < 2:
-        return m, m, m
-    h = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
-    return m, m - h, m + h
 
 
 def comparison_table(outcomes: pd.DataFrame, arms: list[str]) -> pd.DataFrame:

@@ -43,10 +43,25 @@ class Finding:
     outcome: str
     arms: tuple[str, str]
     mechanism_off: tuple[str, ...]
+    runs_as: str = ""
+    """The first finding with the same ``mechanism_off``: its ablation runs serve this one too."""
 
     def ablation_arm(self, arm: str) -> str:
-        """Name of ``arm`` run with this finding's mechanism switched off."""
-        return f"{arm}{ABLATED}{self.name}"
+        """Name of ``arm`` run with this finding's mechanism switched off (shared by findings with the same switch)."""
+        return f"{arm}{ABLATED}{self.runs_as or self.name}"
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of the mean (non-finite values left out; the mean itself below two values)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return float("nan"), float("nan"), float("nan")
+    m = float(v.mean())
+    if v.size < 2:
+        return m, m, m
+    h = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return m, m - h, m + h
 
 
 def parse_findings(path: str | Path, data: Any, arms: dict[str, list[str]]) -> list[Finding]:
@@ -80,12 +95,16 @@ def parse_findings(path: str | Path, data: Any, arms: dict[str, list[str]]) -> l
             raise ConfigError(f"{where}.mechanism_off must be a non-empty list of overrides like key=value")
         if ABLATED in str(name) or not str(name).replace("_", "").isalnum():
             raise ConfigError(f"{where}: a finding name is letters, digits and _")
-        out.append(Finding(str(name), str(f["claim"]), str(f["outcome"]), (pair[0], pair[1]), tuple(off)))
+        first = next((g.name for g in out if g.mechanism_off == tuple(off)), str(name))
+        out.append(Finding(str(name), str(f["claim"]), str(f["outcome"]), (pair[0], pair[1]), tuple(off), first))
     return out
 
 
 def ablation_arms(findings: list[Finding], arms: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The extra arms to run: each finding's two arms with its ``mechanism_off`` overrides appended."""
+    """The extra arms to run: each finding's two arms with its ``mechanism_off`` overrides appended.
+
+    Once per distinct arm and switch: findings with the same switch share the runs.
+    """
     return {f.ablation_arm(a): [*arms[a], *f.mechanism_off] for f in findings for a in f.arms}
 
 
@@ -97,16 +116,8 @@ def paired_effect(outcomes: pd.DataFrame, key: str, first: str, second: str) -> 
     """
     a = outcomes.loc[outcomes["arm"] == first].set_index("seed")[key]
     b = outcomes.loc[outcomes["arm"] == second].set_index("seed")[key]
-    d = (b - a).dropna()
-    d = d[np.isfinite(d)]
-    n = int(d.size)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    m = float(d.mean())
-    if n < 2:
-        return m, m, m, n
-    h = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n))
-    return m, m - h, m + h, n
+    d = (b - a).to_numpy(dtype=float)
+    return (*mean_ci(d), int(np.isfinite(d).sum()))
 
 
 def verdict(on: tuple[float, float, float, int], off: tuple[float, float, float, int]) -> str:

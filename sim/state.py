@@ -67,6 +67,19 @@ FUND_ACCOUNTS: tuple[str, ...] = ("specialised_capital", "specialised_reserve", 
 income reserve (:mod:`sim.mechanisms.endowments`), the community foundations' cash and their family funds' capital
 (:mod:`sim.mechanisms.community_foundations`). Unlike the sources and sinks they hold money and are never overdrawn."""
 
+COMBINED_COUNTERS: tuple[str, ...] = (
+    "cf_donations",
+    "cf_named_fund_gifts",
+    "cf_named_funds_founded",
+    "cf_applications",
+    "cf_grants",
+    "cf_grant_amount",
+    "fair_participants",
+    "fair_ties",
+    "fair_donations",
+)
+"""Counters of the community foundations and fairs (issue #12), recorded as metrics of the same name."""
+
 COUNTERS: tuple[str, ...] = (
     "ngo_births",
     "ngo_deaths",
@@ -86,15 +99,7 @@ COUNTERS: tuple[str, ...] = (
     "tech_spread",
     "house_joined",
     "centre_services",
-    "cf_donations",
-    "cf_named_fund_gifts",
-    "cf_named_funds_founded",
-    "cf_applications",
-    "cf_grants",
-    "cf_grant_amount",
-    "fair_participants",
-    "fair_ties",
-    "fair_donations",
+    *COMBINED_COUNTERS,
     "gov_refusals_budget",
     "proposals_refused_budget",
     "requests_refused_budget",

@@ -124,3 +124,17 @@ def test_a_bad_ablation_override_is_rejected_before_anything_runs(tmp_path):
         main([f, "--out", str(tmp_path / "out")])
     assert e.value.code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_findings_with_the_same_switch_share_their_ablation_runs(tmp_path):
+    f = experiment_file(
+        tmp_path,
+        "findings:\n"
+        "  a: {claim: c, outcome: wellbeing, arms: [without, with], mechanism_off: [rc_model=none]}\n"
+        "  b: {claim: c, outcome: ngo_survival, arms: [without, with], mechanism_off: [rc_model=none]}\n"
+        "  c: {claim: c, outcome: ngo_survival, arms: [without, with], mechanism_off: [output.plots=false]}\n",
+    )
+    exp = load_experiment(f)
+    a, b, c = exp.findings
+    assert a.ablation_arm("with") == b.ablation_arm("with") != c.ablation_arm("with")
+    assert set(exp.all_arms()) == {"without", "with", "without~off:a", "with~off:a", "without~off:c", "with~off:c"}

@@ -19,9 +19,10 @@ same requests very differently. Each month, for every request of the month
   formally with probability ``official_answer_prob``.
 
 A request the official handled but that brought no help is the NGO's
-bureaucratic runaround (``ngo_bureaucracy``); the monthly per-NGO counters of
-budget refusals and late payments, when the model has them
-(:data:`BUREAUCRACY_HOOK`), count as such runarounds too.
+bureaucratic runaround (``ngo_bureaucracy``); so is each of the NGO's proposals
+refused for lack of municipal budget (``state.ngo_budget_refusals_month``, counted
+by formation) and each municipal payment owed to it that came late
+(``state.ngo_late_payments_month``, counted by delivery).
 
 Satisfaction (0..1) is an exponential average (weight ``satisfaction_rate``)
 of each month's experience, scored by what that side values (BRIEF s.6):
@@ -46,10 +47,6 @@ import numpy as np
 from sim.mechanisms.base import Mechanism
 from sim.mechanisms.requests import REQUEST_FULFILLED, REQUEST_REFUSED, REQUEST_UNPAID
 from sim.state import State
-
-BUREAUCRACY_HOOK: tuple[str, ...] = ("ngo_budget_refusals_month", "ngo_late_payments_month")
-"""Per-NGO-slot counts of budget refusals (formation) and late payments (delivery) since the last read; perception
-counts them as runarounds and clears them."""
 
 
 def official_handled(status: np.ndarray, in_plan: np.ndarray, answered: np.ndarray) -> np.ndarray:
@@ -91,13 +88,11 @@ class Perception(Mechanism):
             np.add.at(st.ngo_bureaucracy, req, 1 * (handled & ~helped))
             got = np.bincount(req, weights=helped, minlength=n)[:n]
             runaround = np.bincount(req, weights=handled & ~helped, minlength=n)[:n]
-        for name in BUREAUCRACY_HOOK:  # budget refusals and late payments, when the model counts them
-            extra = getattr(st, name, None)
-            if isinstance(extra, np.ndarray) and extra.shape == (n,):
-                runaround = runaround + extra
-                asked = asked + (extra > 0)
-                st.ngo_bureaucracy += extra.astype(st.ngo_bureaucracy.dtype)  # the survey's bureaucracy problem reads it
-                extra[:] = 0  # consumed: counted once
+        for extra in (st.ngo_budget_refusals_month, st.ngo_late_payments_month):  # counted since the last read
+            runaround = runaround + extra
+            asked = asked + (extra > 0)
+            st.ngo_bureaucracy += extra.astype(st.ngo_bureaucracy.dtype)  # the survey's bureaucracy problem reads it
+            extra[:] = 0  # consumed: counted once
         self._ngo_satisfaction(asked, got, runaround)
         self._official_satisfaction(req)
 

@@ -25,24 +25,12 @@ from sim.mechanisms.resource_centres import RC_INDICATORS
 from sim.mechanisms.trust import TRUST_SECTOR_NAMES
 from sim.params import FAMILY_STATES
 from sim.partnerships import FORMS
-from sim.state import FUND_ACCOUNTS, NGOArrays
+from sim.state import COMBINED_COUNTERS, FUND_ACCOUNTS, NGOArrays
 
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
 
 
-COMBINED_COUNTERS: tuple[str, ...] = (
-    "cf_donations",
-    "cf_named_fund_gifts",
-    "cf_named_funds_founded",
-    "cf_applications",
-    "cf_grants",
-    "cf_grant_amount",
-    "fair_participants",
-    "fair_ties",
-    "fair_donations",
-)
-"""Counters of the community foundations and fairs (issue #12), recorded as metrics of the same name."""
 
 
 def _metric_names() -> list[str]:

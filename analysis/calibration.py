@@ -61,7 +61,8 @@ from sim.params import Config, ConfigError, iter_parameters, replace
 ROOT = Path(__file__).resolve().parent.parent
 PRIORS = ("uniform", "loguniform")
 SPEC_KEYS = {"name", "targets", "base", "month", "population", "generations", "max_simulations", "min_epsilon", "seed",
-             "parameters", "validation_seeds"}  # fmt: skip
+             "parameters", "validation_seeds", "exclude", "transition"}  # fmt: skip
+TRANSITIONS = ("global", "local")
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,31 @@ class Prior:
     integer: bool = False
 
     def rv(self) -> Any:
-        """The pyabc random variable."""
+        """The pyabc random variable, on the scale the sampler works in (:meth:`natural` maps it back).
+
+        A log-uniform parameter is sampled as ``log10`` of it, uniform: a Gaussian proposal on the natural scale of a
+        log-uniform prior gives the few particles at the small end most of the importance weight (the prior density
+        ~ 1/x), and the particles' effective sample size collapses within a generation or two.
+        """
         import pyabc
 
         if self.kind == "loguniform":
-            return pyabc.RV("loguniform", self.low, self.high)
+            lo, hi = np.log10(self.low), np.log10(self.high)
+            return pyabc.RV("uniform", lo, hi - lo)
         if self.integer:  # every integer of [low, high] equally likely after rounding
             return pyabc.RV("uniform", self.low - 0.5, self.high - self.low + 1.0)
         return pyabc.RV("uniform", self.low, self.high - self.low)
+
+    def natural(self, x: Any) -> Any:
+        """A sampler value (scalar or array) on the parameter's own scale (``10**x`` for a log-uniform prior)."""
+        return np.power(10.0, x) if self.kind == "loguniform" else x
+
+    def sampler(self, x: Any) -> Any:
+        """A value on the parameter's own scale as the sampler holds it (the inverse of :meth:`natural`)."""
+        if self.kind != "loguniform":
+            return x
+        with np.errstate(divide="ignore"):  # a declared default of 0 maps to -inf and back to 0
+            return np.log10(x)
 
     def mean_sd(self) -> tuple[float, float]:
         """Mean and standard deviation of the prior."""
@@ -148,6 +166,33 @@ def parse_priors(path: str | Path, params: Any) -> dict[str, Prior]:
     return out
 
 
+def share_key(question: str, group: str, answer: str) -> str:
+    """The ``question/group/answer`` name of one target share (the keys of ``exclude``)."""
+    return f"{question}/{group}/{answer}"
+
+
+def parse_exclude(path: str | Path, data: Any, targets: list[Any]) -> dict[str, str]:
+    """``exclude``: target shares left out of the distance, each with its written reason.
+
+    Raises:
+        ConfigError: One line naming the bad entry and what is allowed.
+    """
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: exclude={data!r} is not allowed: allowed a mapping question/group/answer -> reason")
+    known = {share_key(t.question, t.group, t.answer) for t in targets}
+    out: dict[str, str] = {}
+    for key, reason in data.items():
+        if key not in known:
+            raise ConfigError(f"{path}: exclude.{key} is not a target share: allowed question/group/answer of the targets "
+                              f"file, e.g. {sorted(known)[0]}")  # fmt: skip
+        if not isinstance(reason, str) or not reason.strip():
+            raise ConfigError(f"{path}: exclude.{key} has no reason: allowed a sentence naming the mechanism responsible")
+        out[str(key)] = " ".join(reason.split())
+    return out
+
+
 def load_spec(path: str | Path) -> dict[str, Any]:
     """Read and check a calibration file (keys in the module docstring).
 
@@ -166,6 +211,9 @@ def load_spec(path: str | Path) -> dict[str, Any]:
     spec["generations"] = positive_int(path, "generations", data.get("generations", 8))
     spec["max_simulations"] = positive_int(path, "max_simulations", data.get("max_simulations", 4000))
     spec["seed"] = positive_int(path, "seed", data.get("seed", 1), minimum=0)
+    spec["transition"] = data.get("transition", "global")
+    if spec["transition"] not in TRANSITIONS:
+        raise ConfigError(f"{path}: transition={spec['transition']!r} is not allowed: allowed {', '.join(TRANSITIONS)}")
     spec["validation_seeds"] = positive_int(path, "validation_seeds", data.get("validation_seeds", 10), minimum=2)
     eps = data.get("min_epsilon", 0.0)
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or eps < 0:
@@ -175,7 +223,9 @@ def load_spec(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: targets={data.get('targets')!r} is not allowed: allowed the path of a targets YAML file")
     spec["targets_path"] = (path.parent / data["targets"]).resolve()
     spec["priors"] = parse_priors(path, data.get("parameters"))
-    n_targets = len(load_targets(spec["targets_path"]))
+    targets = load_targets(spec["targets_path"])
+    n_targets = len(targets)
+    spec["exclude"] = parse_exclude(path, data.get("exclude", {}), targets)
     if len(spec["priors"]) * 2 > n_targets:
         n = len(spec["priors"])
         raise ConfigError(f"{path}: parameters: {n} for {n_targets} target shares: allowed at most half as many")
@@ -225,6 +275,7 @@ def spec_hash(spec: dict[str, Any], observed: np.ndarray) -> str:
     """Fingerprint of what the history depends on (priors, base, month, targets, population, model code)."""
     data = {"priors": {k: [p.kind, p.low, p.high] for k, p in spec["priors"].items()}, "base": spec["base"],
             "month": spec["month"], "population": spec["population"], "observed": np.round(observed, 6).tolist(),
+            "scale": "log10 of log-uniform parameters", "transition": spec.get("transition", "global") + "-2cov",
             "model": model_hash()}  # fmt: skip
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -247,7 +298,7 @@ class SurveySimulator:
 
     def config(self, params: dict[str, float], seed: int) -> Config:
         """The config of one particle."""
-        changes = {k: _value(p, float(params[k])) for k, p in self.priors.items()}
+        changes = {k: _value(p, float(p.natural(float(params[k])))) for k, p in self.priors.items()}
         return replace(self.base, seed=int(seed), **changes)
 
     def shares(self, params: dict[str, float], seed: int) -> np.ndarray:
@@ -283,6 +334,11 @@ def standardised_distance(scale: np.ndarray) -> Callable[[dict[str, np.ndarray],
 
 
 # --------------------------------------------------------------------- ABC
+def _beaumont_bandwidth(n: float, d: int) -> float:
+    """Bandwidth factor sqrt(2): the proposal covariance is twice the particles' weighted covariance (Beaumont 2009)."""
+    return float(np.sqrt(2.0))
+
+
 def run_abc(
     simulate: Callable[[dict[str, float]], dict[str, np.ndarray]],
     observed: np.ndarray,
@@ -296,6 +352,7 @@ def run_abc(
     jobs: int = 1,
     seed: int = 1,
     fingerprint: str = "",
+    transition: str = "global",
 ) -> Any:
     """Run (or continue) ABC-SMC; return the pyabc History.
 
@@ -315,10 +372,15 @@ def run_abc(
     prior = pyabc.Distribution(**{k: p.rv() for k, p in priors.items()})
     sampler = pyabc.sampler.SingleCoreSampler() if jobs == 1 else pyabc.sampler.MulticoreEvalParallelSampler(n_procs=jobs)
     np.random.seed(seed)
-    # a local (k-nearest-neighbour) proposal: with a dozen parameters a single global Gaussian leaves a few particles
-    # in sparse corners with almost all the importance weight (effective sample size near 1)
+    # the proposal: one Gaussian over all particles with twice their weighted covariance (Beaumont et al. 2009), on the
+    # sampler's scale (log10 of log-uniform parameters). pyabc's default Silverman bandwidth shrinks the covariance to
+    # about half in 16 dimensions, and "local" (a k-nearest-neighbour Gaussian per particle) has near-singular local
+    # covariances: with either, the particles in the proposal's thin tails took most of the importance weight (ESS 15
+    # and 20 of 500 by the third/fourth generation on the Volgograd file)
+    kernel = (pyabc.LocalTransition(k_fraction=0.25) if transition == "local"
+              else pyabc.MultivariateNormalTransition(bandwidth_selector=_beaumont_bandwidth))  # fmt: skip
     abc = pyabc.ABCSMC(simulate, prior, standardised_distance(scale), population_size=population, sampler=sampler,
-                       transitions=pyabc.LocalTransition(k_fraction=0.25))  # fmt: skip
+                       transitions=kernel)  # fmt: skip
     url = f"sqlite:///{db}"
     db.parent.mkdir(parents=True, exist_ok=True)
     done, spent = 0, 0
@@ -391,6 +453,9 @@ def posterior_frame(history: Any, priors: dict[str, Prior]) -> pd.DataFrame:
     df, w = history.get_distribution(m=0, t=history.max_t)
     pop = history.get_weighted_distances(t=history.max_t)
     out = df[list(priors)].reset_index(drop=True).astype(float)
+    for k, p in priors.items():  # back from the sampler's scale (log10 of log-uniform parameters; integers rounded)
+        x = p.natural(out[k].to_numpy())
+        out[k] = np.clip(np.round(x), p.low, p.high) if p.integer else x
     out["weight"] = np.asarray(w, float) / float(np.sum(w))
     out["distance"] = pop["distance"].to_numpy() if len(pop) == len(out) else np.nan
     out.attrs["generation"] = int(history.max_t)
@@ -414,9 +479,10 @@ def effective_sample_size(w: np.ndarray) -> float:
 def posterior_summary(post: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFrame:
     """Per parameter: prior and posterior mean, sd and central 90%, width ratio and a verdict.
 
-    ``width_ratio`` = posterior 90% width / prior 90% width: below 0.5 the survey pins the parameter down
-    ("pinned"), above 0.8 it stays loose ("loose"), between "partly". When the particles' effective sample size
-    (``1 / sum w^2``) is below 10% of them, widths are not trustworthy and the verdict says so ("few particles").
+    ``width_ratio`` = posterior 90% width / prior 90% width (in log10 for a log-uniform prior): below 0.5 the survey
+    pins the parameter down ("pinned"), above 0.8 it stays loose ("loose"), between "partly". When the particles'
+    effective sample size (``1 / sum w^2``) is below 10% of them, widths are not trustworthy and the verdict says so
+    ("few particles").
     """
     w = post["weight"].to_numpy()
     ess = effective_sample_size(w)
@@ -429,7 +495,9 @@ def posterior_summary(post: pd.DataFrame, priors: dict[str, Prior]) -> pd.DataFr
         lo, hi = weighted_quantile(x, w, 0.05), weighted_quantile(x, w, 0.95)
         plo, phi = p.quantiles()
         pm, psd = p.mean_sd()
-        ratio = (hi - lo) / (phi - plo)
+        # widths on the scale the prior is uniform on (log10 for a log-uniform prior)
+        ratio = (float(p.sampler(hi) - p.sampler(lo)) / float(p.sampler(phi) - p.sampler(plo))
+                 if lo > 0 or p.kind != "loguniform" else float("nan"))  # fmt: skip
         verdict = "pinned" if ratio < 0.5 else ("loose" if ratio > 0.8 else "partly")
         if few:
             verdict = f"few particles (ESS {ess:.1f}): {verdict}?"
@@ -451,15 +519,16 @@ def plot_marginals(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> 
     fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), squeeze=False)
     w = post["weight"].to_numpy()
     for ax, (k, p) in zip(axes.ravel(), priors.items(), strict=False):
-        log = p.kind == "loguniform"
-        bins = np.geomspace(p.low, p.high, 21) if log else np.linspace(p.low, p.high, 21)
-        ax.hist(post[k], bins=bins, weights=w, density=True, color="C0", alpha=0.7)
-        xs = np.geomspace(p.low, p.high, 100) if log else np.linspace(p.low, p.high, 100)
-        dens = 1 / (xs * np.log(p.high / p.low)) if log else np.full(xs.size, 1 / (p.high - p.low))
-        ax.plot(xs, dens, "k--", lw=1)
-        if log:
-            ax.set_xscale("log")
-        ax.set_title(k, fontsize=7)
+        # on the scale the prior is uniform on: log10 for a log-uniform parameter, so the prior is a flat line
+        lo, hi = float(p.sampler(p.low)), float(p.sampler(p.high))
+        if p.integer:
+            edges = np.arange(p.low - 0.5, p.high + 1.0)
+            lo, hi = p.low - 0.5, p.high + 0.5
+        else:
+            edges = np.linspace(lo, hi, 21)
+        ax.hist(p.sampler(post[k].to_numpy()), bins=edges, weights=w, density=True, color="C0", alpha=0.7)
+        ax.plot([lo, hi], [1 / (hi - lo)] * 2, "k--", lw=1)
+        ax.set_title(f"log10 {k}" if p.kind == "loguniform" else k, fontsize=7)
         ax.tick_params(labelsize=6)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
@@ -476,6 +545,7 @@ def plot_pairs(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> None
     n = len(keys)
     fig, axes = plt.subplots(n, n, figsize=(1.3 * n + 1, 1.3 * n + 1), squeeze=False)
     s = 60 * post["weight"].to_numpy() / post["weight"].max()
+    post = post.assign(**{k: p.sampler(post[k].to_numpy()) for k, p in priors.items()})  # log10 of log-uniform ones
     for i, ki in enumerate(keys):
         for j, kj in enumerate(keys):
             ax = axes[i, j]
@@ -491,8 +561,87 @@ def plot_pairs(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> None
                 ax.set_xlabel(kj.split(".")[-1], fontsize=5, rotation=30)
             if j == 0:
                 ax.set_ylabel(ki.split(".")[-1], fontsize=5, rotation=60)
-    fig.suptitle("Posterior pairs", fontsize=9)
+    fig.suptitle("Posterior pairs (log-uniform parameters in log10)", fontsize=9)
     _save(fig, path)
+
+
+# ---------------------------------------------------- prior predictive check
+def _prior_draws(priors: dict[str, Prior], n: int, seed: int) -> list[dict[str, float]]:
+    """``n`` parameter sets drawn from the priors (uniform or log-uniform), reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        d = {}
+        for k, p in priors.items():
+            u = rng.random()
+            d[k] = float(np.exp(np.log(p.low) + u * np.log(p.high / p.low))) if p.kind == "loguniform" else (
+                p.low - 0.5 + u * (p.high - p.low + 1.0) if p.integer else p.low + u * (p.high - p.low))
+        out.append(d)
+    return out
+
+
+def _simulate_one(args: tuple[SurveySimulator, dict[str, float], int]) -> np.ndarray:
+    sim, params, seed = args
+    return sim.shares(params, seed)
+
+
+def _map_runs(work: list[tuple[SurveySimulator, dict[str, float], int]], jobs: int, chunksize: int) -> list[np.ndarray]:
+    """Simulated shares of each ``(simulator, sampler-scale parameters, seed)``, on ``jobs`` forked workers."""
+    import multiprocessing
+
+    if jobs <= 1:
+        return [_simulate_one(w) for w in work]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        return pool.map(_simulate_one, work, chunksize=chunksize)
+
+
+def prior_check(spec: dict[str, Any], n: int, jobs: int = 2, out: Path | None = None) -> Path:
+    """Prior predictive check: can the model, anywhere in the priors, produce each survey share.
+
+    Runs ``n`` parameter sets drawn from the priors (one seed each) and writes ``prior_predictive.csv`` and ``.md``:
+    per target share the survey's 95% interval, the 2.5/50/97.5% of the simulated share over the prior, and whether
+    the survey interval is reached. A share no draw reaches is structural: no parameter of the prior fixes it.
+
+    Returns:
+        The path of ``prior_predictive.md``.
+    """
+    from analysis.surveystats import load_design, share_table
+    from sim.survey import load_targets
+
+    base = check_spec(spec)
+    targets = load_targets(spec["targets_path"])
+    design = load_design(spec["targets_path"])
+    out = out or ROOT / "experiments" / "calibration" / "results" / spec["name"]
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [(t.question, t.group, t.answer) for t in targets]
+    sim = SurveySimulator(base, rows, spec["priors"], spec["month"])
+    sim.shares({k: p.sampler(_default(base, k)) for k, p in spec["priors"].items()}, 1)  # compile before forking
+    draws = _prior_draws(spec["priors"], n, spec["seed"])
+    work = [(sim, {k: spec["priors"][k].sampler(v) for k, v in d.items()}, spec["seed"] * 100_003 + i + 1)
+            for i, d in enumerate(draws)]  # fmt: skip
+    x = np.vstack(_map_runs(work, jobs, chunksize=4))
+    table = share_table(targets, [{}], design)
+    q = np.full((3, len(rows)), np.nan)
+    asked = np.isfinite(x).any(axis=0)
+    q[:, asked] = np.nanpercentile(x[:, asked], [2.5, 50, 97.5], axis=0)
+    reach = ((x >= table["survey_low"].to_numpy()) & (x <= table["survey_high"].to_numpy())).mean(axis=0)
+    frame = pd.DataFrame({"question": [r[0] for r in rows], "group": [r[1] for r in rows], "answer": [r[2] for r in rows],
+                          "target": table["target"], "survey_low": table["survey_low"], "survey_high": table["survey_high"],
+                          "prior_q025": q[0], "prior_median": q[1], "prior_q975": q[2], "draws_inside": reach})  # fmt: skip
+    frame = frame[np.isfinite(frame["prior_median"])]
+    frame.to_csv(out / "prior_predictive.csv", index=False)
+    lines = [f"# Prior predictive check: {spec['name']}\n",
+             f"{n} parameter sets drawn from the priors of `{spec['spec_path']}`, one seed each, survey at month "
+             f"{spec['month']}. A share that no draw puts inside the survey's 95% interval is a structural misfit: no "
+             "parameter of the prior fixes it.\n",
+             "| share | survey [95%] | prior predictive median [2.5%, 97.5%] | draws inside the survey interval |",
+             "|---|---|---|---|"]  # fmt: skip
+    for r in frame.itertuples():
+        lines.append(f"| {share_key(r.question, r.group, r.answer)} | {r.target:.1f} [{r.survey_low:.1f}, {r.survey_high:.1f}]"
+                     f" | {r.prior_median:.1f} [{r.prior_q025:.1f}, {r.prior_q975:.1f}] | {100 * r.draws_inside:.0f}% |")
+    md = out / "prior_predictive.md"
+    md.write_text("\n".join(lines) + "\n")
+    return md
 
 
 # ----------------------------------------------------------- the command
@@ -518,7 +667,7 @@ def held_out_questions(questions: list[str], fold: tuple[int, int]) -> set[str]:
 
 
 def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, preset_dir: Path | None = None,
-              fold: tuple[int, int] | None = None) -> dict[str, Any]:  # fmt: skip
+              fold: tuple[int, int] | None = None, report_only: bool = False) -> dict[str, Any]:  # fmt: skip
     """Run ABC-SMC for a calibration file; save the posterior, its summary and plots, the preset and the validation.
 
     With ``fold=(I, K)`` the questions of fold I are left out of the calibration (cross-validation by question):
@@ -542,7 +691,7 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
     out.mkdir(parents=True, exist_ok=True)
     rows = [(t.question, t.group, t.answer) for t in targets]
     sim = SurveySimulator(base, rows, spec["priors"], spec["month"])
-    defaults = {k: _default(base, k) for k in spec["priors"]}
+    defaults = {k: p.sampler(_default(base, k)) for k, p in spec["priors"].items()}
     probe = sim.shares(defaults, 1)  # compiles the kernels before the workers fork; finds the shares the survey asks
     asked = np.isfinite(probe)
     if not asked.any():
@@ -550,16 +699,26 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
     sim.rows = [r for r, a in zip(rows, asked, strict=True) if a]
     kept = [t for t, a in zip(targets, asked, strict=True) if a]
     held = held_out_questions([t.question for t in kept], fold) if fold else set()
-    use = [t.question not in held for t in kept]
+    excluded = spec.get("exclude", {})
+    use = [t.question not in held and share_key(t.question, t.group, t.answer) not in excluded for t in kept]
     sim.rows = [r for r, u in zip(sim.rows, use, strict=True) if u]
     kept = [t for t, u in zip(kept, use, strict=True) if u]
     table = share_table(kept, [{}], design)
     observed = table["target"].to_numpy(float)
     scale = survey_se(table)
     fp = spec_hash(spec, observed)
-    h = run_abc(sim, observed, scale, spec["priors"], out / "abc.db", spec["population"], spec["generations"],
-                spec["max_simulations"], spec["min_epsilon"], jobs, spec["seed"], fp)  # fmt: skip
+    if report_only:  # the reports of a finished history again (e.g. after a change of the report code), no simulation
+        import pyabc
+
+        if not (out / "abc.db").exists():
+            raise ConfigError(f"--report-only: no history {out / 'abc.db'}: allowed after a calibration has run")
+        h = pyabc.History(f"sqlite:///{out / 'abc.db'}")
+        h.id = h.all_runs()[-1].id
+    else:
+        h = run_abc(sim, observed, scale, spec["priors"], out / "abc.db", spec["population"], spec["generations"],
+                    spec["max_simulations"], spec["min_epsilon"], jobs, spec["seed"], fp, spec["transition"])  # fmt: skip
     abc_seconds = time.time() - t0
+    wall = float(h.get_all_populations()["wall_time"].sum())
     post = posterior_frame(h, spec["priors"])
     post.to_parquet(out / "posterior.parquet", index=False)
     summ = posterior_summary(post, spec["priors"])
@@ -567,27 +726,39 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
     plot_marginals(post, spec["priors"], out / "marginals.png")
     plot_pairs(post, spec["priors"], out / "pairs.png")
     pops = h.get_all_populations()
-    point = {k: _value(spec["priors"][k], v) for k, v in zip(summ["parameter"], summ["post_median"], strict=True)}
+    median = {k: _value(spec["priors"][k], v) for k, v in zip(summ["parameter"], summ["post_median"], strict=True)}
+    point, choice = best_point(sim, post, median, observed, scale, spec["priors"], jobs, spec["seed"])
+    choice.to_csv(out / "point_choice.csv", index=False)
     preset = None if fold else write_preset(spec, point, preset_dir or ROOT / "configs" / "calibration", len(kept),
                                             int(h.total_nr_simulations))  # fmt: skip
     month = spec["month"]
     nseeds = spec["validation_seeds"]
     before = validate_report(base, targets, design, nseeds, month, jobs, out / "before", "Before calibration (declared defaults)")
     after = validate_report(replace(base, **point), targets, design, nseeds, month, jobs, out / "after",
-                            "After calibration (posterior median)")  # fmt: skip
+                            "After calibration (the preset: the best-fitting particle over seeds)")  # fmt: skip
+    at_median = validate_report(replace(base, **median), targets, design, nseeds, month, jobs, out / "after_median",
+                                "After calibration, at the posterior median of each parameter")  # fmt: skip
     lines = [
         f"# ABC-SMC calibration: {spec['name']}\n",
         f"{len(spec['priors'])} parameters, {len(kept)} simulated target shares, population {spec['population']}, "
-        f"{h.max_t + 1} generations, {int(h.total_nr_simulations)} simulations, {abc_seconds / 60:.1f} min (this call, "
-        f"{jobs} workers); final epsilon {float(pops['epsilon'].iloc[-1]):.2f} survey standard errors; effective sample "
+        f"{h.max_t + 1} generations, {int(h.total_nr_simulations)} simulations, {wall / 60:.1f} min (sum of the "
+        f"generations' wall time, {jobs} workers; this call {abc_seconds / 60:.1f} min); final epsilon "
+        f"{float(pops['epsilon'].iloc[-1]):.2f} survey standard errors; effective sample "
         f"size of the last generation {effective_sample_size(post['weight'].to_numpy()):.1f} of {len(post)}.\n",
-        "| | RMS (pp) | inside survey 95% | questions not rejected | deviance |",
-        "|---|---|---|---|---|",
+        "| | RMS (pp) | inside survey 95% | questions not rejected | deviance | qualitative patterns hold |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {lbl} | {f['rms']:.1f} | {f['inside']}/{f['shares']} | {f['not_rejected']}/{f['tests']} | {f['deviance']:.0f} |"
-            for lbl, f in (("before", before), ("after", after))
+            f"| {lbl} | {f['rms']:.1f} | {f['inside']}/{f['shares']} | {f['not_rejected']}/{f['tests']} | {f['deviance']:.0f} "
+            f"| {f['patterns_hold']}/{f['patterns']} |"
+            for lbl, f in (("before", before), ("after: the preset", after), ("after: posterior median", at_median))
         ),  # fmt: skip
+        "\nPatterns: `after/patterns.csv`; every share: `after/validation.md` and `after/validation.png`. The preset is "
+        f"the particle of the last generation with the smallest distance averaged over {POINT_SEEDS} seeds, among the "
+        f"{POINT_CANDIDATES} closest particles and the posterior median (`point_choice.csv`): the median of each "
+        "marginal separately can fall between the regions that fit. The posterior itself carries the uncertainty.",
         *(_fold_lines(out, held, fold) if fold else []),
+        *(["\n## Left out of the distance (still validated above)\n", "| share | reason |", "|---|---|",
+           *(f"| {k} | {v} |" for k, v in excluded.items())] if excluded else []),  # fmt: skip
         "\n## Posterior (last generation)\n",
         "| parameter | prior | posterior median [5%, 95%] | width / prior width | verdict |",
         "|---|---|---|---|---|",
@@ -601,8 +772,39 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
     ]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     return {"summary": str(out / "summary.md"), "posterior": str(out / "posterior.parquet"), "preset": str(preset or ""),
-            "generations": int(h.max_t + 1), "simulations": int(h.total_nr_simulations), "minutes": round(abc_seconds / 60, 1),
+            "generations": int(h.max_t + 1), "simulations": int(h.total_nr_simulations), "minutes": round(wall / 60, 1),
             "before": before, "after": after}  # fmt: skip
+
+
+POINT_CANDIDATES = 40
+POINT_SEEDS = 5
+
+
+def best_point(
+    sim: SurveySimulator, post: pd.DataFrame, median: dict[str, float | int], observed: np.ndarray, scale: np.ndarray,
+    priors: dict[str, Prior], jobs: int, seed: int,
+) -> tuple[dict[str, Any], pd.DataFrame]:  # fmt: skip
+    """The preset: the candidate whose distance averaged over :data:`POINT_SEEDS` seeds is smallest.
+
+    Candidates: the :data:`POINT_CANDIDATES` closest particles of the last generation and the posterior median (a
+    single seed's distance is noisy, and the median of each marginal can fall between the regions that fit).
+
+    Returns:
+        The chosen parameter values (as the config takes them) and the table of candidates with their mean distance.
+    """
+    order = np.argsort(post["distance"].to_numpy(float), kind="stable")[:POINT_CANDIDATES]
+    cands = [median] + [{k: _value(p, float(post[k].iloc[i])) for k, p in priors.items()} for i in order]
+    dist = standardised_distance(scale)
+    work = [(sim, {k: p.sampler(c[k]) for k, p in priors.items()}, seed * 7919 + s) for c in cands
+            for s in range(1, POINT_SEEDS + 1)]  # fmt: skip
+    shares = _map_runs(work, jobs, chunksize=POINT_SEEDS)
+    d = np.array([dist({"shares": x}, {"shares": observed}) for x in shares]).reshape(len(cands), POINT_SEEDS)
+    table = pd.DataFrame(cands)
+    table.insert(0, "candidate", ["posterior median"] + [f"particle {int(i)}" for i in order])
+    table["mean_distance"] = d.mean(axis=1)
+    table["sd_distance"] = d.std(axis=1, ddof=1)
+    best = int(np.argmin(table["mean_distance"].to_numpy()))
+    return cands[best], table.sort_values("mean_distance", kind="stable").reset_index(drop=True)
 
 
 def fold_rms(validation_csv: Path, held: set[str]) -> tuple[float, float]:
@@ -650,7 +852,8 @@ def write_preset(spec: dict[str, Any], point: dict[str, float | int], preset_dir
         node[leaf] = v
     header = (
         f"# @package _global_\n# Calibrated by `sim-calibrate` (ABC-SMC, pyabc) against {Path(spec['targets_path']).name}:\n"
-        f"# {len(point)} parameters, {n_shares} simulated target shares, {sims} simulations; the posterior median.\n"
+        f"# {len(point)} parameters, {n_shares} simulated target shares, {sims} simulations; the best-fitting particle\n"
+        f"# over seeds (results/{spec['name']}/point_choice.csv; the posterior median is validated beside it).\n"
         f"# The full posterior: experiments/calibration/results/{spec['name']}/posterior.parquet\n"
         f"# (sim-experiment ... --posterior). Regenerate on purpose only.\n"
     )
@@ -672,6 +875,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--population", type=int, default=None, help="override the file's population")
     ap.add_argument("--max-simulations", type=int, default=None, help="override the file's budget")
     ap.add_argument("--fold", default=None, help="I/K: leave fold I of K of the questions out (cross-validation), e.g. 1/5")
+    ap.add_argument("--report-only", action="store_true",
+                    help="write the posterior, plots, preset and validation of a finished history again, no simulation")
+    ap.add_argument("--prior-check", type=int, default=None, metavar="N",
+                    help="only a prior predictive check with N draws from the priors (writes prior_predictive.md)")
     args = ap.parse_args(argv)
     try:
         fold = parse_fold(args.fold) if args.fold is not None else None
@@ -684,7 +891,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.max_simulations is not None:
             spec["max_simulations"] = args.max_simulations
         check_spec(spec)
-        res = calibrate(spec, args.jobs, args.out, args.preset_dir, fold)
+        if args.prior_check is not None:
+            if args.prior_check < 2:
+                raise ConfigError(f"--prior-check={args.prior_check}: allowed an integer >= 2")
+            print(prior_check(spec, args.prior_check, args.jobs, args.out))
+            return
+        res = calibrate(spec, args.jobs, args.out, args.preset_dir, fold, report_only=args.report_only)
     except ConfigError as e:
         print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

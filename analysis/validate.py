@@ -41,7 +41,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def simulate_surveys(cfg: Config, seeds: int, month: int | None = None, jobs: int = 1) -> list[dict[str, Any]]:
     """Run ``seeds`` seeds to ``month`` and return each run's survey."""
-    return [shares_of(t) for t in simulate_survey_tables(cfg, seeds, month, jobs)]
+    return [shares_of(_survey_rows(t)) for t in simulate_survey_tables(cfg, seeds, month, jobs)]
+
+
+def _survey_rows(t: pd.DataFrame) -> pd.DataFrame:
+    """The survey's own rows of a run's table (without the pattern measures)."""
+    return t[t["question"] != PATTERNS_Q]
 
 
 def simulate_survey_tables(cfg: Config, seeds: int, month: int | None = None, jobs: int = 1) -> list[pd.DataFrame]:
@@ -56,7 +61,97 @@ def simulate_survey_tables(cfg: Config, seeds: int, month: int | None = None, jo
 def _one(cfg: Config, seed: int) -> pd.DataFrame:
     from sim.model import run_model
 
-    return survey_table(run_model(replace(cfg, seed=seed))).assign(seed=seed)
+    m = run_model(replace(cfg, seed=seed))
+    rows = [{"question": PATTERNS_Q, "group": "model", "option": k, "share": v, "n": 0, "multi_answer": False}
+            for k, v in competing_stability(m).items()]  # fmt: skip
+    return pd.concat([survey_table(m), pd.DataFrame(rows)], ignore_index=True).assign(seed=seed)
+
+
+# ------------------------------------------------------- qualitative patterns
+PATTERNS_Q = "_patterns"
+"""Question name of the extra per-run measures the qualitative patterns need (not a survey question)."""
+
+
+def competing_stability(m: Any, window: int = 36) -> dict[str, float]:
+    """Who competes for grants, year by year, among the NGOs alive through the whole survey period.
+
+    Returns:
+        ``competing_yearly`` (mean percent applying in a year), ``repeat_rate`` (percent of the first year's
+        applicants who apply again in year two or three) and ``newcomer_rate`` (the same percent among the
+        first year's non-applicants). A stable minority: few compete each year, and mostly the same ones.
+    """
+    h = m.history["ngo_applications"]
+    if len(h) < window + 1:
+        return {}
+    size = h[-1].size
+
+    def at(k: int) -> np.ndarray:
+        x = h[-1 - k]
+        return np.concatenate([x, np.zeros(size - x.size, x.dtype)]) if x.size < size else x
+
+    c0, c1, c2, c3 = at(window), at(24), at(12), at(0)
+    stay = m.ngo_alive & (m.ngo_born <= max(m.t + 1 - window, 0))  # alive from the window's first month
+    y1, y2, y3 = (c1 - c0)[stay] > 0, (c2 - c1)[stay] > 0, (c3 - c2)[stay] > 0
+    later = y2 | y3
+    pct = lambda a: 100.0 * float(a.mean()) if a.size else float("nan")  # noqa: E731
+    return {"competing_yearly": (pct(y1) + pct(y2) + pct(y3)) / 3, "repeat_rate": pct(later[y1]),
+            "newcomer_rate": pct(later[~y1])}  # fmt: skip
+
+
+def qualitative_patterns(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The survey's qualitative patterns (BRIEF s.6, issue #14), each checked on every seed.
+
+    1. Officials are more positive than NGOs about the same requests (mostly fulfilled by the officials' tally
+       above the NGOs'). Satisfaction (fully or partly) is shown beside it; the survey gives no shares for it.
+    2. Officials choose by plan fit (the most-named criterion) and never name personal ties.
+    3. A small stable minority of NGOs competes for grants (5-30% took part over the period, the survey 18.2%,
+       and a first-year applicant is at least three times as likely to apply again as a non-applicant to start).
+
+    Returns:
+        One row per pattern: ``pattern, measure, simulated`` (mean over seeds), ``holds`` (seeds), ``seeds``,
+        ``verdict`` ("holds" in at least 90% of seeds).
+    """
+    def get(t: pd.DataFrame, q: str, g: str, a: str) -> float:
+        v = t.loc[(t["question"] == q) & (t["group"] == g) & (t["option"] == a), "share"]
+        return float(v.iloc[0]) if len(v) else float("nan")
+
+    checks: dict[str, list[tuple[bool, str]]] = {"officials more positive than NGOs": [],
+                                                 "officials choose by plan fit, never name personal ties": [],
+                                                 "a small stable minority of NGOs competes for grants": []}  # fmt: skip
+    for t in tables:
+        m_ok = get(t, "municipality_request_outcome", "municipality", "mostly_fulfilled")
+        n_ok = get(t, "ngo_request_outcome", "ngo", "mostly_fulfilled")
+        m_sat = get(t, "municipality_satisfaction", "municipality", "fully") + get(t, "municipality_satisfaction",
+                                                                                   "municipality", "partly")
+        n_sat = get(t, "ngo_satisfaction", "ngo", "fully") + get(t, "ngo_satisfaction", "ngo", "partly")
+        checks["officials more positive than NGOs"].append(
+            (m_ok > n_ok, f"mostly fulfilled {m_ok:.0f}% vs {n_ok:.0f}% (satisfied {m_sat:.0f}% vs {n_sat:.0f}%)"))
+        crit = {c: get(t, "municipality_partner_criteria", "municipality", c) for c in
+                ("fits_authority_plans", "scale_of_activity", "target_group_focus", "readiness_for_dialogue",
+                 "competence_and_responsibility")}  # fmt: skip
+        ties = get(t, "municipality_partner_criteria", "municipality", "personal_connections")
+        plan = crit.pop("fits_authority_plans")
+        other = max(crit.values())
+        checks["officials choose by plan fit, never name personal ties"].append(
+            (plan >= other and plan > 0 and ties == 0, f"plan fit {plan:.0f}% (top other {other:.0f}%); ties {ties:.0f}%"))
+        comp = get(t, "took_part_in_competitions", "ngo", "yes")
+        rep, new = get(t, PATTERNS_Q, "model", "repeat_rate"), get(t, PATTERNS_Q, "model", "newcomer_rate")
+        checks["a small stable minority of NGOs competes for grants"].append(
+            (5.0 <= comp <= 30.0 and rep >= 3 * max(new, 1e-9),
+             f"took part {comp:.0f}%; first-year applicants apply again {rep:.0f}% vs non-applicants {new:.0f}%"))
+    rows = []
+    for pattern, res in checks.items():
+        k = sum(ok for ok, _ in res)
+        rows.append({"pattern": pattern, "first_seed": res[0][1] if res else "", "holds": k, "seeds": len(res),
+                     "verdict": "holds" if res and k >= 0.9 * len(res) else "does not hold"})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def patterns_markdown(p: pd.DataFrame) -> str:
+    """The qualitative patterns as a markdown table."""
+    lines = ["| pattern | seed 1 | holds in seeds | verdict |", "|---|---|---|---|"]
+    lines += [f"| {r.pattern} | {r.first_seed} | {r.holds}/{r.seeds} | {r.verdict} |" for r in p.itertuples()]
+    return "\n".join(lines) + "\n"
 
 
 def validate(
@@ -64,7 +159,7 @@ def validate(
 ) -> pd.DataFrame:
     """Target vs simulated table (see module docstring); optionally also the simulated shares in the targets format."""
     tables = simulate_survey_tables(cfg, seeds, month, jobs)
-    sims = [shares_of(t) for t in tables]
+    sims = [shares_of(_survey_rows(t)) for t in tables]
     if survey_out is not None:
         survey_out.parent.mkdir(parents=True, exist_ok=True)
         pd.concat(tables, ignore_index=True).to_csv(survey_out.parent / "survey_rows.csv", index=False)
@@ -91,15 +186,20 @@ def validate_report(
     Returns:
         The overall figures (:func:`analysis.surveystats.overall`).
     """
-    sims = simulate_surveys(cfg, seeds, month, jobs)
+    tables = simulate_survey_tables(cfg, seeds, month, jobs)
+    sims = [shares_of(_survey_rows(t)) for t in tables]
     out.mkdir(parents=True, exist_ok=True)
+    pats = qualitative_patterns(tables)
+    pats.to_csv(out / "patterns.csv", index=False)
     (out / "survey.yaml").write_text(yaml.safe_dump(as_targets_format(sims, f"synthetic survey, {seeds} seeds"), sort_keys=False))
     table = share_table(targets, sims, design)
     tests = question_tests(table)
     figures = overall(table, tests)
     table.to_csv(out / "validation.csv", index=False)
     tests.to_csv(out / "tests.csv", index=False)
-    (out / "validation.md").write_text(report_markdown(table, tests, figures, title, seeds))
+    (out / "validation.md").write_text(report_markdown(table, tests, figures, title, seeds)
+                                       + "\n## Qualitative patterns (BRIEF s.6)\n\n" + patterns_markdown(pats))
+    figures = {**figures, "patterns_hold": int((pats["verdict"] == "holds").sum()), "patterns": len(pats)}
     plot_like_with_like(table, out / "validation.png", title)
     return figures
 

@@ -552,6 +552,16 @@ class FinanceParams:
         0.1, "probability a request is fulfilled at zero trust", "Volgograd 2021: 27.2% mostly fulfilled", lo=0.0, hi=1.0
     )
     request_fulfil_trust: float = par(0.5, "added probability per unit trust", "assumption", lo=0.0, hi=1.0)
+    request_propensity_shape: float = par(
+        0.0,
+        "shape k of each NGO's lifelong multiplier of request_prob, Gamma(k, 1/k) with mean 1 (smaller k: NGOs differ "
+        "more; 0: every NGO asks with request_prob)",
+        "Volgograd 2021: contact regular 32.2 / sometimes 28.3 / rarely 32.5% and requests often 53.7 / in exceptional "
+        "cases 33.0 / never 10.0%, a spread one common monthly probability cannot give (binomial over 36 months); "
+        "the Gamma form is an assumption, k is calibrated",
+        lo=0.0,
+        hi=1000.0,
+    )
     subsidy_size: float = par(30_000.0, "roubles per fulfilled request", "assumption", lo=0.0)
     endowment_share: float = par(
         0.03, "share of NGOs pursuing an endowment", "assumption: costly to form (BRIEF s.3.3)", lo=0.0, hi=1.0

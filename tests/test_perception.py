@@ -168,3 +168,34 @@ def test_bad_perception_and_selection_values(data, fragment):
     with pytest.raises(ConfigError) as exc:
         build_config(data)
     assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+# ---------------------------------------------------------------- request propensity
+def _dispersion(m) -> float:
+    """Index of dispersion (variance / mean) of the alive NGOs' request counts: 1 for a common Poisson-like rate."""
+    r = m.ngo_requests[m.ngo_alive & (m.ngo_born <= 0)].astype(float)
+    return float(r.var() / max(r.mean(), 1e-9))
+
+
+def test_ngos_differ_in_how_often_they_ask_only_with_a_propensity():
+    """With a lifelong propensity (k = 0.5) NGOs' request counts spread far wider than with one common rate."""
+    kw = {"finance.request_prob": 0.1, "finance.request_fulfil_base": 0.3, "perception.give_up_prob": 0.0}
+    on = over_seeds(lambda s: _dispersion(_run(s, **kw, **{"finance.request_propensity_shape": 0.5})))
+    off = over_seeds(lambda s: _dispersion(_run(s, **kw)))
+    assert_increases(on, off, "dispersion of requests per NGO")
+    assert max(off) < 2.0 < min(on)  # a common rate is binomial (dispersion < 1); k = 0.5 gives about 1 + 36 * 0.1 / 0.5
+
+
+def test_propensity_keeps_the_mean_request_rate_and_is_lifelong():
+    kw = {"finance.request_prob": 0.1, "perception.give_up_prob": 0.0}
+    for seed in SEEDS[:3]:
+        on = _run(seed, steps=12, **kw, **{"finance.request_propensity_shape": 2.0})
+        off = _run(seed, steps=12, **kw)
+        alive = on.ngo_alive
+        prop = on.ngo_request_propensity[alive]
+        assert (prop > 0).all() and (off.ngo_request_propensity == 0).all()  # drawn for every NGO, only when on
+        assert 0.75 < prop.mean() < 1.25  # Gamma(k, 1/k) has mean 1
+        assert abs(on.ngo_requests.sum() / off.ngo_requests.sum() - 1.0) < 0.25
+        # lifelong: the same NGOs keep their multiplier one more year on
+        again = _run(seed, steps=24, **kw, **{"finance.request_propensity_shape": 2.0})
+        np.testing.assert_array_equal(again.ngo_request_propensity[: alive.size][alive], prop)

@@ -190,3 +190,43 @@ def test_compare_gives_the_mean_and_t_interval_over_surveys():
     assert (row["ci_low"], row["ci_high"]) == (pytest.approx(42.0 - h), pytest.approx(42.0 + h))
     (row,) = compare([t], [{}])
     assert row["status"] == "not simulated"
+
+
+# ------------------------------------------------------- qualitative patterns
+def _pattern_table(m_ok, n_ok, plan, other, ties, comp, rep, new):
+    rows = [("municipality_request_outcome", "municipality", "mostly_fulfilled", m_ok),
+            ("ngo_request_outcome", "ngo", "mostly_fulfilled", n_ok),
+            ("municipality_satisfaction", "municipality", "partly", m_ok), ("ngo_satisfaction", "ngo", "partly", n_ok),
+            ("municipality_satisfaction", "municipality", "fully", 0.0), ("ngo_satisfaction", "ngo", "fully", 0.0),
+            ("municipality_partner_criteria", "municipality", "fits_authority_plans", plan),
+            ("municipality_partner_criteria", "municipality", "scale_of_activity", other),
+            ("municipality_partner_criteria", "municipality", "personal_connections", ties),
+            ("took_part_in_competitions", "ngo", "yes", comp),
+            ("_patterns", "model", "repeat_rate", rep), ("_patterns", "model", "newcomer_rate", new)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["question", "group", "option", "share"])
+
+
+def test_qualitative_patterns_hold_only_when_the_survey_pattern_is_there():
+    from analysis.validate import qualitative_patterns
+
+    good = qualitative_patterns([_pattern_table(60, 30, 70, 40, 0, 18, 70, 10)] * 10)
+    assert (good["verdict"] == "holds").all() and (good["holds"] == 10).all()
+    # each pattern inverted: NGOs more positive; scale named more than plan fit (or ties named); everybody competes
+    # or the competitors change every year
+    for bad, k in (((30, 60, 70, 40, 0, 18, 70, 10), 0), ((60, 30, 40, 70, 0, 18, 70, 10), 1),
+                   ((60, 30, 70, 40, 5, 18, 70, 10), 1), ((60, 30, 70, 40, 0, 60, 70, 10), 2),
+                   ((60, 30, 70, 40, 0, 18, 20, 15), 2)):  # fmt: skip
+        p = qualitative_patterns([_pattern_table(*bad)] * 9 + [_pattern_table(60, 30, 70, 40, 0, 18, 70, 10)])
+        assert p["verdict"].iloc[k] == "does not hold" and (p.drop(index=k)["verdict"] == "holds").all(), bad
+
+
+def test_competitors_are_stable_when_experience_drives_applying():
+    from analysis.validate import competing_stability
+
+    kw = {"region.municipalities": 6, "region.ngos": 150, "region.families": 600, "steps": 37}
+    stable = competing_stability(run_model(make_cfg(**kw, **{"finance.apply_prob_experienced": 0.9,
+                                                             "finance.apply_prob_novice": 0.0})))  # fmt: skip
+    random_ = competing_stability(run_model(make_cfg(**kw, **{"finance.apply_prob_experienced": 0.3,
+                                                              "finance.apply_prob_novice": 0.3})))  # fmt: skip
+    assert stable["repeat_rate"] > 3 * stable["newcomer_rate"]
+    assert random_["repeat_rate"] < 2 * max(random_["newcomer_rate"], 1.0)

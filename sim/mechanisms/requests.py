@@ -1,10 +1,13 @@
 """Requests: NGOs ask their municipality for support; fulfilled requests become subsidies.
 
 Parameters: :class:`sim.params.FinanceParams` (``cfg.finance``: ``request_prob``,
-``request_fulfil_base``, ``request_fulfil_trust``, ``subsidy_size``) and
+``request_fulfil_base``, ``request_fulfil_trust``, ``request_propensity_shape``, ``subsidy_size``) and
 :class:`sim.params.RCParams` (``personal_brokerage``, ``representation``).
 
-Each alive NGO asks with ``request_prob``; the municipality fulfils a
+Each alive NGO asks with ``request_prob`` times its own lifelong propensity
+(``request_propensity_shape`` k > 0: a Gamma(k, 1/k) multiplier with mean 1,
+drawn once per NGO; some NGOs ask every other month, some almost never, as
+in the Volgograd answers; k = 0: all alike); the municipality fulfils a
 request with probability ``base + trust * trust(municipality -> NGO)`` (the
 administrative specialist of a resource centre vouches for NGOs it knows:
 ``personal_brokerage`` blends in its trust), in order, as long as its free
@@ -64,7 +67,8 @@ class Requests(Mechanism):
         led, tr = st.ledger, st.trust
         rng = self.model.streams["requests"]
         slots = st.alive_slots()
-        req = slots[rng.random(slots.size) < fp.request_prob * self.model.rc.request_factor(slots)]
+        p_ask = fp.request_prob * self.model.rc.request_factor(slots) * self.propensity(slots)
+        req = slots[rng.random(slots.size) < p_ask]
         req = req[~st.ngo_gave_up[req]]  # discouraged NGOs no longer ask
         st.request_month = (req, np.zeros(req.size, np.int8))
         if req.size == 0:
@@ -97,6 +101,22 @@ class Requests(Mechanism):
             st.counts["requests_fulfilled"] += int(ok.sum())
             edges = tr.ensure_edges(orgs, munis, st.t)
             tr.record(edges, np.ones(edges.size, bool), st.t)
+
+    def propensity(self, slots: np.ndarray) -> np.ndarray | float:
+        """Each NGO's lifelong multiplier of ``request_prob`` (1 for all when ``request_propensity_shape`` is 0).
+
+        Drawn once per NGO slot, when the NGO is first seen alive, from ``Gamma(k, 1/k)`` (mean 1) on the stream
+        ``request_propensity`` (its own stream: switching it on shifts no other mechanism's draws).
+        """
+        k = self.cfg.finance.request_propensity_shape
+        if k <= 0:
+            return 1.0
+        st = self.state
+        prop = st.ngo_request_propensity
+        new = slots[prop[slots] <= 0]
+        if new.size:
+            prop[new] = np.maximum(self.model.streams["request_propensity"].gamma(k, 1.0 / k, new.size), 1e-300)
+        return prop[slots]
 
     def _count_refusals(self, req: np.ndarray, v: np.ndarray, terms: tuple, can: np.ndarray, ok: np.ndarray) -> None:
         """Count requests the municipality would have granted but had no free money for (``requests_refused_budget``)."""

@@ -84,12 +84,20 @@ class Prior:
         """
         import pyabc
 
+        lo, hi = self.sampler_range()
+        return pyabc.RV("uniform", lo, hi - lo)
+
+    def sampler_range(self) -> tuple[float, float]:
+        """The interval the prior is uniform on, on the sampler's scale.
+
+        ``log10`` of the bounds for a log-uniform prior; for an integer, half a unit beyond each bound, so every integer
+        of ``[low, high]`` is equally likely after rounding.
+        """
         if self.kind == "loguniform":
-            lo, hi = np.log10(self.low), np.log10(self.high)
-            return pyabc.RV("uniform", lo, hi - lo)
-        if self.integer:  # every integer of [low, high] equally likely after rounding
-            return pyabc.RV("uniform", self.low - 0.5, self.high - self.low + 1.0)
-        return pyabc.RV("uniform", self.low, self.high - self.low)
+            return float(np.log10(self.low)), float(np.log10(self.high))
+        if self.integer:
+            return self.low - 0.5, self.high + 0.5
+        return self.low, self.high
 
     def natural(self, x: Any) -> Any:
         """A sampler value (scalar or array) on the parameter's own scale (``10**x`` for a log-uniform prior)."""
@@ -520,12 +528,8 @@ def plot_marginals(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> 
     w = post["weight"].to_numpy()
     for ax, (k, p) in zip(axes.ravel(), priors.items(), strict=False):
         # on the scale the prior is uniform on: log10 for a log-uniform parameter, so the prior is a flat line
-        lo, hi = float(p.sampler(p.low)), float(p.sampler(p.high))
-        if p.integer:
-            edges = np.arange(p.low - 0.5, p.high + 1.0)
-            lo, hi = p.low - 0.5, p.high + 0.5
-        else:
-            edges = np.linspace(lo, hi, 21)
+        lo, hi = p.sampler_range()
+        edges = np.arange(lo, hi + 0.5) if p.integer else np.linspace(lo, hi, 21)
         ax.hist(p.sampler(post[k].to_numpy()), bins=edges, weights=w, density=True, color="C0", alpha=0.7)
         ax.plot([lo, hi], [1 / (hi - lo)] * 2, "k--", lw=1)
         ax.set_title(f"log10 {k}" if p.kind == "loguniform" else k, fontsize=7)
@@ -552,7 +556,7 @@ def plot_pairs(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> None
             if i == j:
                 ax.hist(post[ki], bins=15, weights=post["weight"], color="C0")
             elif i > j:
-                ax.scatter(post[kj], post[ki], s=s, alpha=0.4, lw=0)
+                ax.scatter(post[kj], post[ki], s=s, alpha=0.4, lw=0, rasterized=True)  # an SVG of 120,000 points: ~40 MB
             else:
                 ax.axis("off")
             ax.set_xticks([])
@@ -567,17 +571,10 @@ def plot_pairs(post: pd.DataFrame, priors: dict[str, Prior], path: Path) -> None
 
 # ---------------------------------------------------- prior predictive check
 def _prior_draws(priors: dict[str, Prior], n: int, seed: int) -> list[dict[str, float]]:
-    """``n`` parameter sets drawn from the priors (uniform or log-uniform), reproducible from ``seed``."""
+    """``n`` parameter sets drawn from the priors on the sampler's scale, reproducible from ``seed``."""
     rng = np.random.default_rng(seed)
-    out = []
-    for _ in range(n):
-        d = {}
-        for k, p in priors.items():
-            u = rng.random()
-            d[k] = float(np.exp(np.log(p.low) + u * np.log(p.high / p.low))) if p.kind == "loguniform" else (
-                p.low - 0.5 + u * (p.high - p.low + 1.0) if p.integer else p.low + u * (p.high - p.low))
-        out.append(d)
-    return out
+    ranges = {k: p.sampler_range() for k, p in priors.items()}
+    return [{k: lo + rng.random() * (hi - lo) for k, (lo, hi) in ranges.items()} for _ in range(n)]
 
 
 def _simulate_one(args: tuple[SurveySimulator, dict[str, float], int]) -> np.ndarray:
@@ -617,8 +614,7 @@ def prior_check(spec: dict[str, Any], n: int, jobs: int = 2, out: Path | None = 
     sim = SurveySimulator(base, rows, spec["priors"], spec["month"])
     sim.shares({k: p.sampler(_default(base, k)) for k, p in spec["priors"].items()}, 1)  # compile before forking
     draws = _prior_draws(spec["priors"], n, spec["seed"])
-    work = [(sim, {k: spec["priors"][k].sampler(v) for k, v in d.items()}, spec["seed"] * 100_003 + i + 1)
-            for i, d in enumerate(draws)]  # fmt: skip
+    work = [(sim, d, spec["seed"] * 100_003 + i + 1) for i, d in enumerate(draws)]
     x = np.vstack(_map_runs(work, jobs, chunksize=4))
     table = share_table(targets, [{}], design)
     q = np.full((3, len(rows)), np.nan)
@@ -718,14 +714,14 @@ def calibrate(spec: dict[str, Any], jobs: int = 2, out: Path | None = None, pres
         h = run_abc(sim, observed, scale, spec["priors"], out / "abc.db", spec["population"], spec["generations"],
                     spec["max_simulations"], spec["min_epsilon"], jobs, spec["seed"], fp, spec["transition"])  # fmt: skip
     abc_seconds = time.time() - t0
-    wall = float(h.get_all_populations()["wall_time"].sum())
+    pops = h.get_all_populations()
+    wall = float(pops["wall_time"].sum())
     post = posterior_frame(h, spec["priors"])
     post.to_parquet(out / "posterior.parquet", index=False)
     summ = posterior_summary(post, spec["priors"])
     summ.to_csv(out / "posterior_summary.csv", index=False)
     plot_marginals(post, spec["priors"], out / "marginals.png")
     plot_pairs(post, spec["priors"], out / "pairs.png")
-    pops = h.get_all_populations()
     median = {k: _value(spec["priors"][k], v) for k, v in zip(summ["parameter"], summ["post_median"], strict=True)}
     point, choice = best_point(sim, post, median, observed, scale, spec["priors"], jobs, spec["seed"])
     choice.to_csv(out / "point_choice.csv", index=False)

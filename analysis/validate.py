@@ -80,18 +80,13 @@ def competing_stability(m: Any, window: int = 36) -> dict[str, float]:
         applicants who apply again in year two or three) and ``newcomer_rate`` (the same percent among the
         first year's non-applicants). A stable minority: few compete each year, and mostly the same ones.
     """
-    h = m.history["ngo_applications"]
-    if len(h) < window + 1:
+    if len(m.history["ngo_applications"]) < window + 1:
         return {}
-    size = h[-1].size
-
-    def at(k: int) -> np.ndarray:
-        x = h[-1 - k]
-        return np.concatenate([x, np.zeros(size - x.size, x.dtype)]) if x.size < size else x
-
-    c0, c1, c2, c3 = at(window), at(24), at(12), at(0)
+    since = {k: m.counter_in_window("ngo_applications", k) for k in (window, 24, 12)}  # applications in the last k months
     stay = m.ngo_alive & (m.ngo_born <= max(m.t + 1 - window, 0))  # alive from the window's first month
-    y1, y2, y3 = (c1 - c0)[stay] > 0, (c2 - c1)[stay] > 0, (c3 - c2)[stay] > 0
+    y1 = (since[window] - since[24])[stay] > 0
+    y2 = (since[24] - since[12])[stay] > 0
+    y3 = since[12][stay] > 0
     later = y2 | y3
     pct = lambda a: 100.0 * float(a.mean()) if a.size else float("nan")  # noqa: E731
     return {"competing_yearly": (pct(y1) + pct(y2) + pct(y3)) / 3, "repeat_rate": pct(later[y1]),

@@ -183,6 +183,10 @@ def two_band_markdown(table: pd.DataFrame, arms: list[str]) -> str:
     return head + "\n".join(lines) + "\n" + note
 
 
+TIED = "equal in every run"
+"""The ``full_ranking`` of an outcome that every arm leaves exactly equal in every draw and seed (no ordering to test)."""
+
+
 def robustness_table(outcomes: pd.DataFrame, arms: list[str], alpha: float = 0.05) -> pd.DataFrame:
     """Per outcome and pair of arms (ordered by pooled mean): the share of draws in which the order holds.
 
@@ -195,6 +199,11 @@ def robustness_table(outcomes: pd.DataFrame, arms: list[str], alpha: float = 0.0
         if key not in outcomes:
             continue
         per = outcomes.pivot_table(index=["draw", "seed"], columns="arm", values=key)
+        if per.shape[1] > 1 and bool((per.max(axis=1) == per.min(axis=1)).all()):  # no arm moves it (e.g. a mechanism off)
+            rows.append({"outcome": key, "higher": "", "lower": "", "pooled_diff": 0.0, "share_holds": float("nan"),
+                         "share_significant": float("nan"), "full_ranking": TIED, "share_full_ranking": float("nan"),
+                         "survives": False})  # fmt: skip
+            continue
         dmeans = per.groupby(level="draw").mean()
         pooled = per.mean().reindex(arms)
         order = list(pooled.sort_values(ascending=False, kind="stable").index)
@@ -229,10 +238,15 @@ def robustness_markdown(rob: pd.DataFrame) -> str:
         "| outcome | full ranking | share of draws | pair | pooled diff | holds | holds significantly | survives |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    tied = rob.loc[rob["full_ranking"] == TIED, "outcome"].tolist() if not rob.empty else []
     for r in rob.itertuples():
+        if r.full_ranking == TIED:
+            continue
         lines.append(f"| {r.outcome} | {r.full_ranking} | {r.share_full_ranking:.2f} | {r.higher} > {r.lower} | "
                      f"{r.pooled_diff:.4g} | "
                      f"{r.share_holds:.2f} | {r.share_significant:.2f} | {'yes' if r.survives else '**no**'} |")  # fmt: skip
+    if tied:
+        lines.append(f"\nEqual in every run under every arm (no ordering to test): {', '.join(tied)}.")
     return "\n".join(lines) + "\n"
 
 
@@ -268,6 +282,7 @@ def plot_robustness(rob: pd.DataFrame, path: Path) -> None:
     from analysis.sweep import _save, _setup
 
     plt = _setup()
+    rob = rob[rob["full_ranking"] != TIED] if not rob.empty else rob
     if rob.empty:
         return
     rob = rob.assign(pair=rob["higher"] + " > " + rob["lower"])

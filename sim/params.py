@@ -527,6 +527,16 @@ class FinanceParams:
         lo=0.0,
         hi=1.0,
     )
+    apply_propensity_shape: float = par(
+        0.0,
+        "shape k of each NGO's lifelong multiplier of its probability of applying, Gamma(k, 1/k) with mean 1 (smaller "
+        "k: fewer NGOs do most of the applying; 0: every NGO applies with apply_prob_*)",
+        "Volgograd 2021: 31.2% of NGOs have project experience but 18.2% took part in competitions and 3.5% won "
+        "(experience alone does not make an applicant); issue #14: a small stable minority competes; the Gamma form "
+        "is an assumption, k is fitted for the Volgograd preset (scripts/profile_fit.py)",
+        lo=0.0,
+        hi=1000.0,
+    )
     score_capacity: float = par(1.0, "score per capacity unit", "assumption", lo=0.0, hi=100.0)
     score_experience: float = par(0.3, "score if experienced", "assumption", lo=0.0, hi=100.0)
     score_noise: float = par(

@@ -231,6 +231,7 @@ class State:
     ngo_died: np.ndarray = _a()
     ngo_requests: np.ndarray = _a()
     ngo_request_propensity: np.ndarray = _a()  # lifelong multiplier of request_prob (0: not drawn yet; requests.py)
+    ngo_apply_propensity: np.ndarray = _a()  # lifelong multiplier of the probability of applying (0: not drawn; grants.py)
     ngo_requests_fulfilled: np.ndarray = _a()  # the NGO's yardstick: help arrived
     ngo_requests_handled: np.ndarray = _a()  # the official's yardstick for the same requests
     ngo_bureaucracy: np.ndarray = _a()  # requests handled on paper but no help arrived (the NGO's runaround)
@@ -409,6 +410,7 @@ class State:
         self.ngo_died = np.full(s, -1, np.int32)
         self.ngo_requests = np.zeros(s, np.int32)
         self.ngo_request_propensity = np.zeros(s, np.float64)
+        self.ngo_apply_propensity = np.zeros(s, np.float64)
         self.ngo_requests_fulfilled = np.zeros(s, np.int32)
         self.ngo_requests_handled = np.zeros(s, np.int32)
         self.ngo_bureaucracy = np.zeros(s, np.int32)

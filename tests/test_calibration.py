@@ -313,10 +313,41 @@ def _volgograd_fit(overrides: list[str], seeds: int = 8):
 def test_the_calibrated_preset_fits_the_survey_better_than_the_defaults_and_keeps_its_patterns():
     """A guard on configs/calibration/volgograd_2021.yaml: it must belong to today's model (a preset left over from
     other model code would not beat the defaults by this much), and officials stay more positive than NGOs and
-    choose by plan fit, never naming personal ties."""
+    choose by plan fit, never naming personal ties, and a small stable minority of NGOs competes for grants."""
     cal, pats = _volgograd_fit(["calibration=volgograd_2021"])
     default, _ = _volgograd_fit([])
     assert cal["rms"] < default["rms"] - 5 and cal["inside"] > default["inside"] + 3, (cal, default)
     held = dict(zip(pats["pattern"], pats["verdict"], strict=True))
     assert held["officials more positive than NGOs"] == "holds"
     assert held["officials choose by plan fit, never name personal ties"] == "holds"
+    assert held["a small stable minority of NGOs competes for grants"] == "holds"  # with the apply propensity
+    _, off = _volgograd_fit(["calibration=volgograd_2021", "finance.apply_propensity_shape=0"])  # the ablation
+    assert dict(zip(off["pattern"], off["verdict"], strict=True))["a small stable minority of NGOs competes for grants"] \
+        == "does not hold"
+
+
+def _profile(argv):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("profile_fit", ROOT / "scripts" / "profile_fit.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.main(argv)
+
+
+def test_the_profile_fit_reports_the_distance_per_value_and_rejects_bad_input(tmp_path, capsys):
+    spec = str(ROOT / "experiments" / "calibration" / "volgograd_2021.yaml")
+    _profile([spec, "finance.apply_propensity_shape", "0,0.7", "--seeds", "2", "--jobs", "1", "--out", str(tmp_path)])
+    res = pd.read_csv(tmp_path / "profile.csv")
+    assert list(res["finance.apply_propensity_shape"]) == [0.0, 0.7] and (res["seeds"] == 2).all()
+    assert np.isfinite(res["mean_distance"]).all() and res["mean_distance"].nunique() == 2
+    assert "Smallest mean distance" in (tmp_path / "profile.md").read_text()
+    for bad, fragment in ((["finance.no_such_key", "0,1"], "no_such_key"),
+                          (["finance.apply_propensity_shape", "0,-1"], "apply_propensity_shape"),
+                          (["finance.apply_propensity_shape", "0,x"], "could not convert")):  # fmt: skip
+        with pytest.raises(SystemExit) as exc:
+            _profile([spec, *bad, "--out", str(tmp_path / "bad")])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err.strip()
+        assert fragment in err and "\n" not in err, err
+    assert not (tmp_path / "bad").exists()

@@ -56,7 +56,8 @@ def test_odd_lists_every_random_stream_the_model_uses():
         {"cluster.enabled": True, "cluster.launch_month": 0, "cluster.launch_step_months": 0, "cluster.sessions": (1,)},
         {"councils.seat_rule": "lottery", "org_struct.house": True},
         {"community_foundations.enabled": True, "fairs.enabled": True, "fairs.months": (1,), "finance.specialised_fund": True},
-        {"mentoring.enabled": True, "mentoring.eligible_months": 0, "finance.request_propensity_shape": 1.0},
+        {"mentoring.enabled": True, "mentoring.eligible_months": 0, "finance.request_propensity_shape": 1.0,
+         "finance.apply_propensity_shape": 1.0},
     ):
         used |= set(run_model(make_cfg(steps=10, **kw)).streams.names())  # every default fund's first month (Oct)
     m = CrossSectorModel(make_cfg(steps=2))

@@ -231,3 +231,36 @@ def test_a_fund_field_can_be_set_from_the_command_line():
     assert cfg.finance.funds[0].months == (3, 9) and cfg.finance.lottery
     with pytest.raises(ConfigError, match=r"unknown key 'finance.funds.0.colour' \(finance.funds.<index>\): allowed keys"):
         compose(["finance.funds.0.colour=1"])
+
+
+# ------------------------------------------------------------------ who competes
+def _stability(seed: int, **changes) -> tuple[float, float, float]:
+    """Repeat rate over newcomer rate of grant applicants (analysis.validate.competing_stability), total applications."""
+    from analysis.validate import competing_stability
+
+    m = run_model(make_cfg(steps=37, seed=seed, **{"finance.apply_prob_novice": 0.05,
+                                                   "finance.apply_prob_experienced": 0.15, **changes}))  # fmt: skip
+    s = competing_stability(m)
+    return s["repeat_rate"] / max(s["newcomer_rate"], 1e-9), float(m.ngo_applications.sum()), s["competing_yearly"]
+
+
+def test_a_lifelong_propensity_makes_the_same_few_ngos_compete_year_after_year():
+    """With k = 0.3 a first-year applicant is far likelier to apply again than a non-applicant is to start; off, not."""
+    on = [_stability(s, **{"finance.apply_propensity_shape": 0.3}) for s in SEEDS5]
+    off = [_stability(s) for s in SEEDS5]
+    assert min(r for r, _, _ in on) > max(r for r, _, _ in off)
+    assert min(r for r, _, _ in on) > 3.0  # the calibration's pattern threshold
+    for (_, a_on, _), (_, a_off, _) in zip(on, off, strict=True):  # about as many applications: the mean multiplier is 1
+        assert 0.7 < a_on / a_off < 1.3
+    assert all(y_on < y_off for (_, _, y_on), (_, _, y_off) in zip(on, off, strict=True))  # from fewer NGOs
+
+
+def test_the_apply_propensity_is_drawn_once_per_ngo_and_only_when_on():
+    """Every NGO alive at the competitions has a multiplier when k > 0, none when off, and keeps it a year on."""
+    for seed in SEEDS5[:3]:
+        on = run_model(make_cfg(steps=12, seed=seed, **{"finance.apply_propensity_shape": 2.0}))
+        off = run_model(make_cfg(steps=12, seed=seed))
+        alive = on.ngo_alive & (on.ngo_born <= 0)  # alive at every competition so far
+        assert (on.ngo_apply_propensity[alive] > 0).all() and (off.ngo_apply_propensity == 0).all()
+        again = run_model(make_cfg(steps=24, seed=seed, **{"finance.apply_propensity_shape": 2.0}))
+        np.testing.assert_array_equal(again.ngo_apply_propensity[: alive.size][alive], on.ngo_apply_propensity[alive])

@@ -46,6 +46,7 @@ def test_posterior_experiment_gives_two_band_sources_and_the_robustness_table(tm
     trust = table[table["outcome"] == "trust_ngo_gov"]
     assert (trust["sd_calibration"] > 0).all() and (trust["cal_high"] > trust["cal_low"]).all()
     rob = pd.read_csv(out / "robustness.csv")
+    rob = rob[rob["full_ranking"] != "equal in every run"]
     assert set(rob["higher"]) | set(rob["lower"]) == {"grants", "no_grants"}
     assert rob["share_holds"].between(0, 1).all() and rob["share_significant"].le(rob["share_holds"] + 1e-12).all()
     for f in ("comparison.md", "robustness.md", "robustness.png", "curves.png", "outcomes.parquet"):
@@ -85,6 +86,19 @@ def test_robustness_shares_on_known_numbers():
     means = np.array([1.515] * 7 + [0.515] * 3)
     assert w["sd_calibration"] == pytest.approx(means.std(ddof=1))
     assert w["cal_low"] == pytest.approx(np.percentile(means, 2.5)) and w["cal_high"] == pytest.approx(1.515)
+
+
+def test_an_outcome_no_arm_moves_is_reported_as_equal_not_as_a_ranking_that_fails():
+    from analysis.posterior import TIED, robustness_markdown
+
+    rows = [{"draw": d, "arm": a, "seed": s, "wellbeing": 0.1 * d + (a == "a") * 0.5 + s, "share_crisis": 0.0}
+            for d in range(4) for a in ("a", "b") for s in (1, 2)]  # fmt: skip
+    rob = robustness_table(pd.DataFrame(rows), ["a", "b"])
+    crisis = rob[rob["outcome"] == "share_crisis"]
+    assert len(crisis) == 1 and crisis["full_ranking"].iloc[0] == TIED
+    assert rob.loc[rob["outcome"] == "wellbeing", "survives"].all()
+    md = robustness_markdown(rob)
+    assert "| share_crisis |" not in md and "no ordering to test): share_crisis." in md
 
 
 def test_draws_follow_the_weights_and_arms_keep_their_own_levers():

@@ -13,8 +13,11 @@ A fund runs a competition in each of its ``months``. Its annual budget is its
 budget, or the businesses' annual CSR budget: the corporate fund, which the
 businesses endow from profit in proportion to their CSR and which the business
 with the largest CSR leads), split equally over its competitions. In a competition each
-alive NGO applies with a probability that is higher for experienced NGOs and
-for those a resource centre supported within a year. Applications are scored
+alive NGO applies with a probability that is higher for experienced NGOs,
+times its own lifelong propensity to compete (``apply_propensity_shape`` k > 0:
+a Gamma(k, 1/k) multiplier with mean 1, drawn once per NGO on the stream
+``apply_propensity``; 0, the default: all NGOs alike), plus a resource
+centre's ``project_help`` for those it supported within a year. Applications are scored
 ``score_capacity * capacity + score_experience * experienced + noise`` (+ the
 centre's help; a fund with ``tie_bias`` adds ``score_bias_tie`` times the
 payer's trust in the NGO). Without the lottery the best are funded in score
@@ -97,6 +100,7 @@ class Grants(Mechanism):
         rng = self.model.streams[f"competition_{fund.name}"]
         slots = st.alive_slots()
         p_apply = np.where(st.ngo_experienced[slots], fp.apply_prob_experienced, fp.apply_prob_novice)
+        p_apply = np.minimum(1.0, p_apply * self.propensity(slots))
         helped = rc.last_supported[slots] > st.t - 12  # supported by a resource centre within a year
         p_apply = np.minimum(1.0, p_apply + self.cfg.rc_model.project_help * helped)
         u = rng.random(slots.size)
@@ -152,6 +156,27 @@ class Grants(Mechanism):
         create_partnerships(
             st, members, st.org_municipality[orgs], st.ngo_domain[winners], duration, 1, size / duration
         )
+
+    def propensity(self, slots: np.ndarray) -> np.ndarray | float:
+        """Each NGO's lifelong multiplier of its probability of applying (1 for all when ``apply_propensity_shape`` is 0).
+
+        Drawn once per NGO slot, when the NGO is first seen alive at a competition, from ``Gamma(k, 1/k)`` (mean 1)
+        on the stream ``apply_propensity`` (its own stream: switching it on shifts no other mechanism's draws).
+
+        Args:
+            slots: NGO slots (alive).
+
+        Returns:
+            The multipliers of ``slots``, or 1.0 when the mechanism is off.
+        """
+        k = self.cfg.finance.apply_propensity_shape
+        if k <= 0:
+            return 1.0
+        prop = self.state.ngo_apply_propensity
+        new = slots[prop[slots] <= 0]
+        if new.size:
+            prop[new] = np.maximum(self.model.streams["apply_propensity"].gamma(k, 1.0 / k, new.size), 1e-300)
+        return prop[slots]
 
     def pay_corporate(self, winners: np.ndarray, size: np.ndarray) -> None:
         """The businesses endow the corporate fund from profit, each in proportion to its CSR budget, and it pays the awards."""

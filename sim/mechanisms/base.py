@@ -5,6 +5,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 if TYPE_CHECKING:
     from sim.model import CrossSectorModel
 
@@ -36,6 +38,28 @@ class Mechanism:
     def step(self) -> None:
         """One month of the mechanism."""
         raise NotImplementedError
+
+    def lifelong_multiplier(self, prop: np.ndarray, slots: np.ndarray, k: float, stream: str) -> np.ndarray | float:
+        """Each NGO's lifelong ``Gamma(k, 1/k)`` multiplier (mean 1) of a probability, kept in the state array ``prop``.
+
+        Drawn once per NGO slot, the first time the slot is asked for (0 in ``prop``: not drawn yet), from the named
+        ``stream`` (its own: switching it on shifts no other mechanism's draws). ``k <= 0``: off, 1.0 for all, no draw.
+
+        Args:
+            prop: The state array of multipliers (one per NGO slot).
+            slots: NGO slots (alive).
+            k: Gamma shape (smaller: NGOs differ more).
+            stream: Name of the random stream.
+
+        Returns:
+            The multipliers of ``slots``, or 1.0 when off.
+        """
+        if k <= 0:
+            return 1.0
+        new = slots[prop[slots] <= 0]
+        if new.size:
+            prop[new] = np.maximum(self.model.streams[stream].gamma(k, 1.0 / k, new.size), 1e-300)
+        return prop[slots]
 
     def add_ngo_slots(self, old: int, add: int) -> None:
         """Extend the mechanism's per-NGO-slot arrays by ``add`` new slots after the ``old`` ones (none by default)."""

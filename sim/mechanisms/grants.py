@@ -158,25 +158,9 @@ class Grants(Mechanism):
         )
 
     def propensity(self, slots: np.ndarray) -> np.ndarray | float:
-        """Each NGO's lifelong multiplier of its probability of applying (1 for all when ``apply_propensity_shape`` is 0).
-
-        Drawn once per NGO slot, when the NGO is first seen alive at a competition, from ``Gamma(k, 1/k)`` (mean 1)
-        on the stream ``apply_propensity`` (its own stream: switching it on shifts no other mechanism's draws).
-
-        Args:
-            slots: NGO slots (alive).
-
-        Returns:
-            The multipliers of ``slots``, or 1.0 when the mechanism is off.
-        """
-        k = self.cfg.finance.apply_propensity_shape
-        if k <= 0:
-            return 1.0
-        prop = self.state.ngo_apply_propensity
-        new = slots[prop[slots] <= 0]
-        if new.size:
-            prop[new] = np.maximum(self.model.streams["apply_propensity"].gamma(k, 1.0 / k, new.size), 1e-300)
-        return prop[slots]
+        """Each NGO's lifelong multiplier of its probability of applying (:meth:`lifelong_multiplier`)."""
+        return self.lifelong_multiplier(self.state.ngo_apply_propensity, slots,
+                                        self.cfg.finance.apply_propensity_shape, "apply_propensity")  # fmt: skip
 
     def pay_corporate(self, winners: np.ndarray, size: np.ndarray) -> None:
         """The businesses endow the corporate fund from profit, each in proportion to its CSR budget, and it pays the awards."""

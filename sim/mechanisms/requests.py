@@ -103,20 +103,9 @@ class Requests(Mechanism):
             tr.record(edges, np.ones(edges.size, bool), st.t)
 
     def propensity(self, slots: np.ndarray) -> np.ndarray | float:
-        """Each NGO's lifelong multiplier of ``request_prob`` (1 for all when ``request_propensity_shape`` is 0).
-
-        Drawn once per NGO slot, when the NGO is first seen alive, from ``Gamma(k, 1/k)`` (mean 1) on the stream
-        ``request_propensity`` (its own stream: switching it on shifts no other mechanism's draws).
-        """
-        k = self.cfg.finance.request_propensity_shape
-        if k <= 0:
-            return 1.0
-        st = self.state
-        prop = st.ngo_request_propensity
-        new = slots[prop[slots] <= 0]
-        if new.size:
-            prop[new] = np.maximum(self.model.streams["request_propensity"].gamma(k, 1.0 / k, new.size), 1e-300)
-        return prop[slots]
+        """Each NGO's lifelong multiplier of ``request_prob`` (:meth:`lifelong_multiplier`, stream ``request_propensity``)."""
+        return self.lifelong_multiplier(self.state.ngo_request_propensity, slots,
+                                        self.cfg.finance.request_propensity_shape, "request_propensity")  # fmt: skip
 
     def _count_refusals(self, req: np.ndarray, v: np.ndarray, terms: tuple, can: np.ndarray, ok: np.ndarray) -> None:
         """Count requests the municipality would have granted but had no free money for (``requests_refused_budget``)."""
